@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmem's own API: initialisation, options and statistics.  The kernel APIs
+ * (alloc_pages, kmalloc, ...) live in the linux/ headers.
+ *
+ * kmem initialises itself on first use with the defaults below, adjusted by
+ * the KMEM_OPTIONS environment variable; a program that wants other settings
+ * calls kmem_init() before its first allocation.
+ */
+#ifndef _KMEM_KMEM_H
+#define _KMEM_KMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks the symbols libkmem exports; everything else is hidden. */
+#define KMEM_API __attribute__((__visibility__("default")))
+
+enum kmem_hugepages {
+	KMEM_HUGEPAGES_AUTO,	/* hugetlb when the pool has enough, else shmem + THP */
+	KMEM_HUGEPAGES_REQUIRE,	/* hugetlb or fail */
+	KMEM_HUGEPAGES_NEVER,	/* shmem + THP */
+};
+
+enum kmem_zone_mode {
+	KMEM_ZONES_AUTO,	/* by physical address when readable, else carve */
+	KMEM_ZONES_PHYS,	/* by physical address, or fail */
+	KMEM_ZONES_CARVE,	/* DMA and DMA32 carved from node 0 by size */
+};
+
+/**
+ * struct kmem_options - how kmem_init() builds the allocator.
+ * Fill it with kmem_options_init() and change what you need.
+ */
+struct kmem_options {
+	/* Emulate this many NUMA nodes (numa=fake=N); 0 uses the real topology. */
+	unsigned int fake_numa;
+	/* Direct map per node, rounded up to the huge page size. */
+	size_t node_direct_bytes;
+	/* HIGHMEM pool per node, rounded up to 2 MiB. */
+	size_t node_highmem_bytes;
+	enum kmem_hugepages hugepages;
+	/* log2 of the huge page size: 21 (2 MiB) or 30 (1 GiB). */
+	unsigned int hugepage_shift;
+	enum kmem_zone_mode zones;
+	/* KMEM_ZONES_CARVE: the first bytes of node 0's direct map for DMA / DMA32. */
+	size_t zone_dma_bytes;
+	size_t zone_dma32_bytes;
+	/* Watermark tunables; 0 picks the kernel's default. */
+	unsigned long min_free_kbytes;
+	unsigned int watermark_scale_factor;
+	unsigned int lowmem_reserve_ratio[4];
+	unsigned int percpu_pagelist_high_fraction;
+	/* Use per-CPU mutexes instead of rseq, as when rseq is unavailable. */
+	bool no_rseq;
+	/* Do not print the one-line notices (fallbacks) at init. */
+	bool quiet;
+};
+
+/** kmem_options_init - fill @opts with the defaults, then apply $KMEM_OPTIONS. */
+KMEM_API void kmem_options_init(struct kmem_options *opts);
+
+/**
+ * kmem_options_parse - apply "key=value,key=value" settings to @opts.
+ * @opts: options to change
+ * @str: the settings; keys: fake_numa, direct_mb, highmem_mb, hugepages
+ *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|carve),
+ *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
+ *	lowmem_reserve_ratio (a:b:c:d), rseq (on|off), quiet (0|1)
+ * @err: on failure, a message naming the bad key or value
+ * @errlen: size of @err
+ * Return: 0, or -EINVAL with @err set.
+ */
+KMEM_API int kmem_options_parse(struct kmem_options *opts, const char *str, char *err,
+				size_t errlen);
+
+/**
+ * kmem_init - build the allocator in this process (embedded mode).
+ * @opts: options, or NULL for kmem_options_init()'s
+ * Context: any thread, before or after other threads exist.
+ * Return: 0; -EALREADY if already initialised; -EINVAL for bad options;
+ *	-ENOMEM when the memory could not be had (a message says why).
+ */
+KMEM_API int kmem_init(const struct kmem_options *opts);
+
+/**
+ * kmem_exit - tear the allocator down and unmap everything.
+ * Every pointer kmem returned becomes invalid.  For tests and for programs
+ * that re-initialise with other options; no other thread may be using kmem.
+ */
+KMEM_API void kmem_exit(void);
+
+/** struct kmem_info - how this allocator was built. */
+struct kmem_info {
+	unsigned int nr_nodes;
+	unsigned int nr_cpu_ids;
+	unsigned int cache_line_size;
+	bool fake_numa;
+	bool hugetlb;		/* direct maps are hugetlb (else shmem + THP) */
+	unsigned int hugepage_shift;
+	bool phys_real;		/* page_to_phys() gives real physical addresses */
+	bool rseq;		/* per-CPU lists run on rseq (else per-CPU locks) */
+	uint64_t total_pages;
+};
+KMEM_API int kmem_get_info(struct kmem_info *info);
+
+/** struct kmem_zone_stats - one zone, as /proc/zoneinfo and buddyinfo show it. */
+struct kmem_zone_stats {
+	int node;
+	const char *name;	/* "DMA", "DMA32", "Normal", "HighMem" */
+	uint64_t free_pages;	/* buddy pages, per-CPU lists excluded (as the kernel) */
+	uint64_t min, low, high, promo;
+	uint64_t spanned, present, managed;
+	uint64_t start_pfn;
+	uint64_t protection[4];	/* lowmem_reserve */
+	uint64_t nr_free[11];	/* free blocks per order */
+	uint64_t pcp_count;	/* pages on all CPUs' lists */
+	uint32_t pcp_high, pcp_batch;
+	uint64_t alloc_fail;
+};
+/** kmem_zone_stats - read zone @zone (enum zone_type) of node @nid. Return: 0 or -EINVAL. */
+KMEM_API int kmem_zone_stats(int nid, int zone, struct kmem_zone_stats *st);
+
+/** struct kmem_numa_stats - /sys/devices/system/node/nodeN/numastat */
+struct kmem_numa_stats {
+	uint64_t numa_hit, numa_miss, numa_foreign;
+	uint64_t interleave_hit, local_node, other_node;
+};
+KMEM_API int kmem_numa_stats(int nid, struct kmem_numa_stats *st);
+
+/** kmem_node_distance - the distance table entry, as numactl -H prints it. */
+KMEM_API int kmem_node_distance(int from, int to);
+/** kmem_cpu_to_node - the (fake) node CPU @cpu belongs to, -1 if out of range. */
+KMEM_API int kmem_cpu_to_node(int cpu);
+
+/* /proc-style views; each returns 0 or -errno. */
+KMEM_API int kmem_show_buddyinfo(FILE *f);
+KMEM_API int kmem_show_zoneinfo(FILE *f);
+KMEM_API int kmem_show_numastat(FILE *f);
+
+/**
+ * kmem_drain_all_pages - return every CPU's per-CPU pages to the buddy lists.
+ * Context: may sleep (it runs on each CPU in turn, as the kernel's
+ * drain_all_pages() schedules work on each CPU).
+ * Return: the number of pages moved.
+ */
+KMEM_API unsigned long kmem_drain_all_pages(void);
+
+/**
+ * kmem_set_report_sink - where kmem's reports (Bad page state, warnings,
+ * allocation failures) go: @fn is called with each complete message.
+ * NULL restores the default, stderr.
+ */
+KMEM_API void kmem_set_report_sink(void (*fn)(const char *msg, void *arg), void *arg);
+
+/** kmem_report_count - number of reports (bugs and warnings) printed so far. */
+KMEM_API unsigned long kmem_report_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _KMEM_KMEM_H */

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * init.c - options, kmem_init()/kmem_exit(), initialisation on first use,
+ * and the topology queries of <linux/topology.h>.
+ *
+ * Lock order: init_lock only; it is never held while allocating.
+ * kmem_mm.shm is published (release) only when everything is built, so a
+ * thread that sees it non-NULL sees a complete allocator.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "os.h"
+
+struct kmem_mm kmem_mm = { .shm_fd = -1 };
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void kmem_options_init(struct kmem_options *opts)
+{
+	const char *env = getenv("KMEM_OPTIONS");
+	char err[160];
+
+	memset(opts, 0, sizeof(*opts));
+	opts->node_direct_bytes = 64UL << 20;
+	opts->node_highmem_bytes = 64UL << 20;
+	opts->hugepages = KMEM_HUGEPAGES_AUTO;
+	opts->hugepage_shift = 21;
+	opts->zones = KMEM_ZONES_AUTO;
+	opts->zone_dma_bytes = 4UL << 20;
+	opts->zone_dma32_bytes = 16UL << 20;
+	if (env && kmem_options_parse(opts, env, err, sizeof(err)))
+		__kmem_printk("kmem: ignoring KMEM_OPTIONS: %s\n", err);
+}
+
+static int parse_u64(const char *v, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!*v || *v == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(v, &end, 0);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_one(struct kmem_options *o, const char *key, const char *v)
+{
+	unsigned long long n;
+
+	if (!strcmp(key, "fake_numa"))
+		return parse_u64(v, MAX_NUMNODES, &n) ?: (o->fake_numa = (unsigned int)n, 0);
+	if (!strcmp(key, "direct_mb"))
+		return parse_u64(v, 1ULL << 24, &n) ?: (n ? (o->node_direct_bytes = n << 20, 0) : -EINVAL);
+	if (!strcmp(key, "highmem_mb"))
+		return parse_u64(v, 1ULL << 24, &n) ?: (o->node_highmem_bytes = n << 20, 0);
+	if (!strcmp(key, "dma_mb"))
+		return parse_u64(v, 4096, &n) ?: (o->zone_dma_bytes = n << 20, 0);
+	if (!strcmp(key, "dma32_mb"))
+		return parse_u64(v, 4096, &n) ?: (o->zone_dma32_bytes = n << 20, 0);
+	if (!strcmp(key, "min_free_kbytes"))
+		return parse_u64(v, 1ULL << 32, &n) ?: (o->min_free_kbytes = n, 0);
+	if (!strcmp(key, "watermark_scale_factor"))
+		return parse_u64(v, 3000, &n) ?: (n ? (o->watermark_scale_factor = (unsigned int)n, 0) : -EINVAL);
+	if (!strcmp(key, "percpu_pagelist_high_fraction"))
+		return parse_u64(v, 1ULL << 20, &n) ?: (o->percpu_pagelist_high_fraction = (unsigned int)n, 0);
+	if (!strcmp(key, "hugepages")) {
+		if (!strcmp(v, "auto"))
+			o->hugepages = KMEM_HUGEPAGES_AUTO;
+		else if (!strcmp(v, "require"))
+			o->hugepages = KMEM_HUGEPAGES_REQUIRE;
+		else if (!strcmp(v, "never"))
+			o->hugepages = KMEM_HUGEPAGES_NEVER;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "hugepage_size")) {
+		if (!strcasecmp(v, "2M"))
+			o->hugepage_shift = 21;
+		else if (!strcasecmp(v, "1G"))
+			o->hugepage_shift = 30;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "zones")) {
+		if (!strcmp(v, "auto"))
+			o->zones = KMEM_ZONES_AUTO;
+		else if (!strcmp(v, "phys"))
+			o->zones = KMEM_ZONES_PHYS;
+		else if (!strcmp(v, "carve"))
+			o->zones = KMEM_ZONES_CARVE;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "lowmem_reserve_ratio")) {
+		unsigned int r[4];
+		char tail;
+
+		if (sscanf(v, "%u:%u:%u:%u%c", &r[0], &r[1], &r[2], &r[3], &tail) != 4)
+			return -EINVAL;
+		memcpy(o->lowmem_reserve_ratio, r, sizeof(r));
+		return 0;
+	}
+	if (!strcmp(key, "rseq")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return -EINVAL;
+		o->no_rseq = !strcmp(v, "off");
+		return 0;
+	}
+	if (!strcmp(key, "quiet")) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return -EINVAL;
+		o->quiet = v[0] == '1';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int kmem_options_parse(struct kmem_options *opts, const char *str, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *item;
+	int ret;
+
+	if (!str)
+		return 0;
+	if (strlen(str) >= sizeof(buf)) {
+		snprintf(err, errlen, "options string too long");
+		return -EINVAL;
+	}
+	strcpy(buf, str);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq) {
+			snprintf(err, errlen, "'%s': expected key=value", item);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		ret = parse_one(opts, item, eq + 1);
+		if (ret == -ENOENT) {
+			snprintf(err, errlen, "unknown key '%s'", item);
+			return -EINVAL;
+		}
+		if (ret) {
+			snprintf(err, errlen, "bad value '%s' for '%s'", eq + 1, item);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int validate(const struct kmem_options *o)
+{
+	if (o->hugepage_shift != 21 && o->hugepage_shift != 30)
+		return -EINVAL;
+	if (!o->node_direct_bytes || o->fake_numa > MAX_NUMNODES)
+		return -EINVAL;
+	if (o->zone_dma_bytes + o->zone_dma32_bytes > o->node_direct_bytes &&
+	    o->zones == KMEM_ZONES_CARVE)
+		return -EINVAL;
+	return 0;
+}
+
+static int rseq_usable(void)
+{
+	return KMEM_HAVE_RSEQ_ASM && __rseq_size > 0 && rseq_current_cpu() >= 0;
+}
+
+/* Build everything; caller holds init_lock. */
+static int do_init(const struct kmem_options *opts)
+{
+	static struct kmem_topology topo;
+	int ret;
+
+	ret = validate(opts);
+	if (ret) {
+		__kmem_printk("kmem: invalid options\n");
+		return ret;
+	}
+	ret = __kmem_topology_discover(&topo, opts->fake_numa);
+	if (ret) {
+		__kmem_printk("kmem: topology discovery failed: %s\n", strerror(-ret));
+		return ret;
+	}
+	kmem_mm.opts = *opts;
+	kmem_mm.pcp_mode = !opts->no_rseq && rseq_usable() ? KMEM_PCP_RSEQ : KMEM_PCP_LOCKED;
+	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !opts->no_rseq && !opts->quiet)
+		__kmem_printk("kmem: rseq is not registered for this thread; per-CPU page lists "
+			      "use per-CPU locks\n");
+	ret = __kmem_arena_create(opts, &topo);
+	if (ret)
+		return ret;
+	__kmem_memmap_init(opts);
+	__kmem_zones_init(opts);
+	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int kmem_init(const struct kmem_options *opts)
+{
+	struct kmem_options defaults;
+	int ret;
+
+	if (!opts) {
+		kmem_options_init(&defaults);
+		opts = &defaults;
+	}
+	pthread_mutex_lock(&init_lock);
+	ret = kmem_mm.ready ? -EALREADY : do_init(opts);
+	pthread_mutex_unlock(&init_lock);
+	return ret;
+}
+
+int __kmem_init_once(void)
+{
+	struct kmem_options opts;
+	int ret = 0;
+
+	kmem_options_init(&opts);
+	pthread_mutex_lock(&init_lock);
+	if (!kmem_mm.ready)
+		ret = do_init(&opts);
+	pthread_mutex_unlock(&init_lock);
+	return ret;
+}
+
+void kmem_exit(void)
+{
+	pthread_mutex_lock(&init_lock);
+	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+	__kmem_arena_destroy();
+	pthread_mutex_unlock(&init_lock);
+}
+
+int kmem_get_info(struct kmem_info *info)
+{
+	struct kmem_shared *shm;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	shm = kmem_mm.shm;
+	memset(info, 0, sizeof(*info));
+	info->nr_nodes = shm->nr_nodes;
+	info->nr_cpu_ids = shm->nr_cpu_ids;
+	info->cache_line_size = shm->cache_line_size;
+	info->fake_numa = shm->flags & KMEM_SHF_FAKE_NUMA;
+	info->hugetlb = shm->node_data[0].hugetlb;
+	info->hugepage_shift = shm->hpage_shift;
+	info->phys_real = shm->flags & KMEM_SHF_PHYS_REAL;
+	info->rseq = kmem_mm.pcp_mode == KMEM_PCP_RSEQ;
+	info->total_pages = shm->total_pages;
+	return 0;
+}
+
+/* <linux/topology.h> */
+
+int raw_smp_processor_id(void)
+{
+	int cpu = rseq_current_cpu();
+
+	return cpu >= 0 ? cpu : sched_getcpu();
+}
+
+int numa_node_id(void)
+{
+	int cpu;
+
+	if (kmem_ensure_init())
+		return 0;
+	cpu = rseq_current_cpu();
+	if (cpu >= 0 && cpu < (int)kmem_mm.shm->nr_cpu_ids)
+		return kmem_mm.shm->cpu_to_node[cpu];
+	return __kmem_numa_node_id();
+}
+
+int cpu_to_node(int cpu)
+{
+	return kmem_cpu_to_node(cpu);
+}
+
+int kmem_cpu_to_node(int cpu)
+{
+	if (kmem_ensure_init() || cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
+		return -1;
+	return kmem_mm.shm->cpu_to_node[cpu];
+}
+
+int num_online_nodes(void)
+{
+	return kmem_ensure_init() ? 0 : (int)kmem_mm.shm->nr_nodes;
+}
+
+int node_distance(int a, int b)
+{
+	return kmem_node_distance(a, b);
+}
+
+int kmem_node_distance(int a, int b)
+{
+	int n;
+
+	if (kmem_ensure_init())
+		return -1;
+	n = (int)kmem_mm.shm->nr_nodes;
+	if (a < 0 || b < 0 || a >= n || b >= n)
+		return -1;
+	return kmem_mm.shm->node_distance[a][b];
+}
+
+int cache_line_size(void)
+{
+	return kmem_ensure_init() ? 64 : (int)kmem_mm.shm->cache_line_size;
+}

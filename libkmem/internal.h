@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarations shared between libkmem's files, grouped by the file that
+ * defines them.  Nothing here is installed.
+ */
+#ifndef _KMEM_INTERNAL_H
+#define _KMEM_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <linux/compiler.h>
+#include <linux/types.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <kmem/kmem.h>
+
+#include "types.h"
+#include "percpu.h"
+
+#ifndef KMEM_DEBUG
+#define KMEM_DEBUG 0
+#endif
+
+/* Always-on invariant: a violation means kmem itself is broken. */
+#define KMEM_BUG_ON(cond)							\
+	do {									\
+		if (unlikely(cond))						\
+			__kmem_bug(__FILE__, __LINE__, #cond);			\
+	} while (0)
+/* Debug-build invariant, free in release builds. */
+#define KMEM_DEBUG_ON(cond)							\
+	do {									\
+		if (KMEM_DEBUG && unlikely(cond))				\
+			__kmem_bug(__FILE__, __LINE__, #cond);			\
+	} while (0)
+
+/*
+ * The process-local view of the shared segment.  Pointers here are this
+ * process's mappings of shared memory; the shared memory itself holds none.
+ */
+struct kmem_mm {
+	int ready;			/* set (release) once everything below is built */
+	struct kmem_shared *shm;
+	char *mem_base;			/* pfn 0 */
+	struct page *memmap;
+	u64 total_pages;
+	u64 *hpage_phys;
+	enum kmem_pcp_mode pcp_mode;
+	u32 owner;			/* this process's client id (0: embedded) */
+	/* mappings and fds, for kmem_exit() */
+	size_t shm_size;
+	size_t mem_size;
+	int shm_fd;
+	int node_fds[MAX_NUMNODES][2];	/* [direct, highmem] */
+	struct kmem_options opts;
+};
+
+extern struct kmem_mm kmem_mm;
+
+static __always_inline struct pglist_data *NODE_DATA(int nid)
+{
+	return &kmem_mm.shm->node_data[nid];
+}
+
+static __always_inline struct zone *zone_by_id(unsigned int zone_id)
+{
+	return &kmem_mm.shm->node_data[zone_id / MAX_NR_ZONES].node_zones[zone_id % MAX_NR_ZONES];
+}
+
+static __always_inline struct page *__pfn_to_page(u64 pfn)
+{
+	return kmem_mm.memmap + pfn;
+}
+
+static __always_inline u64 __page_to_pfn(const struct page *page)
+{
+	return (u64)(page - kmem_mm.memmap);
+}
+
+static __always_inline struct zone *page_zone(const struct page *page)
+{
+	return zone_by_id(page->zone_id);
+}
+
+static __always_inline struct per_cpu_pages *zone_pcp(const struct zone *zone, int cpu)
+{
+	return (struct per_cpu_pages *)((char *)kmem_mm.shm + zone->pcp_off) + cpu;
+}
+
+static __always_inline bool zone_populated(const struct zone *zone)
+{
+	return zone->present_pages != 0;
+}
+
+static __always_inline bool kmem_initialized(void)
+{
+	return likely(__atomic_load_n(&kmem_mm.ready, __ATOMIC_ACQUIRE));
+}
+
+/* init.c */
+int __kmem_init_once(void);
+static __always_inline int kmem_ensure_init(void)
+{
+	return kmem_initialized() ? 0 : __kmem_init_once();
+}
+
+/* topology.c */
+struct kmem_topology {
+	unsigned int nr_nodes;
+	int real_node[MAX_NUMNODES];	/* libnuma node backing each node */
+	unsigned int nr_cpu_ids;
+	u16 cpu_to_node[KMEM_MAX_CPUS];
+	u32 node_nr_cpus[MAX_NUMNODES];
+	u8 distance[MAX_NUMNODES][MAX_NUMNODES];
+	unsigned int cache_line_size;
+};
+int __kmem_topology_discover(struct kmem_topology *topo, unsigned int fake_numa);
+
+/* arena.c */
+int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topology *topo);
+void __kmem_arena_destroy(void);
+
+/* mm_init.c */
+void __kmem_memmap_init(const struct kmem_options *opts);
+void __kmem_zones_init(const struct kmem_options *opts);
+
+/* page_alloc.c */
+void __kmem_build_zonelists(void);
+void __kmem_setup_per_zone_wmarks(void);
+void __kmem_setup_per_zone_lowmem_reserve(void);
+void __kmem_setup_pcp(void);
+void __kmem_free_range(u64 start_pfn, u64 nr_pages);
+bool __kmem_page_is_kmem(const void *addr);
+int __kmem_numa_node_id(void);
+
+/* debug.c */
+void __cold __kmem_bug(const char *file, int line, const char *cond) __noreturn;
+void __cold __printf(1, 2) __kmem_printk(const char *fmt, ...);
+void __cold __kmem_vprintk(const char *fmt, va_list ap);
+void __cold __kmem_bad_page(const struct page *page, const char *reason, const void *caller);
+void __cold __kmem_bad_address(const void *addr, const char *what, const void *caller);
+const char *__kmem_page_flags_str(u32 flags, char *buf, size_t len);
+bool __kmem_ratelimit(u64 *last_ns, unsigned int *burst, unsigned int interval_ms,
+		      unsigned int max_burst);
+
+/* vmstat.c */
+const char *const *__kmem_zone_names(void);
+
+#endif /* _KMEM_INTERNAL_H */

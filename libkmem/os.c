@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * os.c - the system calls behind libkmem/os.h.
+ *
+ * No locks; every function is safe to call from any thread.  Nothing here
+ * prints: errors go back to the caller as -errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <numaif.h>
+#include <numa.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "os.h"
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int os_memfd_create(const char *name, bool hugetlb, unsigned int hpage_shift)
+{
+	unsigned int flags = MFD_CLOEXEC;
+	int fd;
+
+	if (hugetlb)
+		flags |= MFD_HUGETLB | (hpage_shift << MFD_HUGE_SHIFT);
+	fd = memfd_create(name, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+int os_ftruncate(int fd, size_t size)
+{
+	return ftruncate(fd, (off_t)size) ? -errno : 0;
+}
+
+void os_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int os_reserve(size_t size, size_t align, void **addr)
+{
+	size_t span = size + align;
+	char *p, *aligned;
+
+	p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (aligned > p)
+		munmap(p, (size_t)(aligned - p));
+	if (aligned + size < p + span)
+		munmap(aligned + size, (size_t)(p + span - (aligned + size)));
+	*addr = aligned;
+	return 0;
+}
+
+int os_map_fixed(void *addr, size_t size, int fd, uint64_t off)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int os_map(size_t size, int fd, void **addr)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int os_unmap(void *addr, size_t size)
+{
+	return munmap(addr, size) ? -errno : 0;
+}
+
+int os_bind_node(void *addr, size_t size, int node)
+{
+	unsigned long mask[16] = { 0 };
+
+	if (node < 0 || node >= (int)(sizeof(mask) * 8))
+		return -EINVAL;
+	if (numa_available() < 0)
+		return -ENOSYS;
+	mask[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+	if (mbind(addr, size, MPOL_BIND, mask, sizeof(mask) * 8, 0))
+		return -errno;
+	return 0;
+}
+
+int os_populate(void *addr, size_t size)
+{
+	if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	/* EINVAL: a kernel before 5.14; anything else is a real failure. */
+	if (errno != EINVAL)
+		return -errno;
+	return -EOPNOTSUPP;
+}
+
+int os_advise_hugepage(void *addr, size_t size)
+{
+	return madvise(addr, size, MADV_HUGEPAGE) ? -errno : 0;
+}
+
+int os_virt_to_phys(const void *addr, uint64_t *phys)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	uint64_t entry;
+	ssize_t n;
+	int fd;
+
+	*phys = 0;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)addr / (uintptr_t)psize * sizeof(entry)));
+	close(fd);
+	if (n != sizeof(entry))
+		return n < 0 ? -errno : -EIO;
+	/* bit 63: present; bits 0-54: frame number, which reads as 0 without CAP_SYS_ADMIN */
+	if (!(entry >> 63) || !(entry & ((1ULL << 55) - 1)))
+		return -EPERM;
+	*phys = (entry & ((1ULL << 55) - 1)) * (uint64_t)psize + ((uintptr_t)addr % (uintptr_t)psize);
+	return 0;
+}
+
+long os_free_hugepages(unsigned int hpage_shift)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
+		 (1UL << hpage_shift) >> 10);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+const char *os_comm(void)
+{
+	static __thread char comm[17];
+
+	if (!comm[0] && prctl(PR_GET_NAME, comm) != 0)
+		strcpy(comm, "?");
+	return comm;
+}

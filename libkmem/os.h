@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The primitive layer: every system call kmem makes goes through here, so
+ * that the rest of the library reads as allocator logic and tests can see
+ * one narrow surface.
+ *
+ * Contract: pointer arguments are non-NULL; addresses and lengths passed to
+ * mapping calls are page-aligned (huge-page-aligned for hugetlb memory).
+ * Functions returning int return 0 or -errno and never print; the caller
+ * decides what a failure means.
+ */
+#ifndef _KMEM_OS_H
+#define _KMEM_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Anonymous shared memory as a file, so other processes can map it later. */
+int os_memfd_create(const char *name, bool hugetlb, unsigned int hpage_shift);
+int os_ftruncate(int fd, size_t size);
+void os_close(int fd);
+
+/* Reserve @size bytes of address space aligned to @align (PROT_NONE). */
+int os_reserve(size_t size, size_t align, void **addr);
+/* Map @fd at exactly @addr, replacing the reservation there. */
+int os_map_fixed(void *addr, size_t size, int fd, uint64_t off);
+/* Map @fd anywhere, read-write. */
+int os_map(size_t size, int fd, void **addr);
+int os_unmap(void *addr, size_t size);
+
+/* Bind [@addr, @addr + @size) to NUMA node @node (MPOL_BIND); -ENOSYS without NUMA. */
+int os_bind_node(void *addr, size_t size, int node);
+/* Fault the range in for writing; -ENOMEM when (huge) pages ran out. */
+int os_populate(void *addr, size_t size);
+/* Ask for transparent huge pages on a shmem range. */
+int os_advise_hugepage(void *addr, size_t size);
+
+/* Physical address of a mapped, present page; 0 with -errno when unreadable. */
+int os_virt_to_phys(const void *addr, uint64_t *phys);
+
+/* Free huge pages of size 1 << @hpage_shift the kernel has in its pool. */
+long os_free_hugepages(unsigned int hpage_shift);
+
+/* Short command name of this process, for reports. */
+const char *os_comm(void);
+
+#endif /* _KMEM_OS_H */

@@ -1,0 +1,1253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * page_alloc.c - the buddy allocator: per-zone free lists of 2^order blocks
+ * (orders 0..MAX_PAGE_ORDER), per-CPU page lists for orders 0..3, zonelists
+ * and watermarks.
+ *
+ * Allocation, as in the kernel:
+ *
+ *   __alloc_pages()
+ *     prepare_alloc_pages()            zonelist, highest zone, CPU, node
+ *     get_page_from_freelist()         each allowed zone of the zonelist,
+ *       zone_watermark_fast()          above the low watermark?
+ *       rmqueue()
+ *         rmqueue_pcplist()            orders 0..3: this CPU's list (rseq pop)
+ *           __rmqueue_pcplist_refill() list empty: a batch from the buddy
+ *         rmqueue_buddy()              higher orders: zone lock, split
+ *     __alloc_pages_slowpath()         min watermark and the reserves the
+ *                                      GFP flags grant, drain the per-CPU
+ *                                      lists and retry; __GFP_NOFAIL waits
+ *
+ * Freeing: __free_pages() checks the page (owned by kmem, allocated, right
+ * order), drops the reference, and puts orders 0..3 on this CPU's list
+ * (flushing a batch to the buddy when it reaches pcp->high); higher orders
+ * go straight to __free_one_page(), which merges buddies.
+ *
+ * Lock order:
+ *   1. per_cpu_pages::lock (KMEM_PCP_LOCKED mode only)
+ *   2. zone::lock
+ * The rseq per-CPU lists take no lock at all.  zone::lock protects the
+ * zone's free_area lists, free_pages and the PG_buddy/order fields of the
+ * pages on them.  Pages are never moved between zones.
+ *
+ * Physical contiguity: any block of order <= 9 lies in one 2 MiB huge page
+ * and is physically contiguous.  An order-10 block joins two huge pages and
+ * is merged only if they are physically adjacent when real physical
+ * addresses are known; otherwise (no pagemap access, shmem fallback) it is
+ * virtually contiguous only.  HIGHMEM blocks are virtually contiguous only.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "os.h"
+
+/* The kernel's alloc_flags (mm/internal.h) that kmem uses. */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10	/* caller cannot block: more reserves */
+#define ALLOC_MIN_RESERVE	0x20	/* __GFP_HIGH: half the min reserve */
+#define ALLOC_RESERVES		(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_OOM)
+
+/* The fixed parameters of one allocation, passed down by const pointer. */
+struct alloc_context {
+	const u16 *zonelist;
+	unsigned int preferred_zone;	/* zone id; ZONE_ID_NIL if none allowed */
+	enum zone_type highest_zoneidx;
+	int preferred_nid;
+	int cpu;			/* read at entry; < 0: no per-CPU lists */
+};
+
+/* ------------------------------------------------------------------ */
+/* locks                                                               */
+/* ------------------------------------------------------------------ */
+
+static void __cold lock_owner_died(pthread_mutex_t *lock, const char *what)
+{
+	__kmem_printk("kmem: a process died holding %s; its state is kept as found\n", what);
+	pthread_mutex_consistent(lock);
+}
+
+static inline void zone_lock(struct zone *zone)
+{
+	if (unlikely(pthread_mutex_lock(&zone->lock) == EOWNERDEAD))
+		lock_owner_died(&zone->lock, "a zone lock");
+}
+
+static inline void zone_unlock(struct zone *zone)
+{
+	pthread_mutex_unlock(&zone->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* free lists (caller holds zone->lock)                                */
+/* ------------------------------------------------------------------ */
+
+static inline void __set_page_buddy(struct page *page, unsigned int order)
+{
+	WRITE_ONCE(page->order, (u8)order);
+	WRITE_ONCE(page->flags, READ_ONCE(page->flags) | PG_buddy);
+}
+
+static inline void __clear_page_buddy(struct page *page)
+{
+	WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~PG_buddy);
+}
+
+static inline void add_to_free_list(struct page *page, struct zone *zone, unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+	u32 pfn = (u32)__page_to_pfn(page);
+
+	page->buddy.prev = PFN_NIL;
+	page->buddy.next = area->head;
+	if (area->head != PFN_NIL)
+		__pfn_to_page(area->head)->buddy.prev = pfn;
+	area->head = pfn;
+	area->nr_free++;
+	__set_page_buddy(page, order);
+}
+
+static inline void del_page_from_free_list(struct page *page, struct zone *zone,
+					   unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	if (page->buddy.prev == PFN_NIL)
+		area->head = page->buddy.next;
+	else
+		__pfn_to_page(page->buddy.prev)->buddy.next = page->buddy.next;
+	if (page->buddy.next != PFN_NIL)
+		__pfn_to_page(page->buddy.next)->buddy.prev = page->buddy.prev;
+	area->nr_free--;
+	__clear_page_buddy(page);
+}
+
+/* Is @buddy the head of a free block of @order in @zone? */
+static inline bool page_is_buddy(const struct zone *zone, const struct page *buddy,
+				 unsigned int order)
+{
+	return (READ_ONCE(buddy->flags) & PG_buddy) && buddy->order == order &&
+	       buddy->zone_id == zone->node * MAX_NR_ZONES + zone->idx;
+}
+
+/*
+ * May the block at @lo (order @order, at least a huge page) merge with its
+ * upper buddy?  Only if the two are physically adjacent, where we know.
+ */
+static bool hpages_adjacent(u64 lo, unsigned int order)
+{
+	u64 hi = lo + (1ULL << order);
+
+	if (!(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL))
+		return true;
+	return kmem_mm.hpage_phys[hi >> HPAGE_PFN_SHIFT] ==
+	       kmem_mm.hpage_phys[(hi >> HPAGE_PFN_SHIFT) - 1] + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
+}
+
+/* The kernel's __free_one_page(): merge with free buddies, then list. */
+static void __free_one_page(struct zone *zone, u64 pfn, unsigned int order)
+{
+	zone->free_pages += 1ULL << order;
+	while (order < MAX_PAGE_ORDER) {
+		u64 buddy_pfn = pfn ^ (1ULL << order);
+		struct page *buddy;
+
+		if (buddy_pfn >= kmem_mm.total_pages)
+			break;
+		buddy = __pfn_to_page(buddy_pfn);
+		if (!page_is_buddy(zone, buddy, order))
+			break;
+		if (order >= HPAGE_PFN_SHIFT && !hpages_adjacent(pfn & buddy_pfn, order))
+			break;
+		del_page_from_free_list(buddy, zone, order);
+		pfn &= buddy_pfn;
+		order++;
+	}
+	add_to_free_list(__pfn_to_page(pfn), zone, order);
+}
+
+/* Split a block of order @high down to @low, listing the upper halves. */
+static inline void expand(struct zone *zone, struct page *page, unsigned int low,
+			  unsigned int high)
+{
+	u64 size = 1ULL << high;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		add_to_free_list(&page[size], zone, high);
+	}
+}
+
+static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
+{
+	unsigned int current_order;
+
+	for (current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
+		struct free_area *area = &zone->free_area[current_order];
+		struct page *page;
+
+		if (area->head == PFN_NIL)
+			continue;
+		page = __pfn_to_page(area->head);
+		del_page_from_free_list(page, zone, current_order);
+		expand(zone, page, order, current_order);
+		zone->free_pages -= 1ULL << order;
+		return page;
+	}
+	return NULL;
+}
+
+/* Take up to @count blocks of @order for a per-CPU list. */
+static unsigned int rmqueue_bulk(struct zone *zone, unsigned int order, unsigned int count,
+				 u32 *pfns)
+{
+	unsigned int i;
+
+	zone_lock(zone);
+	for (i = 0; i < count; i++) {
+		struct page *page = __rmqueue_smallest(zone, order);
+
+		if (!page)
+			break;
+		pfns[i] = (u32)__page_to_pfn(page);
+	}
+	zone_unlock(zone);
+	return i;
+}
+
+static void free_pcppages_bulk(struct zone *zone, const u32 *pfns, unsigned int count,
+			       unsigned int order)
+{
+	unsigned int i;
+
+	if (!count)
+		return;
+	zone_lock(zone);
+	for (i = 0; i < count; i++)
+		__free_one_page(zone, pfns[i], order);
+	zone->pgfree += count;
+	zone_unlock(zone);
+}
+
+/**
+ * __kmem_free_range - hand [@start_pfn, +@nr_pages) of one zone to the buddy
+ * lists in the largest aligned blocks.  Init only: the pages are unused.
+ */
+void __kmem_free_range(u64 start_pfn, u64 nr_pages)
+{
+	u64 pfn = start_pfn, end = start_pfn + nr_pages;
+	struct zone *zone;
+
+	if (!nr_pages)
+		return;
+	zone = page_zone(__pfn_to_page(start_pfn));
+	zone_lock(zone);
+	while (pfn < end) {
+		unsigned int order = MAX_PAGE_ORDER;
+
+		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
+			order--;
+		__pfn_to_page(pfn)->flags &= ~PG_reserved;
+		for (u64 i = 1; i < (1ULL << order); i++)
+			__pfn_to_page(pfn + i)->flags &= ~PG_reserved;
+		__free_one_page(zone, pfn, order);
+		pfn += 1ULL << order;
+	}
+	zone_unlock(zone);
+}
+
+/* ------------------------------------------------------------------ */
+/* per-CPU page lists                                                  */
+/* ------------------------------------------------------------------ */
+
+static inline int pcp_lock_cpu(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids ? 0 : cpu;
+}
+
+static inline void pcp_lock(struct per_cpu_pages *pcp)
+{
+	if (unlikely(pthread_mutex_lock(&pcp->lock) == EOWNERDEAD))
+		lock_owner_died(&pcp->lock, "a per-CPU page list lock");
+}
+
+/*
+ * Pop one block of @order from the list of the CPU we run on.
+ * Return: 1 with *@pfn and *@cpu (the CPU whose list it came from); 0 when
+ * that list is empty (*@cpu set); -1 when this thread has no per-CPU list.
+ */
+static __always_inline int pcp_pop(struct zone *zone, unsigned int order, int *cpu, u32 *pfn,
+				   u64 delta)
+{
+	struct per_cpu_pages *pcp;
+	int ret;
+
+	if (likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ)) {
+		for (;;) {
+			if (unlikely(*cpu < 0))
+				return -1;
+			pcp = zone_pcp(zone, *cpu);
+			ret = percpu_stack_pop(&pcp->word[order], pcp->slots[order], *cpu, pfn, delta);
+			if (likely(ret >= 0))
+				return ret;
+			*cpu = rseq_current_cpu();
+		}
+	}
+	*cpu = pcp_lock_cpu();
+	pcp = zone_pcp(zone, *cpu);
+	pcp_lock(pcp);
+	ret = percpu_stack_pop_locked(&pcp->word[order], pcp->slots[order], pfn, delta);
+	pthread_mutex_unlock(&pcp->lock);
+	return ret;
+}
+
+/* Push a block onto this CPU's list.  Return: 1 done, 0 full, -1 no list. */
+static __always_inline int pcp_push(struct zone *zone, unsigned int order, int *cpu, u32 pfn)
+{
+	struct per_cpu_pages *pcp;
+	int ret;
+
+	if (likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ)) {
+		for (;;) {
+			if (unlikely(*cpu < 0))
+				return -1;
+			pcp = zone_pcp(zone, *cpu);
+			ret = percpu_stack_push(&pcp->word[order], pcp->slots[order], *cpu,
+						READ_ONCE(pcp->high[order]), pfn);
+			if (likely(ret >= 0))
+				return ret;
+			*cpu = rseq_current_cpu();
+		}
+	}
+	*cpu = pcp_lock_cpu();
+	pcp = zone_pcp(zone, *cpu);
+	pcp_lock(pcp);
+	ret = percpu_stack_push_locked(&pcp->word[order], pcp->slots[order], pcp->high[order], pfn);
+	pthread_mutex_unlock(&pcp->lock);
+	return ret;
+}
+
+/* Move up to @count blocks off the current CPU's list into @pfns. */
+static unsigned int pcp_take(struct zone *zone, unsigned int order, int cpu, unsigned int count,
+			     u32 *pfns)
+{
+	unsigned int n = 0;
+
+	while (n < count && pcp_pop(zone, order, &cpu, &pfns[n], PCP_POP_UNCOUNTED) > 0)
+		n++;
+	return n;
+}
+
+/*
+ * The list was empty: take a batch from the buddy allocator, keep the first
+ * block for the caller and list the rest on this CPU.
+ */
+static noinline struct page *__rmqueue_pcplist_refill(struct zone *zone, unsigned int order,
+						      int cpu)
+{
+	u32 pfns[PCP_SLOTS];
+	unsigned int batch = zone_pcp(zone, cpu)->batch[order], n, i;
+
+	n = rmqueue_bulk(zone, order, batch, pfns);
+	if (!n)
+		return NULL;
+	for (i = 1; i < n; i++)
+		if (pcp_push(zone, order, &cpu, pfns[i]) <= 0)
+			break;
+	/* A full or vanished list (migrated meanwhile): the rest goes back. */
+	free_pcppages_bulk(zone, pfns + i, n - i, order);
+	return __pfn_to_page(pfns[0]);
+}
+
+/* The list reached pcp->high: send a batch to the buddy lists, then push. */
+static noinline void __free_unref_page_flush(struct zone *zone, unsigned int order, int cpu,
+					     u32 pfn)
+{
+	u32 pfns[PCP_SLOTS];
+	unsigned int n;
+
+	n = pcp_take(zone, order, cpu, zone_pcp(zone, cpu)->batch[order], pfns);
+	free_pcppages_bulk(zone, pfns, n, order);
+	if (pcp_push(zone, order, &cpu, pfn) <= 0)
+		free_pcppages_bulk(zone, &pfn, 1, order);
+}
+
+/*
+ * drain_local_pages - empty the current CPU's lists of @zone (all zones if
+ * NULL).  Return: pages moved.
+ */
+static unsigned long drain_local_pages(struct zone *only)
+{
+	unsigned long moved = 0;
+	unsigned int nid, z, order, n;
+	u32 pfns[PCP_SLOTS];
+	int cpu;
+
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
+
+			if (!zone_populated(zone) || (only && zone != only))
+				continue;
+			for (order = 0; order < NR_PCP_ORDERS; order++) {
+				do {
+					cpu = kmem_mm.pcp_mode == KMEM_PCP_RSEQ ?
+					      rseq_current_cpu() : 0;
+					n = pcp_take(zone, order, cpu, PCP_SLOTS, pfns);
+					free_pcppages_bulk(zone, pfns, n, order);
+					moved += (unsigned long)n << order;
+				} while (n);
+			}
+		}
+	}
+	return moved;
+}
+
+/* Drain CPU @cpu's lists from a thread that is not running there (LOCKED mode). */
+static unsigned long drain_remote_pages_locked(int cpu)
+{
+	unsigned long moved = 0;
+	unsigned int nid, z, order, n;
+	u32 pfns[PCP_SLOTS];
+
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
+			struct per_cpu_pages *pcp;
+
+			if (!zone_populated(zone))
+				continue;
+			pcp = zone_pcp(zone, cpu);
+			for (order = 0; order < NR_PCP_ORDERS; order++) {
+				pcp_lock(pcp);
+				for (n = 0; n < PCP_SLOTS; n++)
+					if (!percpu_stack_pop_locked(&pcp->word[order], pcp->slots[order],
+								     &pfns[n], PCP_POP_UNCOUNTED))
+						break;
+				pthread_mutex_unlock(&pcp->lock);
+				free_pcppages_bulk(zone, pfns, n, order);
+				moved += (unsigned long)n << order;
+			}
+		}
+	}
+	return moved;
+}
+
+/*
+ * kmem_drain_all_pages - the kernel's drain_all_pages(): empty every CPU's
+ * lists.  With rseq, only code running on a CPU may touch its lists, so
+ * this thread visits each CPU in turn (as the kernel queues work on each);
+ * a CPU outside our affinity mask cannot be visited and keeps its pages.
+ */
+unsigned long kmem_drain_all_pages(void)
+{
+	unsigned long moved = 0;
+	cpu_set_t saved, one;
+	unsigned int cpu;
+
+	if (kmem_ensure_init())
+		return 0;
+	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED) {
+		for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++)
+			moved += drain_remote_pages_locked((int)cpu);
+		return moved;
+	}
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return drain_local_pages(NULL);
+	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		/* sched_setaffinity() returns only once we run on @cpu. */
+		moved += drain_local_pages(NULL);
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return moved;
+}
+
+/* ------------------------------------------------------------------ */
+/* watermarks                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The kernel's __zone_watermark_ok(), without CMA and highatomic reserves. */
+static bool __zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
+				enum zone_type highest_zoneidx, unsigned int alloc_flags,
+				s64 free_pages)
+{
+	s64 min = (s64)mark;
+	unsigned int o;
+
+	free_pages -= (1LL << order) - 1;
+	if (unlikely(alloc_flags & ALLOC_RESERVES)) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + (s64)z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (o = order; o < NR_PAGE_ORDERS; o++)
+		if (READ_ONCE(z->free_area[o].nr_free))
+			return true;
+	return false;
+}
+
+static __always_inline bool zone_watermark_fast(const struct zone *z, unsigned int order,
+						u64 mark, enum zone_type highest_zoneidx,
+						unsigned int alloc_flags)
+{
+	s64 free_pages = (s64)READ_ONCE(z->free_pages);
+
+	if (likely(!order) &&
+	    free_pages > (s64)(mark + z->lowmem_reserve[highest_zoneidx]))
+		return true;
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
+}
+
+/* ------------------------------------------------------------------ */
+/* allocation                                                          */
+/* ------------------------------------------------------------------ */
+
+static inline void count_event(u64 *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * zone_statistics - numastat for an allocation the per-CPU word did not
+ * count.  @from_pcp: the pcp word counted it as a hit already, so a miss
+ * must be taken back out of the hits (see kmem_numa_stats()).
+ */
+static void zone_statistics(const struct alloc_context *ac, struct zone *z, int cpu,
+			    bool from_pcp)
+{
+	int local_nid = cpu >= 0 ? (int)kmem_mm.shm->cpu_to_node[cpu] : __kmem_numa_node_id();
+
+	if ((int)z->node == ac->preferred_nid) {
+		if (from_pcp)
+			return;
+		count_event(&z->numa_hit);
+	} else {
+		count_event(&z->numa_miss);
+		if (ac->preferred_zone != ZONE_ID_NIL)
+			count_event(&zone_by_id(ac->preferred_zone)->numa_foreign);
+		if (from_pcp) {
+			/* the pcp word counted a hit and a local/other: correct the hit */
+			__atomic_fetch_sub(&z->numa_hit, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	count_event((int)z->node == local_nid ? &z->local_node : &z->other_node);
+}
+
+static noinline struct page *rmqueue_buddy(struct zone *zone, unsigned int order)
+{
+	struct page *page;
+
+	zone_lock(zone);
+	page = __rmqueue_smallest(zone, order);
+	zone_unlock(zone);
+	return page;
+}
+
+static __always_inline struct page *rmqueue(const struct alloc_context *ac, struct zone *zone,
+					    unsigned int order, bool *from_pcp, int *cpu)
+{
+	u32 pfn;
+	int ret;
+
+	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER)) {
+		ret = pcp_pop(zone, order, cpu, &pfn, PCP_POP_COUNTED);
+		if (likely(ret > 0)) {
+			*from_pcp = true;
+			return __pfn_to_page(pfn);
+		}
+		if (ret == 0)
+			return __rmqueue_pcplist_refill(zone, order, *cpu);
+	}
+	(void)ac;
+	return rmqueue_buddy(zone, order);
+}
+
+static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
+							   unsigned int alloc_flags,
+							   const struct alloc_context *ac)
+{
+	const u16 *zl = ac->zonelist;
+	unsigned int i;
+
+	for (i = 0; zl[i] != ZONE_ID_NIL; i++) {
+		struct zone *zone = zone_by_id(zl[i]);
+		bool from_pcp = false;
+		struct page *page;
+		int cpu = ac->cpu;
+
+		if (zone->idx > ac->highest_zoneidx)
+			continue;
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_fast(zone, order,
+					 zone->_watermark[alloc_flags & ALLOC_WMARK_MASK],
+					 ac->highest_zoneidx, alloc_flags))
+			continue;
+		page = rmqueue(ac, zone, order, &from_pcp, &cpu);
+		if (likely(page)) {
+			if (unlikely(!from_pcp || (int)zone->node != ac->preferred_nid))
+				zone_statistics(ac, zone, cpu, from_pcp);
+			return page;
+		}
+	}
+	(void)gfp;
+	return NULL;
+}
+
+/* The kernel's gfp_to_alloc_flags(), for the slow path. */
+static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int alloc_flags = ALLOC_WMARK_MIN;
+
+	if (gfp & __GFP_HIGH)
+		alloc_flags |= ALLOC_MIN_RESERVE;
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC))
+		alloc_flags |= ALLOC_NON_BLOCK;
+	if ((gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
+		alloc_flags |= ALLOC_NO_WATERMARKS;
+	(void)order;
+	return alloc_flags;
+}
+
+static void nofail_wait(void)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * __alloc_pages_slowpath - the low watermark was not met anywhere.
+ *
+ * Try again down to the min watermark with the reserves the flags grant;
+ * a caller that may sleep then drains the per-CPU lists (pages parked
+ * there are invisible to the watermark and the buddy lists) and retries.
+ * __GFP_NOFAIL keeps trying, draining and waiting until memory appears.
+ */
+static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
+						    struct alloc_context *ac)
+{
+	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
+	unsigned long rounds = 0;
+	struct page *page;
+
+	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOFAIL))
+		return NULL;
+	for (;;) {
+		if (kmem_drain_all_pages()) {
+			page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+			if (page)
+				return page;
+		}
+		if (!(gfp & __GFP_NOFAIL))
+			return NULL;
+		/* The kernel gives __GFP_NOFAIL the reserves before it loops. */
+		page = get_page_from_freelist(gfp, order, alloc_flags | ALLOC_MIN_RESERVE, ac);
+		if (page)
+			return page;
+		if (++rounds == 1000)
+			__kmem_printk("kmem: %s: __GFP_NOFAIL allocation of order %u still waiting\n",
+				      os_comm(), order);
+		nofail_wait();
+	}
+}
+
+static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	KMEM_DEBUG_ON(READ_ONCE(page->_refcount) != 0);
+	KMEM_DEBUG_ON(READ_ONCE(page->flags) & (PG_buddy | PG_reserved));
+	WRITE_ONCE(page->order, (u8)order);
+	page->owner = kmem_mm.owner;
+	if (unlikely((gfp & __GFP_COMP) && order)) {
+		u64 head = __page_to_pfn(page), i;
+
+		WRITE_ONCE(page->flags, READ_ONCE(page->flags) | PG_head);
+		for (i = 1; i < (1ULL << order); i++)
+			page[i].compound_head = head << 1 | 1;
+	}
+	if (gfp & __GFP_ZERO)
+		memset(page_address(page), 0, PAGE_SIZE << order);
+	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE);
+}
+
+static noinline struct page *__alloc_pages_bad_request(gfp_t gfp, unsigned int order,
+						       int nid)
+{
+	if (!(gfp & __GFP_NOWARN)) {
+		if (order > MAX_PAGE_ORDER)
+			__kmem_printk("WARNING: %s: alloc_pages: order %u > MAX_PAGE_ORDER (%d)\n",
+				      os_comm(), order, MAX_PAGE_ORDER);
+		else if (nid >= 0)
+			__kmem_printk("WARNING: %s: alloc_pages: node %d does not exist\n",
+				      os_comm(), nid);
+		else
+			__kmem_printk("WARNING: %s: alloc_pages: invalid zone modifiers in mode:%#x\n",
+				      os_comm(), (unsigned int)gfp);
+	}
+	return NULL;
+}
+
+static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
+{
+	static u64 last_ns;
+	static unsigned int burst;
+
+	if (gfp & __GFP_NOWARN)
+		return;
+	if (!__kmem_ratelimit(&last_ns, &burst, 5000, 10))
+		return;
+	__kmem_printk("%s: page allocation failure: order:%u, mode:%#x, nodemask=(null), "
+		      "preferred node %d\n", os_comm(), order, (unsigned int)gfp, nid);
+	kmem_show_buddyinfo(NULL);
+}
+
+static __always_inline bool gfp_zone_bad(gfp_t gfp)
+{
+	unsigned int zb = (unsigned int)(gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM));
+
+	return unlikely(zb & (zb - 1));
+}
+
+/* The first zone a request may use on its preferred node (numa_foreign). */
+static unsigned int first_zone(const u16 *zonelist, enum zone_type highest)
+{
+	unsigned int i;
+
+	for (i = 0; zonelist[i] != ZONE_ID_NIL; i++)
+		if (zonelist[i] % MAX_NR_ZONES <= highest)
+			return zonelist[i];
+	return ZONE_ID_NIL;
+}
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
+{
+	struct alloc_context ac;
+	struct pglist_data *pgdat;
+	struct page *page;
+
+	if (unlikely(order > MAX_PAGE_ORDER || gfp_zone_bad(gfp)))
+		return __alloc_pages_bad_request(gfp, order, -1);
+	if (unlikely(kmem_ensure_init()))
+		return NULL;
+
+	ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
+	if (preferred_nid == NUMA_NO_NODE)
+		preferred_nid = likely(ac.cpu >= 0) ? kmem_mm.shm->cpu_to_node[ac.cpu] :
+						      __kmem_numa_node_id();
+	else if (unlikely(preferred_nid < 0 || preferred_nid >= (int)kmem_mm.shm->nr_nodes))
+		return __alloc_pages_bad_request(gfp, order, preferred_nid);
+	pgdat = NODE_DATA(preferred_nid);
+	ac.preferred_nid = preferred_nid;
+	ac.highest_zoneidx = gfp_zone(gfp);
+	ac.zonelist = (gfp & __GFP_THISNODE) ? pgdat->zonelist_nofallback :
+					       pgdat->zonelist_fallback;
+	ac.preferred_zone = first_zone(ac.zonelist, ac.highest_zoneidx);
+
+	page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, &ac);
+	if (unlikely(!page)) {
+		page = __alloc_pages_slowpath(gfp, order, &ac);
+		if (!page) {
+			if (ac.preferred_zone != ZONE_ID_NIL)
+				count_event(&zone_by_id(ac.preferred_zone)->alloc_fail);
+			warn_alloc(gfp, order, preferred_nid);
+			return NULL;
+		}
+	}
+	prep_new_page(page, order, gfp);
+	return page;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return __alloc_pages(gfp, order, NUMA_NO_NODE);
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return __alloc_pages(gfp, order, nid);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* freeing                                                             */
+/* ------------------------------------------------------------------ */
+
+static void free_the_page(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+	u32 pfn = (u32)__page_to_pfn(page);
+	int cpu, ret;
+
+	if (unlikely(READ_ONCE(page->flags) & PG_head)) {
+		u64 i;
+
+		for (i = 1; i < (1ULL << order); i++)
+			page[i].compound_head = 0;
+		WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~PG_head);
+	}
+	page->owner = 0;
+	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER)) {
+		cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
+		ret = pcp_push(zone, order, &cpu, pfn);
+		if (likely(ret > 0))
+			return;
+		if (ret == 0) {
+			__free_unref_page_flush(zone, order, cpu, pfn);
+			return;
+		}
+	}
+	free_pcppages_bulk(zone, &pfn, 1, order);
+}
+
+/* Is @page a struct page of our memmap (not just any pointer)? */
+static __always_inline bool page_in_memmap(const struct page *page)
+{
+	uintptr_t off = (uintptr_t)page - (uintptr_t)kmem_mm.memmap;
+
+	return off < kmem_mm.total_pages * sizeof(struct page) && !(off % sizeof(struct page));
+}
+
+/*
+ * Validate a free and drop one reference.  Return: true when it was the
+ * last and the block must go back.  Every misuse is reported and changes
+ * nothing.
+ */
+static __always_inline bool free_pages_prepare(struct page *page, unsigned int order,
+					       const void *caller)
+{
+	s32 ref;
+
+	if (unlikely(!kmem_initialized() || !page_in_memmap(page))) {
+		__kmem_bad_address(page, "__free_pages: not a kmem page", caller);
+		return false;
+	}
+	ref = __atomic_load_n(&page->_refcount, __ATOMIC_RELAXED);
+	do {
+		if (unlikely(ref <= 0 || (READ_ONCE(page->flags) & (PG_buddy | PG_reserved)))) {
+			__kmem_bad_page(page, ref < 0 ? "negative _refcount" :
+					      (READ_ONCE(page->flags) & PG_reserved) ?
+					      "PAGE_FLAGS_CHECK_AT_FREE flag(s) set" :
+					      "freeing a free page (double free)", caller);
+			return false;
+		}
+		if (unlikely(READ_ONCE(page->order) != order)) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "freed with order %u, allocated with order %u",
+				 order, READ_ONCE(page->order));
+			__kmem_bad_page(page, why, caller);
+			return false;
+		}
+	} while (!__atomic_compare_exchange_n(&page->_refcount, &ref, ref - 1, true,
+					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	return ref == 1;
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	if (unlikely(!page))
+		return;
+	if (unlikely(order > MAX_PAGE_ORDER)) {
+		__kmem_bad_page(page_in_memmap(page) ? page : NULL, "order > MAX_PAGE_ORDER",
+				__builtin_return_address(0));
+		return;
+	}
+	if (free_pages_prepare(page, order, __builtin_return_address(0)))
+		free_the_page(page, order);
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	struct page *page;
+
+	if (!addr)
+		return;
+	page = virt_to_page((const void *)addr);
+	if (unlikely(!page || offset_in_page(addr))) {
+		__kmem_bad_address((const void *)addr, "free_pages: not the address of a kmem page",
+				   __builtin_return_address(0));
+		return;
+	}
+	if (unlikely(order > MAX_PAGE_ORDER)) {
+		__kmem_bad_page(page, "order > MAX_PAGE_ORDER", __builtin_return_address(0));
+		return;
+	}
+	if (free_pages_prepare(page, order, __builtin_return_address(0)))
+		free_the_page(page, order);
+}
+
+void get_page(struct page *page)
+{
+	if (unlikely(!kmem_initialized() || !page_in_memmap(page) ||
+		     __atomic_load_n(&page->_refcount, __ATOMIC_RELAXED) <= 0)) {
+		__kmem_bad_page(page_in_memmap(page) ? page : NULL, "get_page on a free page",
+				__builtin_return_address(0));
+		return;
+	}
+	__atomic_fetch_add(&page->_refcount, 1, __ATOMIC_RELAXED);
+}
+
+void put_page(struct page *page)
+{
+	unsigned int order;
+
+	if (unlikely(!kmem_initialized() || !page_in_memmap(page))) {
+		__kmem_bad_address(page, "put_page: not a kmem page", __builtin_return_address(0));
+		return;
+	}
+	order = READ_ONCE(page->order);
+	if (free_pages_prepare(page, order, __builtin_return_address(0)))
+		free_the_page(page, order);
+}
+
+int page_count(const struct page *page)
+{
+	return __atomic_load_n(&page->_refcount, __ATOMIC_RELAXED);
+}
+
+void *alloc_pages_exact(size_t size, gfp_t gfp)
+{
+	unsigned int order = (unsigned int)get_order(size);
+	struct page *page;
+	u64 used, i;
+
+	if (!size || order > MAX_PAGE_ORDER)
+		return __alloc_pages_bad_request(gfp, order > MAX_PAGE_ORDER ? order : 64, -1);
+	page = alloc_pages(gfp & ~(__GFP_COMP | __GFP_HIGHMEM), order);
+	if (!page)
+		return NULL;
+	/* As split_page() + free: every page becomes an order-0 allocation. */
+	used = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	for (i = 1; i < (1ULL << order); i++) {
+		page[i].order = 0;
+		page[i].owner = page->owner;
+		__atomic_store_n(&page[i]._refcount, 1, __ATOMIC_RELAXED);
+	}
+	page->order = 0;
+	for (i = used; i < (1ULL << order); i++)
+		__free_pages(&page[i], 0);
+	return page_address(page);
+}
+
+void free_pages_exact(void *virt, size_t size)
+{
+	unsigned long addr = (unsigned long)virt, end = addr + PAGE_ALIGN(size);
+
+	for (; addr < end; addr += PAGE_SIZE)
+		free_pages(addr, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* setup: zonelists, watermarks, lowmem_reserve, per-CPU lists         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Nodes in fallback order from @nid: by distance, ties broken by rotating
+ * from @nid so that equally distant nodes share the load (the kernel's
+ * find_next_best_node() spreads ties with node_load[] to the same end).
+ */
+static void node_order(unsigned int nid, unsigned int *order)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int n = shm->nr_nodes, i, j;
+
+	for (i = 0; i < n; i++)
+		order[i] = (nid + i) % n;
+	for (i = 1; i < n; i++) {
+		unsigned int v = order[i];
+
+		for (j = i; j > 1 && shm->node_distance[nid][order[j - 1]] >
+				     shm->node_distance[nid][v]; j--)
+			order[j] = order[j - 1];
+		order[j] = v;
+	}
+}
+
+void __kmem_build_zonelists(void)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int order[MAX_NUMNODES];
+	unsigned int nid, i, k, nr;
+	int z;
+
+	for (nid = 0; nid < shm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = NODE_DATA((int)nid);
+
+		node_order(nid, order);
+		nr = 0;
+		for (i = 0; i < shm->nr_nodes; i++)
+			for (z = MAX_NR_ZONES - 1; z >= 0; z--)
+				if (zone_populated(&NODE_DATA((int)order[i])->node_zones[z]))
+					pgdat->zonelist_fallback[nr++] =
+						(u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
+		pgdat->zonelist_fallback[nr] = ZONE_ID_NIL;
+		k = 0;
+		for (z = MAX_NR_ZONES - 1; z >= 0; z--)
+			if (zone_populated(&pgdat->node_zones[z]))
+				pgdat->zonelist_nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
+		pgdat->zonelist_nofallback[k] = ZONE_ID_NIL;
+	}
+}
+
+/*
+ * Watermarks, following the kernel's __setup_per_zone_wmarks(): the min
+ * watermark is min_free_kbytes shared out over the lowmem zones by managed
+ * size; HIGHMEM gets a small fixed min (managed / 1024 clamped to
+ * [32, 128]); low and high sit watermark_scale_factor (in 1/10000 of the
+ * zone, at least a quarter of min) apart above it.
+ */
+void __kmem_setup_per_zone_wmarks(void)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	u64 pages_min = shm->tun.min_free_kbytes >> (PAGE_SHIFT - 10);
+	u64 lowmem_pages = 0;
+	unsigned int nid, z;
+
+	for (nid = 0; nid < shm->nr_nodes; nid++)
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			if (z != ZONE_HIGHMEM)
+				lowmem_pages += NODE_DATA((int)nid)->node_zones[z].managed_pages;
+	for (nid = 0; nid < shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
+			u64 managed = zone->managed_pages, tmp;
+
+			zone_lock(zone);
+			tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
+			if (z == ZONE_HIGHMEM) {
+				u64 min_pages = managed / 1024;
+
+				min_pages = min_pages < 32 ? 32 : min_pages > 128 ? 128 : min_pages;
+				zone->_watermark[WMARK_MIN] = managed ? min_pages : 0;
+			} else {
+				zone->_watermark[WMARK_MIN] = tmp;
+			}
+			tmp = tmp >> 2;
+			if (managed * shm->tun.watermark_scale_factor / 10000 > tmp)
+				tmp = managed * shm->tun.watermark_scale_factor / 10000;
+			zone->watermark_boost = 0;
+			zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + tmp;
+			zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_MIN] + tmp * 2;
+			zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_MIN] + tmp * 3;
+			zone_unlock(zone);
+		}
+	}
+}
+
+/* The kernel's setup_per_zone_lowmem_reserve(). */
+void __kmem_setup_per_zone_lowmem_reserve(void)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int nid, i, j;
+
+	for (nid = 0; nid < shm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = NODE_DATA((int)nid);
+
+		for (i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+			u32 ratio = shm->tun.lowmem_reserve_ratio[i];
+			bool clear = !ratio || !zone->managed_pages;
+			u64 managed_pages = 0;
+
+			zone->lowmem_reserve[i] = 0;
+			for (j = i + 1; j < MAX_NR_ZONES; j++) {
+				managed_pages += pgdat->node_zones[j].managed_pages;
+				zone->lowmem_reserve[j] = clear ? 0 : managed_pages / ratio;
+			}
+		}
+	}
+}
+
+static u32 rounddown_pow_of_two(u32 n)
+{
+	return n ? 1u << (31 - __builtin_clz(n)) : 0;
+}
+
+/* The kernel's zone_batchsize(): about a quarter of a MiB, 2^n - 1 pages. */
+static u32 zone_batchsize(const struct zone *zone)
+{
+	u64 batch = zone->managed_pages >> 10;
+
+	if (batch > (1024 * 1024) / PAGE_SIZE)
+		batch = (1024 * 1024) / PAGE_SIZE;
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	return rounddown_pow_of_two((u32)(batch + batch / 2)) - 1 ?: 1;
+}
+
+/* The kernel's zone_highsize(): the low watermark shared by the node's CPUs. */
+static u32 zone_highsize(const struct zone *zone, u32 batch)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	u32 nr_cpus = NODE_DATA((int)zone->node)->nr_cpus;
+	u64 total, high;
+
+	if (!nr_cpus)
+		nr_cpus = shm->nr_cpu_ids;
+	if (shm->tun.percpu_pagelist_high_fraction)
+		total = zone->managed_pages / shm->tun.percpu_pagelist_high_fraction;
+	else
+		total = zone->_watermark[WMARK_LOW];
+	high = total / nr_cpus;
+	if (high < (u64)batch * 4)
+		high = (u64)batch * 4;
+	return high > UINT32_MAX ? UINT32_MAX : (u32)high;
+}
+
+/*
+ * Per-order limits from the zone's high/batch (in pages), as rmqueue_bulk()
+ * scales the batch for higher orders.  Each order's list is bounded by
+ * high >> order entries, and by PCP_SLOTS.
+ */
+void __kmem_setup_pcp(void)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int nid, z, cpu, order;
+
+	for (nid = 0; nid < shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
+
+			if (!zone_populated(zone))
+				continue;
+			zone->pcp_batch = zone_batchsize(zone);
+			zone->pcp_high = zone_highsize(zone, zone->pcp_batch);
+			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
+
+				for (order = 0; order < NR_PCP_ORDERS; order++) {
+					u32 batch = order ? zone->pcp_batch >> order : zone->pcp_batch;
+					u32 high = zone->pcp_high >> order;
+
+					if (order && batch < 2)
+						batch = 2;
+					if (high < batch * 2)
+						high = batch * 2;
+					if (high > PCP_SLOTS)
+						high = PCP_SLOTS;
+					if (batch > high / 2)
+						batch = high / 2 ? high / 2 : 1;
+					WRITE_ONCE(pcp->high[order], high);
+					WRITE_ONCE(pcp->batch[order], batch);
+				}
+			}
+		}
+	}
+}
+
+int __kmem_numa_node_id(void)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
+		return 0;
+	return kmem_mm.shm->cpu_to_node[cpu];
+}
+
+/* ------------------------------------------------------------------ */
+/* address conversions                                                 */
+/* ------------------------------------------------------------------ */
+
+bool __kmem_page_is_kmem(const void *addr)
+{
+	return kmem_initialized() &&
+	       (uintptr_t)addr - (uintptr_t)kmem_mm.mem_base < kmem_mm.total_pages << PAGE_SHIFT;
+}
+
+void *page_address(const struct page *page)
+{
+	return kmem_mm.mem_base + ((u64)(page - kmem_mm.memmap) << PAGE_SHIFT);
+}
+
+struct page *virt_to_page(const void *addr)
+{
+	if (unlikely(!__kmem_page_is_kmem(addr)))
+		return NULL;
+	return kmem_mm.memmap + (((uintptr_t)addr - (uintptr_t)kmem_mm.mem_base) >> PAGE_SHIFT);
+}
+
+bool virt_addr_valid(const void *addr)
+{
+	return __kmem_page_is_kmem(addr);
+}
+
+unsigned long page_to_pfn(const struct page *page)
+{
+	return (unsigned long)(page - kmem_mm.memmap);
+}
+
+bool pfn_valid(unsigned long pfn)
+{
+	return kmem_initialized() && pfn < kmem_mm.total_pages;
+}
+
+struct page *pfn_to_page(unsigned long pfn)
+{
+	return pfn_valid(pfn) ? kmem_mm.memmap + pfn : NULL;
+}
+
+phys_addr_t page_to_phys(const struct page *page)
+{
+	u64 pfn = (u64)(page - kmem_mm.memmap);
+	u64 hphys = kmem_mm.hpage_phys[pfn >> HPAGE_PFN_SHIFT];
+
+	if (likely(hphys))
+		return hphys + ((pfn & ((1ULL << HPAGE_PFN_SHIFT) - 1)) << PAGE_SHIFT);
+	return KMEM_PSEUDO_PHYS_BIT | (pfn << PAGE_SHIFT);
+}
+
+phys_addr_t virt_to_phys(const void *addr)
+{
+	struct page *page = virt_to_page(addr);
+
+	return page ? page_to_phys(page) + offset_in_page(addr) : 0;
+}
+
+int page_to_nid(const struct page *page)
+{
+	return page->zone_id / MAX_NR_ZONES;
+}
+
+enum zone_type page_zonenum(const struct page *page)
+{
+	return (enum zone_type)(page->zone_id % MAX_NR_ZONES);
+}

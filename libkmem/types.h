@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmem's core types, all of which live in shared memory.
+ *
+ * One *shared segment* (struct kmem_shared, a memfd) holds every piece of
+ * allocator state; the memory it manages is a separate *pfn space*: the
+ * direct maps of all nodes (huge pages) followed by their HIGHMEM pools
+ * (4 KiB-granular shmem), mapped back to back at one virtual base.  A page
+ * frame number (pfn) is the index of a 4 KiB page in that space, so
+ *
+ *	page_address(page) == mem_base + (page - memmap) * PAGE_SIZE
+ *
+ * Nothing in the shared segment is a pointer: lists link pfns (u32, PFN_NIL
+ * ends them) and structures find each other by segment offset or by index.
+ * The same bytes therefore mean the same thing in every process that maps
+ * the segment, wherever it maps it, and the daemon can bounds-check them.
+ *
+ *   kmem_shared
+ *     ├─ node_data[nid]            struct pglist_data, one per (fake) NUMA node
+ *     │    ├─ node_zones[ZONE_*]   struct zone: buddy lists + watermarks
+ *     │    │    ├─ free_area[o]    head pfn and count of free 2^o blocks
+ *     │    │    └─ pcp_off ──────► per_cpu_pages[nr_cpu_ids] (orders 0..3)
+ *     │    └─ zonelists            zone ids in fallback order
+ *     ├─ memmap_off ─────────────► struct page[total_pages]
+ *     └─ hpage_phys_off ─────────► u64[total_pages >> HPAGE_PFN_SHIFT]
+ *
+ * A page is in exactly one of these states:
+ *   buddy      PG_buddy set, order = block order, on free_area[order] (head
+ *              page only; pages inside a free block are untouched)
+ *   pcp        on some CPU's per_cpu_pages slots; refcount 0, no PG_buddy
+ *   allocated  refcount >= 1 on the first page, order = allocation order,
+ *              owner = allocating client; tail pages keep refcount 0
+ *   reserved   PG_reserved: never handed out (a hole, a poisoned page)
+ */
+#ifndef _KMEM_TYPES_H
+#define _KMEM_TYPES_H
+
+#include <pthread.h>
+#include <linux/types.h>
+#include <linux/mmzone.h>
+#include <linux/mm_types.h>
+
+#define PAGE_SHIFT_		12
+#define PFN_NIL			UINT32_MAX
+
+#define KMEM_MAX_CPUS		4096
+#define NR_PCP_ORDERS		(PAGE_ALLOC_COSTLY_ORDER + 1)
+/* Slots per order per CPU: bounds pcp->high (the kernel has no such bound). */
+#define PCP_SLOTS		512
+
+/* 2 MiB: the unit of physical contiguity in the direct map. */
+#define HPAGE_PFN_SHIFT		9
+
+#define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
+#define KMEM_SHARED_VERSION	1
+
+/* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
+enum pageflags {
+	PG_buddy	= 1u << 0,	/* head of a free block on a free_area list */
+	PG_reserved	= 1u << 1,	/* never allocated */
+	PG_slab		= 1u << 2,	/* owned by the slab layer */
+	PG_head		= 1u << 3,	/* first page of a compound allocation */
+	PG_hwpoison	= 1u << 4,	/* isolated after corruption was found */
+	PG_highmem	= 1u << 5,	/* in a HIGHMEM pool (not in the direct map) */
+};
+
+/*
+ * struct page - one per 4 KiB page, 64 bytes like the kernel's.
+ *
+ * flags/order/_refcount are read without locks by the free path's sanity
+ * checks, so they are accessed with READ_ONCE/WRITE_ONCE or atomics.
+ */
+struct page {
+	u32 flags;		/* enum pageflags */
+	u16 zone_id;		/* nid * MAX_NR_ZONES + zone index; fixed at init */
+	u8 order;		/* buddy order when free, allocation order when allocated */
+	u8 _pad0;
+	s32 _refcount;		/* atomic; 0 when free */
+	u32 owner;		/* client id of the allocator of this block (0: embedded) */
+	union {
+		struct {	/* PG_buddy: free_area list links */
+			u32 next;
+			u32 prev;
+		} buddy;
+		u64 compound_head;	/* tail of a __GFP_COMP block: head pfn << 1 | 1 */
+		u64 lru;	/* room for the slab layer's list links */
+	};
+	u64 private;
+	u64 slab[4];		/* reserved for the slab layer */
+};
+
+enum zone_watermarks {
+	WMARK_MIN,
+	WMARK_LOW,
+	WMARK_HIGH,
+	WMARK_PROMO,
+	NR_WMARK
+};
+
+struct free_area {
+	u32 head;		/* first free block (pfn), PFN_NIL if none */
+	u32 _pad;
+	u64 nr_free;		/* blocks on the list */
+};
+
+/*
+ * word[o] packs the list length and an event count so that the rseq fast
+ * path updates both with the single store that commits it:
+ *
+ *	count  = word & PCP_COUNT_MASK		entries in slots[o]
+ *	allocs = word >> PCP_ALLOC_SHIFT	allocations served from slots[o]
+ */
+#define PCP_COUNT_MASK		0xffffULL
+#define PCP_ALLOC_SHIFT		16
+#define PCP_ALLOC_ONE		(1ULL << PCP_ALLOC_SHIFT)
+
+/*
+ * struct per_cpu_pages - one zone's per-CPU free lists for orders 0..3.
+ *
+ * Invariant: count(word[o]) <= high[o] <= PCP_SLOTS, slots[o][0..count) are
+ * pfns of free order-o blocks of this zone with refcount 0 and no PG_buddy.
+ * Written only by the CPU it belongs to (rseq) or under @lock (no rseq).
+ */
+struct per_cpu_pages {
+	u64 word[NR_PCP_ORDERS];
+	u32 high[NR_PCP_ORDERS];	/* entries; above it a free flushes a batch */
+	u32 batch[NR_PCP_ORDERS];	/* entries moved per refill / flush */
+	pthread_mutex_t lock;		/* only in KMEM_PCP_LOCKED mode */
+	u32 slots[NR_PCP_ORDERS][PCP_SLOTS] __aligned(64);
+} __aligned(64);
+
+struct zone {
+	pthread_mutex_t lock;		/* robust, process-shared: free_area, free_pages */
+	struct free_area free_area[NR_PAGE_ORDERS];
+	u64 free_pages;			/* NR_FREE_PAGES: buddy only, pcp excluded */
+
+	u64 _watermark[NR_WMARK];
+	u64 watermark_boost;
+	u64 lowmem_reserve[MAX_NR_ZONES];
+
+	u64 zone_start_pfn;
+	u64 spanned_pages;
+	u64 present_pages;
+	u64 managed_pages;
+
+	u32 node;
+	u32 idx;			/* enum zone_type */
+	u32 pcp_high;			/* pages, the kernel's pcp->high */
+	u32 pcp_batch;			/* pages, the kernel's pcp->batch */
+	u64 pcp_off;			/* segment offset of per_cpu_pages[nr_cpu_ids] */
+
+	/* Slow-path events (atomic); the fast path counts in pcp words. */
+	u64 numa_hit, numa_miss, numa_foreign;
+	u64 interleave_hit, local_node, other_node;
+	u64 pgalloc, pgfree;
+	u64 alloc_fail;
+} __aligned(64);
+
+#define ZONELIST_LEN	(MAX_NUMNODES * MAX_NR_ZONES + 1)
+#define ZONE_ID_NIL	0xffffu
+
+/* struct pglist_data - a NUMA node (real or fake). */
+struct pglist_data {
+	struct zone node_zones[MAX_NR_ZONES];
+	u32 node_id;
+	s32 real_node;			/* libnuma node its memory is bound to, -1 if none */
+	u32 nr_cpus;
+	u32 hugetlb;			/* direct map is hugetlbfs (else shmem + THP) */
+	u64 direct_start_pfn, direct_pages;
+	u64 highmem_start_pfn, highmem_pages;
+	/* zone ids, highest zone of this node first, then other nodes by distance */
+	u16 zonelist_fallback[ZONELIST_LEN];
+	/* this node's zones only: __GFP_THISNODE */
+	u16 zonelist_nofallback[MAX_NR_ZONES + 1];
+};
+
+struct kmem_tunables {
+	u64 min_free_kbytes;		/* 0: computed like calculate_min_free_kbytes() */
+	u32 watermark_scale_factor;	/* in 1/10000 of managed pages, default 10 */
+	u32 lowmem_reserve_ratio[MAX_NR_ZONES];
+	u32 percpu_pagelist_high_fraction;	/* 0: high from the low watermark */
+};
+
+/* Flags in kmem_shared::flags */
+#define KMEM_SHF_PHYS_REAL	(1u << 0)	/* hpage_phys[] holds real addresses */
+#define KMEM_SHF_FAKE_NUMA	(1u << 1)
+
+struct kmem_shared {
+	u64 magic;
+	u32 version;
+	u32 flags;
+	u64 segment_size;
+	u64 total_pages;		/* size of the pfn space */
+	u64 memmap_off;
+	u64 hpage_phys_off;
+	u32 nr_nodes;
+	u32 nr_cpu_ids;
+	u32 hpage_shift;		/* 21 or 30 */
+	u32 cache_line_size;
+	struct kmem_tunables tun;
+	u16 cpu_to_node[KMEM_MAX_CPUS];
+	u8 node_distance[MAX_NUMNODES][MAX_NUMNODES];
+	struct pglist_data node_data[MAX_NUMNODES];
+};
+
+#endif /* _KMEM_TYPES_H */

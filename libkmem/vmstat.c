@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmstat.c - zone and NUMA statistics and the /proc views built on them:
+ * buddyinfo, zoneinfo and numastat, in the kernel's exact layouts.
+ *
+ * Everything here reads shared state without the zone locks, as the
+ * kernel's /proc readers do: a view is a snapshot that may be off by the
+ * allocations racing with it, never a torn structure.
+ *
+ * numastat comes from two places.  The per-CPU fast path counts the
+ * allocations it serves in its pcp word (the same store that commits the
+ * pop); those are hits, and local or other by the node of the CPU the list
+ * belongs to.  Everything else (buddy and refill allocations, and the
+ * correction for fast-path misses) is counted in the zone's atomic fields.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal", "HighMem" };
+
+const char *const *__kmem_zone_names(void)
+{
+	return zone_names;
+}
+
+static u64 pcp_pages(const struct zone *zone)
+{
+	u64 pages = 0;
+	unsigned int cpu, order;
+
+	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++) {
+		struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
+
+		for (order = 0; order < NR_PCP_ORDERS; order++)
+			pages += (READ_ONCE(pcp->word[order]) & PCP_COUNT_MASK) << order;
+	}
+	return pages;
+}
+
+int kmem_zone_stats(int nid, int z, struct kmem_zone_stats *st)
+{
+	const struct zone *zone;
+	unsigned int o;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	if (nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes || z < 0 || z >= MAX_NR_ZONES)
+		return -EINVAL;
+	zone = &NODE_DATA(nid)->node_zones[z];
+	memset(st, 0, sizeof(*st));
+	st->node = nid;
+	st->name = zone_names[z];
+	st->free_pages = READ_ONCE(zone->free_pages);
+	st->min = zone->_watermark[WMARK_MIN];
+	st->low = zone->_watermark[WMARK_LOW];
+	st->high = zone->_watermark[WMARK_HIGH];
+	st->promo = zone->_watermark[WMARK_PROMO];
+	st->spanned = zone->spanned_pages;
+	st->present = zone->present_pages;
+	st->managed = zone->managed_pages;
+	st->start_pfn = zone->zone_start_pfn;
+	memcpy(st->protection, zone->lowmem_reserve, sizeof(st->protection));
+	for (o = 0; o < NR_PAGE_ORDERS; o++)
+		st->nr_free[o] = READ_ONCE(zone->free_area[o].nr_free);
+	if (zone_populated(zone))
+		st->pcp_count = pcp_pages(zone);
+	st->pcp_high = zone->pcp_high;
+	st->pcp_batch = zone->pcp_batch;
+	st->alloc_fail = READ_ONCE(zone->alloc_fail);
+	return 0;
+}
+
+int kmem_numa_stats(int nid, struct kmem_numa_stats *st)
+{
+	struct kmem_shared *shm;
+	unsigned int z, cpu, order;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	shm = kmem_mm.shm;
+	if (nid < 0 || nid >= (int)shm->nr_nodes)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+
+		st->numa_hit += READ_ONCE(zone->numa_hit);
+		st->numa_miss += READ_ONCE(zone->numa_miss);
+		st->numa_foreign += READ_ONCE(zone->numa_foreign);
+		st->interleave_hit += READ_ONCE(zone->interleave_hit);
+		st->local_node += READ_ONCE(zone->local_node);
+		st->other_node += READ_ONCE(zone->other_node);
+		if (!zone_populated(zone))
+			continue;
+		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+			struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
+			u64 allocs = 0;
+
+			for (order = 0; order < NR_PCP_ORDERS; order++)
+				allocs += READ_ONCE(pcp->word[order]) >> PCP_ALLOC_SHIFT;
+			st->numa_hit += allocs;
+			if (shm->cpu_to_node[cpu] == nid)
+				st->local_node += allocs;
+			else
+				st->other_node += allocs;
+		}
+	}
+	return 0;
+}
+
+static void emit(FILE *f, const char *fmt, ...) __printf(2, 3);
+
+/* Print to @f, or through the report sink when @f is NULL (failure reports). */
+static void emit(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (f)
+		vfprintf(f, fmt, ap);
+	else
+		__kmem_vprintk(fmt, ap);
+	va_end(ap);
+}
+
+int kmem_show_buddyinfo(FILE *f)
+{
+	struct kmem_zone_stats st;
+	char line[256];
+	int nid, z, o, len;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			kmem_zone_stats(nid, z, &st);
+			if (!st.present)
+				continue;
+			len = snprintf(line, sizeof(line), "Node %d, zone %8s ", nid, st.name);
+			for (o = 0; o < NR_PAGE_ORDERS; o++)
+				len += snprintf(line + len, sizeof(line) - (size_t)len, "%6llu ",
+						(unsigned long long)st.nr_free[o]);
+			emit(f, "%s\n", line);
+		}
+	}
+	return 0;
+}
+
+int kmem_show_zoneinfo(FILE *f)
+{
+	struct kmem_zone_stats st;
+	int nid, z, cpu;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+
+			kmem_zone_stats(nid, z, &st);
+			emit(f, "Node %d, zone %8s\n", nid, st.name);
+			emit(f, "  pages free     %llu\n"
+				"        boost    0\n"
+				"        min      %llu\n"
+				"        low      %llu\n"
+				"        high     %llu\n"
+				"        promo    %llu\n"
+				"        spanned  %llu\n"
+				"        present  %llu\n"
+				"        managed  %llu\n"
+				"        cma      0\n"
+				"        protection: (%llu, %llu, %llu, %llu)\n",
+			     (unsigned long long)st.free_pages, (unsigned long long)st.min,
+			     (unsigned long long)st.low, (unsigned long long)st.high,
+			     (unsigned long long)st.promo, (unsigned long long)st.spanned,
+			     (unsigned long long)st.present, (unsigned long long)st.managed,
+			     (unsigned long long)st.protection[0], (unsigned long long)st.protection[1],
+			     (unsigned long long)st.protection[2], (unsigned long long)st.protection[3]);
+			if (!st.present)
+				continue;
+			emit(f, "      nr_free_pages %llu\n  pagesets\n", (unsigned long long)st.free_pages);
+			for (cpu = 0; cpu < (int)kmem_mm.shm->nr_cpu_ids; cpu++) {
+				struct per_cpu_pages *pcp = zone_pcp(zone, cpu);
+				u64 count = 0;
+				unsigned int o;
+
+				for (o = 0; o < NR_PCP_ORDERS; o++)
+					count += (READ_ONCE(pcp->word[o]) & PCP_COUNT_MASK) << o;
+				emit(f, "    cpu: %d\n"
+					"              count:    %llu\n"
+					"              high:     %u\n"
+					"              batch:    %u\n",
+				     cpu, (unsigned long long)count, st.pcp_high, st.pcp_batch);
+			}
+			emit(f, "  vm stats threshold: 0\n"
+				"  node_unreclaimable:  0\n"
+				"  start_pfn:           %llu\n", (unsigned long long)st.start_pfn);
+		}
+	}
+	return 0;
+}
+
+int kmem_show_numastat(FILE *f)
+{
+	static const char *const rows[] = { "numa_hit", "numa_miss", "numa_foreign",
+					    "interleave_hit", "local_node", "other_node" };
+	struct kmem_numa_stats st[MAX_NUMNODES];
+	int nid, r, n;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	n = (int)kmem_mm.shm->nr_nodes;
+	for (nid = 0; nid < n; nid++)
+		kmem_numa_stats(nid, &st[nid]);
+	emit(f, "%-16s", "");
+	for (nid = 0; nid < n; nid++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "node%d", nid);
+		emit(f, " %15s", name);
+	}
+	emit(f, "\n");
+	for (r = 0; r < 6; r++) {
+		emit(f, "%-16s", rows[r]);
+		for (nid = 0; nid < n; nid++) {
+			const u64 *v = &st[nid].numa_hit;
+
+			emit(f, " %15llu", (unsigned long long)v[r]);
+		}
+		emit(f, "\n");
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages kmem needs to build, test and
+# benchmark.  Idempotent: when everything is already there it prints nothing
+# and touches nothing (no apt-get update either).
+set -euo pipefail
+
+PACKAGES=(
+	build-essential cmake pkg-config
+	libnuma-dev liburcu-dev libhwloc-dev libjansson-dev libsystemd-dev
+	libcunit1-dev libbenchmark-dev
+	# comparison allocators for bench/
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
+	# tools the tests and the quick start call
+	valgrind procps util-linux
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The package lists of a fresh machine may be empty or stale.
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
