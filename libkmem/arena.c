@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,6 +78,48 @@ static void unmap_memory(const struct arena_layout *l)
 	kmem_mm.mem_base = NULL;
 }
 
+static int cmp_phys(const void *a, const void *b)
+{
+	const u64 *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/*
+ * sort_hugepages - remap a node's direct map so that its huge pages sit in
+ * the order of their physical addresses (as DPDK sorts its hugepages): the
+ * kernel hands huge pages out in no useful order, often descending, and the
+ * buddy allocator can only join virtually adjacent huge pages into an
+ * order-10 block when they are physically adjacent too.  The data stays in
+ * the memfd; only which file page backs which address changes.  Without
+ * physical addresses (not root) there is nothing to sort by.
+ */
+static void sort_hugepages(char *direct, size_t bytes, size_t hpage, int fd)
+{
+	size_t n = bytes / hpage, i;
+	u64 (*pairs)[2];
+	bool sorted = true;
+
+	pairs = calloc(n, sizeof(*pairs));
+	if (!pairs)
+		return;
+	for (i = 0; i < n; i++) {
+		if (os_virt_to_phys(direct + i * hpage, &pairs[i][0]) || !pairs[i][0])
+			goto out;
+		pairs[i][1] = i;
+		if (i && pairs[i][0] < pairs[i - 1][0])
+			sorted = false;
+	}
+	if (sorted)
+		goto out;
+	qsort(pairs, n, sizeof(*pairs), cmp_phys);
+	for (i = 0; i < n; i++)
+		if (os_map_fixed_populate(direct + i * hpage, hpage, fd, pairs[i][1] * hpage))
+			break;	/* the old mapping of that slot stays: still correct, unsorted */
+out:
+	free(pairs);
+}
+
 /*
  * Create and map every node's direct map and HIGHMEM pool.  Return: 0, or
  * -errno with @why naming the step that failed.
@@ -126,7 +169,11 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 		}
 		if (ret)
 			return ret;
+		if (hugetlb && opts->zones != KMEM_ZONES_CARVE)
+			sort_hugepages(direct, l->direct, align, fd);
 
+		if (!l->highmem)
+			continue;	/* highmem_mb=0: no pool, an empty zone */
 		snprintf(name, sizeof(name), "kmem-node%u-highmem", nid);
 		fd = os_memfd_create(name, false, 0);
 		*why = "memfd_create (highmem)";
@@ -222,6 +269,7 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	for (cpu = 0; cpu < topo->nr_cpu_ids; cpu++)
 		shm->cpu_to_node[cpu] = topo->cpu_to_node[cpu];
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
+	init_shared_mutex(&shm->slab_mutex);
 
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];

@@ -43,12 +43,14 @@ void __kmem_vprintk(const char *fmt, va_list ap)
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	__atomic_fetch_add(&nr_reports, 1, __ATOMIC_RELAXED);
+	kmem_irq_disable();
 	pthread_mutex_lock(&report_lock);
 	if (report_sink)
 		report_sink(buf, report_arg);
 	else
 		fputs(buf, stderr);
 	pthread_mutex_unlock(&report_lock);
+	kmem_irq_enable();
 }
 
 void __kmem_printk(const char *fmt, ...)
@@ -75,6 +77,7 @@ const char *__kmem_page_flags_str(u32 flags, char *buf, size_t len)
 	} names[] = {
 		{ PG_buddy, "buddy" },	 { PG_reserved, "reserved" }, { PG_slab, "slab" },
 		{ PG_head, "head" },	 { PG_hwpoison, "hwpoison" }, { PG_highmem, "highmem" },
+		{ PG_large_kmalloc, "large_kmalloc" },
 	};
 	size_t i, used = 0;
 

@@ -18,6 +18,24 @@
 #include "os.h"
 
 struct kmem_mm kmem_mm = { .shm_fd = -1 };
+ptrdiff_t __kmem_rseq_offset;
+
+__thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));
+__thread sigset_t __kmem_irq_saved __attribute__((tls_model("initial-exec")));
+sigset_t __kmem_all_signals;
+
+/* glibc fixes __rseq_offset before any constructor runs; copy it once. */
+__attribute__((constructor)) static void kmem_constructor(void)
+{
+	__kmem_rseq_offset = __rseq_offset;
+	sigfillset(&__kmem_all_signals);
+}
+
+void __kmem_lock_owner_died(pthread_mutex_t *lock)
+{
+	__kmem_printk("kmem: a process died holding a kmem lock; its state is kept as found\n");
+	pthread_mutex_consistent(lock);
+}
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void kmem_options_init(struct kmem_options *opts)
@@ -33,8 +51,15 @@ void kmem_options_init(struct kmem_options *opts)
 	opts->zones = KMEM_ZONES_AUTO;
 	opts->zone_dma_bytes = 4UL << 20;
 	opts->zone_dma32_bytes = 16UL << 20;
-	if (env && kmem_options_parse(opts, env, err, sizeof(err)))
-		__kmem_printk("kmem: ignoring KMEM_OPTIONS: %s\n", err);
+	if (env) {
+		struct kmem_options parsed = *opts;
+
+		/* all or nothing: a bad string must not leave half its settings */
+		if (kmem_options_parse(&parsed, env, err, sizeof(err)))
+			__kmem_printk("kmem: ignoring KMEM_OPTIONS: %s\n", err);
+		else
+			*opts = parsed;
+	}
 }
 
 static int parse_u64(const char *v, unsigned long long max, unsigned long long *out)
@@ -102,11 +127,23 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 		return 0;
 	}
 	if (!strcmp(key, "lowmem_reserve_ratio")) {
-		unsigned int r[4];
-		char tail;
+		unsigned int r[4], i;
+		char field[32];
+		const char *p = v;
 
-		if (sscanf(v, "%u:%u:%u:%u%c", &r[0], &r[1], &r[2], &r[3], &tail) != 4)
-			return -EINVAL;
+		for (i = 0; i < 4; i++) {
+			size_t len = strcspn(p, ":");
+
+			if (len == 0 || len >= sizeof(field) || (i < 3 && p[len] != ':') ||
+			    (i == 3 && p[len]))
+				return -EINVAL;
+			memcpy(field, p, len);
+			field[len] = '\0';
+			if (parse_u64(field, UINT32_MAX, &n))
+				return -EINVAL;
+			r[i] = (unsigned int)n;
+			p += len + 1;
+		}
 		memcpy(o->lowmem_reserve_ratio, r, sizeof(r));
 		return 0;
 	}
@@ -199,10 +236,19 @@ static int do_init(const struct kmem_options *opts)
 	ret = __kmem_arena_create(opts, &topo);
 	if (ret)
 		return ret;
+	memcpy(kmem_mm.cpu_node, kmem_mm.shm->cpu_to_node, sizeof(kmem_mm.cpu_node));
+	for (unsigned int id = 0; id < MAX_NUMNODES * MAX_NR_ZONES; id++)
+		kmem_mm.zone_ptr[id] = &kmem_mm.shm->node_data[id / MAX_NR_ZONES]
+					       .node_zones[id % MAX_NR_ZONES];
 	__kmem_memmap_init(opts);
 	__kmem_zones_init(opts);
 	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
-	return 0;
+	ret = __kmem_slab_init();
+	if (ret) {
+		__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+		__kmem_arena_destroy();
+	}
+	return ret;
 }
 
 int kmem_init(const struct kmem_options *opts)
@@ -237,6 +283,7 @@ void kmem_exit(void)
 {
 	pthread_mutex_lock(&init_lock);
 	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+	__kmem_slab_exit();
 	__kmem_arena_destroy();
 	pthread_mutex_unlock(&init_lock);
 }

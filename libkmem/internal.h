@@ -6,6 +6,9 @@
 #ifndef _KMEM_INTERNAL_H
 #define _KMEM_INTERNAL_H
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <linux/compiler.h>
@@ -53,6 +56,8 @@ struct kmem_mm {
 	int shm_fd;
 	int node_fds[MAX_NUMNODES][2];	/* [direct, highmem] */
 	struct kmem_options opts;
+	u16 cpu_node[KMEM_MAX_CPUS];	/* copy of kmem_shared::cpu_to_node, one load away */
+	struct zone *zone_ptr[MAX_NUMNODES * MAX_NR_ZONES];	/* zone id -> this mapping */
 };
 
 extern struct kmem_mm kmem_mm;
@@ -64,7 +69,7 @@ static __always_inline struct pglist_data *NODE_DATA(int nid)
 
 static __always_inline struct zone *zone_by_id(unsigned int zone_id)
 {
-	return &kmem_mm.shm->node_data[zone_id / MAX_NR_ZONES].node_zones[zone_id % MAX_NR_ZONES];
+	return kmem_mm.zone_ptr[zone_id];
 }
 
 static __always_inline struct page *__pfn_to_page(u64 pfn)
@@ -75,6 +80,16 @@ static __always_inline struct page *__pfn_to_page(u64 pfn)
 static __always_inline u64 __page_to_pfn(const struct page *page)
 {
 	return (u64)(page - kmem_mm.memmap);
+}
+
+static __always_inline void *__page_address(const struct page *page)
+{
+	return kmem_mm.mem_base + ((u64)(page - kmem_mm.memmap) << PAGE_SHIFT);
+}
+
+static __always_inline int __page_to_nid(const struct page *page)
+{
+	return page->zone_id / MAX_NR_ZONES;
 }
 
 static __always_inline struct zone *page_zone(const struct page *page)
@@ -95,6 +110,47 @@ static __always_inline bool zone_populated(const struct zone *zone)
 static __always_inline bool kmem_initialized(void)
 {
 	return likely(__atomic_load_n(&kmem_mm.ready, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * Signals are the userspace interrupt: a handler may free memory or
+ * allocate with GFP_ATOMIC, so a handler must never find its own thread
+ * inside a locked section.  Every kmem lock is therefore taken with the
+ * thread's signals blocked, as the kernel takes zone->lock with
+ * spin_lock_irqsave().  Nesting is counted per thread; the first level
+ * saves the mask, the last restores it.  The rseq fast paths take no lock
+ * and need none of this.
+ */
+extern __thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));
+extern __thread sigset_t __kmem_irq_saved __attribute__((tls_model("initial-exec")));
+extern sigset_t __kmem_all_signals;
+
+static inline void kmem_irq_disable(void)
+{
+	if (__kmem_irq_depth++ == 0)
+		pthread_sigmask(SIG_BLOCK, &__kmem_all_signals, &__kmem_irq_saved);
+}
+
+static inline void kmem_irq_enable(void)
+{
+	if (--__kmem_irq_depth == 0)
+		pthread_sigmask(SIG_SETMASK, &__kmem_irq_saved, NULL);
+}
+
+void __cold __kmem_lock_owner_died(pthread_mutex_t *lock);
+
+/* Lock a robust process-shared kmem mutex, signals blocked. */
+static inline void kmem_mutex_lock(pthread_mutex_t *lock)
+{
+	kmem_irq_disable();
+	if (unlikely(pthread_mutex_lock(lock) == EOWNERDEAD))
+		__kmem_lock_owner_died(lock);
+}
+
+static inline void kmem_mutex_unlock(pthread_mutex_t *lock)
+{
+	pthread_mutex_unlock(lock);
+	kmem_irq_enable();
 }
 
 /* init.c */
@@ -132,6 +188,19 @@ void __kmem_setup_pcp(void);
 void __kmem_free_range(u64 start_pfn, u64 nr_pages);
 bool __kmem_page_is_kmem(const void *addr);
 int __kmem_numa_node_id(void);
+struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);
+
+/* slub.c */
+int __kmem_slab_init(void);
+void __kmem_slab_exit(void);
+void *__kmem_obj_start(const void *p);
+
+/* rcupdate.c */
+struct rcu_head;
+/* call_rcu() for the slab layer (SLAB_TYPESAFE_BY_RCU slab pages). */
+void __kmem_call_rcu_internal(struct rcu_head *head, void (*func)(struct rcu_head *));
+/* rcu_barrier(): every callback queued so far has run. */
+void __kmem_rcu_barrier(void);
 
 /* debug.c */
 void __cold __kmem_bug(const char *file, int line, const char *cond) __noreturn;

@@ -14,6 +14,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 #include "os.h"
 
@@ -66,6 +71,14 @@ int os_reserve(size_t size, size_t align, void **addr)
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off)
 {
 	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+		       fd, (off_t)off);
 
 	return p == MAP_FAILED ? -errno : 0;
 }
@@ -153,6 +166,78 @@ long os_free_hugepages(unsigned int hpage_shift)
 		return -EIO;
 	buf[n] = '\0';
 	return strtol(buf, NULL, 10);
+}
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+int os_uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_THREAD_ID };
+	int fd;
+
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int os_uffd_register(int uffd, void *addr, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+int os_uffd_wake(int uffd, void *addr, size_t len)
+{
+	struct uffdio_range range = { .start = (uintptr_t)addr, .len = len };
+
+	return ioctl(uffd, UFFDIO_WAKE, &range) ? -errno : 0;
+}
+
+int os_uffd_read_faults(int uffd, uint64_t *addrs, uint32_t *tids, int max)
+{
+	struct uffd_msg msgs[16];
+	ssize_t n;
+	int i, nr = 0;
+
+	if (max > 16)
+		max = 16;
+	n = read(uffd, msgs, sizeof(msgs[0]) * (size_t)max);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	for (i = 0; i < (int)(n / (ssize_t)sizeof(msgs[0])); i++)
+		if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+			tids[nr] = msgs[i].arg.pagefault.feat.ptid;
+			addrs[nr++] = msgs[i].arg.pagefault.address;
+		}
+	return nr;
+}
+
+int os_map_anon_fixed(void *addr, size_t len, bool rw)
+{
+	void *p = mmap(addr, len, rw ? PROT_READ | PROT_WRITE : PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int os_kill_thread(uint32_t tid, int sig)
+{
+	return syscall(SYS_tgkill, getpid(), (pid_t)tid, sig) ? -errno : 0;
 }
 
 const char *os_comm(void)

@@ -25,6 +25,8 @@ void os_close(int fd);
 int os_reserve(size_t size, size_t align, void **addr);
 /* Map @fd at exactly @addr, replacing the reservation there. */
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off);
+/* The same, with the page tables filled at once (no fault per page later). */
+int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off);
 /* Map @fd anywhere, read-write. */
 int os_map(size_t size, int fd, void **addr);
 int os_unmap(void *addr, size_t size);
@@ -41,6 +43,21 @@ int os_virt_to_phys(const void *addr, uint64_t *phys);
 
 /* Free huge pages of size 1 << @hpage_shift the kernel has in its pool. */
 long os_free_hugepages(unsigned int hpage_shift);
+
+/*
+ * userfaultfd: open one with the API handshake done (UFFD_USER_MODE_ONLY
+ * when unprivileged); register [@addr, +@len) for missing-page faults; wake
+ * the threads faulting in a range; read pending fault addresses.
+ */
+int os_uffd_open(void);
+int os_uffd_register(int uffd, void *addr, size_t len);
+int os_uffd_wake(int uffd, void *addr, size_t len);
+/* Up to @max fault addresses and faulting thread ids; 0 when none is pending. */
+int os_uffd_read_faults(int uffd, uint64_t *addrs, uint32_t *tids, int max);
+/* Send @sig to thread @tid of this process. */
+int os_kill_thread(uint32_t tid, int sig);
+/* Replace [@addr, +@len) with fresh anonymous memory, read-write or none. */
+int os_map_anon_fixed(void *addr, size_t len, bool rw);
 
 /* Short command name of this process, for reports. */
 const char *os_comm(void);

@@ -62,6 +62,7 @@ struct alloc_context {
 	const u16 *zonelist;
 	unsigned int preferred_zone;	/* zone id; ZONE_ID_NIL if none allowed */
 	enum zone_type highest_zoneidx;
+	enum zone_type lowest_zoneidx;	/* ZONE_HIGHMEM for vmalloc's pages */
 	int preferred_nid;
 	int cpu;			/* read at entry; < 0: no per-CPU lists */
 };
@@ -70,21 +71,14 @@ struct alloc_context {
 /* locks                                                               */
 /* ------------------------------------------------------------------ */
 
-static void __cold lock_owner_died(pthread_mutex_t *lock, const char *what)
-{
-	__kmem_printk("kmem: a process died holding %s; its state is kept as found\n", what);
-	pthread_mutex_consistent(lock);
-}
-
 static inline void zone_lock(struct zone *zone)
 {
-	if (unlikely(pthread_mutex_lock(&zone->lock) == EOWNERDEAD))
-		lock_owner_died(&zone->lock, "a zone lock");
+	kmem_mutex_lock(&zone->lock);
 }
 
 static inline void zone_unlock(struct zone *zone)
 {
-	pthread_mutex_unlock(&zone->lock);
+	kmem_mutex_unlock(&zone->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -112,7 +106,7 @@ static inline void add_to_free_list(struct page *page, struct zone *zone, unsign
 	if (area->head != PFN_NIL)
 		__pfn_to_page(area->head)->buddy.prev = pfn;
 	area->head = pfn;
-	area->nr_free++;
+	WRITE_ONCE(area->nr_free, area->nr_free + 1);
 	__set_page_buddy(page, order);
 }
 
@@ -127,7 +121,7 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 		__pfn_to_page(page->buddy.prev)->buddy.next = page->buddy.next;
 	if (page->buddy.next != PFN_NIL)
 		__pfn_to_page(page->buddy.next)->buddy.prev = page->buddy.prev;
-	area->nr_free--;
+	WRITE_ONCE(area->nr_free, area->nr_free - 1);
 	__clear_page_buddy(page);
 }
 
@@ -135,7 +129,7 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 static inline bool page_is_buddy(const struct zone *zone, const struct page *buddy,
 				 unsigned int order)
 {
-	return (READ_ONCE(buddy->flags) & PG_buddy) && buddy->order == order &&
+	return (READ_ONCE(buddy->flags) & PG_buddy) && READ_ONCE(buddy->order) == order &&
 	       buddy->zone_id == zone->node * MAX_NR_ZONES + zone->idx;
 }
 
@@ -147,16 +141,19 @@ static bool hpages_adjacent(u64 lo, unsigned int order)
 {
 	u64 hi = lo + (1ULL << order);
 
-	if (!(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL))
+	u64 hi_phys = kmem_mm.hpage_phys[hi >> HPAGE_PFN_SHIFT];
+	u64 lo_phys = kmem_mm.hpage_phys[(hi >> HPAGE_PFN_SHIFT) - 1];
+
+	/* unknown addresses (HIGHMEM, no pagemap): virtual contiguity is all we promise */
+	if (!hi_phys || !lo_phys)
 		return true;
-	return kmem_mm.hpage_phys[hi >> HPAGE_PFN_SHIFT] ==
-	       kmem_mm.hpage_phys[(hi >> HPAGE_PFN_SHIFT) - 1] + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
+	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
 }
 
 /* The kernel's __free_one_page(): merge with free buddies, then list. */
 static void __free_one_page(struct zone *zone, u64 pfn, unsigned int order)
 {
-	zone->free_pages += 1ULL << order;
+	WRITE_ONCE(zone->free_pages, zone->free_pages + (1ULL << order));
 	while (order < MAX_PAGE_ORDER) {
 		u64 buddy_pfn = pfn ^ (1ULL << order);
 		struct page *buddy;
@@ -201,7 +198,7 @@ static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 		page = __pfn_to_page(area->head);
 		del_page_from_free_list(page, zone, current_order);
 		expand(zone, page, order, current_order);
-		zone->free_pages -= 1ULL << order;
+		WRITE_ONCE(zone->free_pages, zone->free_pages - (1ULL << order));
 		return page;
 	}
 	return NULL;
@@ -253,7 +250,8 @@ void __kmem_free_range(u64 start_pfn, u64 nr_pages)
 	zone = page_zone(__pfn_to_page(start_pfn));
 	zone_lock(zone);
 	while (pfn < end) {
-		unsigned int order = MAX_PAGE_ORDER;
+		/* above a huge page, __free_one_page() merges only adjacent ones */
+		unsigned int order = HPAGE_PFN_SHIFT;
 
 		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
 			order--;
@@ -279,8 +277,12 @@ static inline int pcp_lock_cpu(void)
 
 static inline void pcp_lock(struct per_cpu_pages *pcp)
 {
-	if (unlikely(pthread_mutex_lock(&pcp->lock) == EOWNERDEAD))
-		lock_owner_died(&pcp->lock, "a per-CPU page list lock");
+	kmem_mutex_lock(&pcp->lock);
+}
+
+static inline void pcp_unlock(struct per_cpu_pages *pcp)
+{
+	kmem_mutex_unlock(&pcp->lock);
 }
 
 /*
@@ -309,7 +311,7 @@ static __always_inline int pcp_pop(struct zone *zone, unsigned int order, int *c
 	pcp = zone_pcp(zone, *cpu);
 	pcp_lock(pcp);
 	ret = percpu_stack_pop_locked(&pcp->word[order], pcp->slots[order], pfn, delta);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_unlock(pcp);
 	return ret;
 }
 
@@ -335,7 +337,7 @@ static __always_inline int pcp_push(struct zone *zone, unsigned int order, int *
 	pcp = zone_pcp(zone, *cpu);
 	pcp_lock(pcp);
 	ret = percpu_stack_push_locked(&pcp->word[order], pcp->slots[order], pcp->high[order], pfn);
-	pthread_mutex_unlock(&pcp->lock);
+	pcp_unlock(pcp);
 	return ret;
 }
 
@@ -436,7 +438,7 @@ static unsigned long drain_remote_pages_locked(int cpu)
 					if (!percpu_stack_pop_locked(&pcp->word[order], pcp->slots[order],
 								     &pfns[n], PCP_POP_UNCOUNTED))
 						break;
-				pthread_mutex_unlock(&pcp->lock);
+				pcp_unlock(pcp);
 				free_pcppages_bulk(zone, pfns, n, order);
 				moved += (unsigned long)n << order;
 			}
@@ -600,7 +602,7 @@ static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned i
 		struct page *page;
 		int cpu = ac->cpu;
 
-		if (zone->idx > ac->highest_zoneidx)
+		if (zone->idx > ac->highest_zoneidx || zone->idx < ac->lowest_zoneidx)
 			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
@@ -697,19 +699,25 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE);
 }
 
+enum bad_request { BAD_ORDER, BAD_NODE, BAD_ZONES };
+
 static noinline struct page *__alloc_pages_bad_request(gfp_t gfp, unsigned int order,
-						       int nid)
+						       int nid, enum bad_request why)
 {
-	if (!(gfp & __GFP_NOWARN)) {
-		if (order > MAX_PAGE_ORDER)
-			__kmem_printk("WARNING: %s: alloc_pages: order %u > MAX_PAGE_ORDER (%d)\n",
-				      os_comm(), order, MAX_PAGE_ORDER);
-		else if (nid >= 0)
-			__kmem_printk("WARNING: %s: alloc_pages: node %d does not exist\n",
-				      os_comm(), nid);
-		else
-			__kmem_printk("WARNING: %s: alloc_pages: invalid zone modifiers in mode:%#x\n",
-				      os_comm(), (unsigned int)gfp);
+	if (gfp & __GFP_NOWARN)
+		return NULL;
+	switch (why) {
+	case BAD_ORDER:
+		__kmem_printk("WARNING: %s: alloc_pages: order %u > MAX_PAGE_ORDER (%d)\n",
+			      os_comm(), order, MAX_PAGE_ORDER);
+		break;
+	case BAD_NODE:
+		__kmem_printk("WARNING: %s: alloc_pages: node %d does not exist\n", os_comm(), nid);
+		break;
+	case BAD_ZONES:
+		__kmem_printk("WARNING: %s: alloc_pages: invalid zone modifiers in mode:%#x\n",
+			      os_comm(), (unsigned int)gfp);
+		break;
 	}
 	return NULL;
 }
@@ -735,40 +743,49 @@ static __always_inline bool gfp_zone_bad(gfp_t gfp)
 	return unlikely(zb & (zb - 1));
 }
 
-/* The first zone a request may use on its preferred node (numa_foreign). */
-static unsigned int first_zone(const u16 *zonelist, enum zone_type highest)
+/* Index of the first entry of @zonelist that is not above @highest. */
+static u16 zonelist_start(const u16 *zonelist, enum zone_type highest)
 {
-	unsigned int i;
+	u16 i;
 
 	for (i = 0; zonelist[i] != ZONE_ID_NIL; i++)
 		if (zonelist[i] % MAX_NR_ZONES <= highest)
-			return zonelist[i];
-	return ZONE_ID_NIL;
+			return i;
+	return i;
 }
 
-struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
+static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferred_nid,
+				      enum zone_type lowest_zoneidx)
 {
 	struct alloc_context ac;
 	struct pglist_data *pgdat;
 	struct page *page;
 
-	if (unlikely(order > MAX_PAGE_ORDER || gfp_zone_bad(gfp)))
-		return __alloc_pages_bad_request(gfp, order, -1);
+	if (unlikely(order > MAX_PAGE_ORDER))
+		return __alloc_pages_bad_request(gfp, order, -1, BAD_ORDER);
+	if (unlikely(gfp_zone_bad(gfp)))
+		return __alloc_pages_bad_request(gfp, order, -1, BAD_ZONES);
 	if (unlikely(kmem_ensure_init()))
 		return NULL;
 
-	ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
+	ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : pcp_lock_cpu();
 	if (preferred_nid == NUMA_NO_NODE)
 		preferred_nid = likely(ac.cpu >= 0) ? kmem_mm.shm->cpu_to_node[ac.cpu] :
 						      __kmem_numa_node_id();
 	else if (unlikely(preferred_nid < 0 || preferred_nid >= (int)kmem_mm.shm->nr_nodes))
-		return __alloc_pages_bad_request(gfp, order, preferred_nid);
+		return __alloc_pages_bad_request(gfp, order, preferred_nid, BAD_NODE);
 	pgdat = NODE_DATA(preferred_nid);
 	ac.preferred_nid = preferred_nid;
 	ac.highest_zoneidx = gfp_zone(gfp);
-	ac.zonelist = (gfp & __GFP_THISNODE) ? pgdat->zonelist_nofallback :
-					       pgdat->zonelist_fallback;
-	ac.preferred_zone = first_zone(ac.zonelist, ac.highest_zoneidx);
+	ac.lowest_zoneidx = lowest_zoneidx;
+	if (unlikely(gfp & __GFP_THISNODE))
+		ac.zonelist = pgdat->zonelist_nofallback +
+			      pgdat->zonelist_nofallback_start[ac.highest_zoneidx];
+	else
+		ac.zonelist = pgdat->zonelist_fallback +
+			      pgdat->zonelist_fallback_start[ac.highest_zoneidx];
+	/* the first zone of the walk, on the preferred node unless it has none (numa_foreign) */
+	ac.preferred_zone = ac.zonelist[0];
 
 	page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, &ac);
 	if (unlikely(!page)) {
@@ -782,6 +799,21 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
 	}
 	prep_new_page(page, order, gfp);
 	return page;
+}
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
+{
+	return alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA);
+}
+
+/**
+ * __kmem_alloc_pages_highmem - pages from HIGHMEM zones only (any node, in
+ * fallback order from @nid unless __GFP_THISNODE): vmalloc maps them one by
+ * one from the pools' memfds, which the huge-page direct map cannot do.
+ */
+struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid)
+{
+	return alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM);
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
@@ -950,7 +982,8 @@ void *alloc_pages_exact(size_t size, gfp_t gfp)
 	u64 used, i;
 
 	if (!size || order > MAX_PAGE_ORDER)
-		return __alloc_pages_bad_request(gfp, order > MAX_PAGE_ORDER ? order : 64, -1);
+		return __alloc_pages_bad_request(gfp, order > MAX_PAGE_ORDER ? order : 64, -1,
+						 BAD_ORDER);
 	page = alloc_pages(gfp & ~(__GFP_COMP | __GFP_HIGHMEM), order);
 	if (!page)
 		return NULL;
@@ -1024,6 +1057,12 @@ void __kmem_build_zonelists(void)
 			if (zone_populated(&pgdat->node_zones[z]))
 				pgdat->zonelist_nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
 		pgdat->zonelist_nofallback[k] = ZONE_ID_NIL;
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			pgdat->zonelist_fallback_start[z] =
+				zonelist_start(pgdat->zonelist_fallback, (enum zone_type)z);
+			pgdat->zonelist_nofallback_start[z] =
+				zonelist_start(pgdat->zonelist_nofallback, (enum zone_type)z);
+		}
 	}
 }
 

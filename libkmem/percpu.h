@@ -31,14 +31,33 @@
 
 #include "types.h"
 
+/*
+ * ThreadSanitizer cannot see the hand-off through the rseq assembly (a
+ * value pushed by one thread and popped by another on the same CPU), so the
+ * sanitizer build tells it: a push releases the stack word, a pop acquires
+ * it.  Nothing in other builds.
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define percpu_tsan_release(w)	__tsan_release(w)
+#define percpu_tsan_acquire(w)	__tsan_acquire(w)
+#else
+#define percpu_tsan_release(w)	do { } while (0)
+#define percpu_tsan_acquire(w)	do { } while (0)
+#endif
+
 enum kmem_pcp_mode {
 	KMEM_PCP_RSEQ,
 	KMEM_PCP_LOCKED,
 };
 
+/* glibc's __rseq_offset, copied at init so the fast path reads no GOT entry. */
+extern ptrdiff_t __kmem_rseq_offset;
+
 static __always_inline struct rseq *rseq_area(void)
 {
-	return (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	return (struct rseq *)((char *)__builtin_thread_pointer() + __kmem_rseq_offset);
 }
 
 /* The CPU we run on, or a negative value when this thread has no rseq. */
@@ -106,6 +125,7 @@ static __always_inline int percpu_stack_pop(u64 *word, u32 *slots, int cpu, u32 
 		  [word] "m"(*word), [slots] "r"(slots), [out] "r"(out), [delta] "r"(delta)
 		: "memory", "cc", "rax", "rcx"
 		: abort, empty);
+	percpu_tsan_acquire(word);
 	return 1;
 empty:
 	return 0;
@@ -122,6 +142,8 @@ abort:
 static __always_inline int percpu_stack_push(u64 *word, u32 *slots, int cpu, u32 limit, u32 val)
 {
 	struct rseq *rs = rseq_area();
+
+	percpu_tsan_release(word);
 
 	asm goto(
 		__RSEQ_CS(1f, 2f, abort)
@@ -148,6 +170,169 @@ abort:
 	return -1;
 }
 
+
+/*
+ * 64-bit slot variants for the slab layer's per-CPU object caches, whose
+ * entries are object offsets.  Same contract as the 32-bit ones above.
+ */
+static __always_inline int percpu_stack_pop64(u64 *word, u64 *slots, int cpu, u64 *out, u64 delta)
+{
+	struct rseq *rs = rseq_area();
+	u64 val;
+
+	/* asm goto with an output: valid on the fall-through path only */
+	asm goto(
+		__RSEQ_CS(1f, 2f, abort)
+		"1:\n\t"
+		"cmpl %[cpu], %[cpu_id]\n\t"
+		"jnz %l[abort]\n\t"
+		"movq %[word], %%rax\n\t"
+		"testw %%ax, %%ax\n\t"
+		"jz %l[empty]\n\t"
+		"movzwl %%ax, %k[val]\n\t"
+		"movq -8(%[slots], %[val], 8), %[val]\n\t"
+		"addq %[delta], %%rax\n\t"
+		"movq %%rax, %[word]\n\t"
+		"2:\n\t"
+		: [val] "=&r"(val)
+		: [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs), [cpu] "r"(cpu),
+		  [word] "m"(*word), [slots] "r"(slots), [delta] "r"(delta)
+		: "memory", "cc", "rax"
+		: abort, empty);
+	*out = val;
+	percpu_tsan_acquire(word);
+	return 1;
+empty:
+	return 0;
+abort:
+	return -1;
+}
+
+static __always_inline int percpu_stack_push64(u64 *word, u64 *slots, int cpu, u32 limit, u64 val)
+{
+	struct rseq *rs = rseq_area();
+
+	percpu_tsan_release(word);
+
+	asm goto(
+		__RSEQ_CS(1f, 2f, abort)
+		"1:\n\t"
+		"cmpl %[cpu], %[cpu_id]\n\t"
+		"jnz %l[abort]\n\t"
+		"movq %[word], %%rax\n\t"
+		"movzwl %%ax, %%ecx\n\t"
+		"cmpl %[limit], %%ecx\n\t"
+		"jae %l[full]\n\t"
+		"movq %[val], (%[slots], %%rcx, 8)\n\t"
+		"addq $1, %%rax\n\t"
+		"movq %%rax, %[word]\n\t"
+		"2:\n\t"
+		:
+		: [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs), [cpu] "r"(cpu),
+		  [word] "m"(*word), [slots] "r"(slots), [limit] "r"(limit), [val] "r"(val)
+		: "memory", "cc", "rax", "rcx"
+		: abort, full);
+	return 1;
+full:
+	return 0;
+abort:
+	return -1;
+}
+
+/*
+ * percpu_stack_push64_bulk - push up to @n values from @src, as many as fit
+ * under @limit, in one sequence.  *@pushed is written before the commit
+ * (a restart rewrites it).  Return: 1 committed (*@pushed may be 0 when the
+ * stack is full); -1 aborted.
+ */
+static __always_inline int percpu_stack_push64_bulk(u64 *word, u64 *slots, int cpu, u32 limit,
+						    const u64 *src, u32 n, u32 *pushed)
+{
+	struct rseq *rs = rseq_area();
+
+	percpu_tsan_release(word);
+
+	asm goto(
+		__RSEQ_CS(1f, 2f, abort)
+		"1:\n\t"
+		"cmpl %[cpu], %[cpu_id]\n\t"
+		"jnz %l[abort]\n\t"
+		"movq %[word], %%rax\n\t"
+		"movzwl %%ax, %%ecx\n\t"		/* ecx = count */
+		"movl %[limit], %%edx\n\t"
+		"subl %%ecx, %%edx\n\t"			/* edx = room */
+		"cmpl %[n], %%edx\n\t"
+		"cmoval %[n], %%edx\n\t"		/* edx = min(room, n) */
+		"movl %%edx, (%[pushed])\n\t"
+		"testl %%edx, %%edx\n\t"
+		"jz 2f\n\t"
+		"xorl %%r8d, %%r8d\n\t"
+		"5:\n\t"
+		"movq (%[src], %%r8, 8), %%r9\n\t"
+		"leaq (%%rcx, %%r8), %%r10\n\t"
+		"movq %%r9, (%[slots], %%r10, 8)\n\t"
+		"incl %%r8d\n\t"
+		"cmpl %%edx, %%r8d\n\t"
+		"jne 5b\n\t"
+		"addq %%rdx, %%rax\n\t"
+		"movq %%rax, %[word]\n\t"
+		"2:\n\t"
+		:
+		: [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs), [cpu] "r"(cpu),
+		  [word] "m"(*word), [slots] "r"(slots), [limit] "r"(limit), [src] "r"(src),
+		  [n] "r"(n), [pushed] "r"(pushed)
+		: "memory", "cc", "rax", "rcx", "rdx", "r8", "r9", "r10"
+		: abort);
+	return 1;
+abort:
+	return -1;
+}
+
+/*
+ * percpu_stack_pop64_bulk - pop up to @n values into @dst (top first) in
+ * one sequence, counting no events.  Return: 1 with *@popped set; -1 aborted.
+ */
+static __always_inline int percpu_stack_pop64_bulk(u64 *word, u64 *slots, int cpu, u64 *dst,
+						   u32 n, u32 *popped)
+{
+	struct rseq *rs = rseq_area();
+
+	asm goto(
+		__RSEQ_CS(1f, 2f, abort)
+		"1:\n\t"
+		"cmpl %[cpu], %[cpu_id]\n\t"
+		"jnz %l[abort]\n\t"
+		"movq %[word], %%rax\n\t"
+		"movzwl %%ax, %%ecx\n\t"		/* ecx = count */
+		"movl %[n], %%edx\n\t"
+		"cmpl %%ecx, %%edx\n\t"
+		"cmoval %%ecx, %%edx\n\t"		/* edx = min(n, count) */
+		"movl %%edx, (%[popped])\n\t"
+		"testl %%edx, %%edx\n\t"
+		"jz 2f\n\t"
+		"xorl %%r8d, %%r8d\n\t"
+		"5:\n\t"
+		"decl %%ecx\n\t"
+		"movq (%[slots], %%rcx, 8), %%r9\n\t"
+		"movq %%r9, (%[dst], %%r8, 8)\n\t"
+		"incl %%r8d\n\t"
+		"cmpl %%edx, %%r8d\n\t"
+		"jne 5b\n\t"
+		"subq %%rdx, %%rax\n\t"
+		"movq %%rax, %[word]\n\t"
+		"2:\n\t"
+		:
+		: [cpu_id] "m"(rs->cpu_id), [rseq_cs] "m"(rs->rseq_cs), [cpu] "r"(cpu),
+		  [word] "m"(*word), [slots] "r"(slots), [dst] "r"(dst), [n] "r"(n),
+		  [popped] "r"(popped)
+		: "memory", "cc", "rax", "rcx", "rdx", "r8", "r9"
+		: abort);
+	percpu_tsan_acquire(word);
+	return 1;
+abort:
+	return -1;
+}
+
 #define KMEM_HAVE_RSEQ_ASM 1
 #else
 #define KMEM_HAVE_RSEQ_ASM 0
@@ -156,6 +341,24 @@ static __always_inline int percpu_stack_pop(u64 *word, u32 *slots, int cpu, u32 
 	return -1;
 }
 static __always_inline int percpu_stack_push(u64 *word, u32 *slots, int cpu, u32 limit, u32 val)
+{
+	return -1;
+}
+static __always_inline int percpu_stack_pop64(u64 *word, u64 *slots, int cpu, u64 *out, u64 delta)
+{
+	return -1;
+}
+static __always_inline int percpu_stack_push64(u64 *word, u64 *slots, int cpu, u32 limit, u64 val)
+{
+	return -1;
+}
+static __always_inline int percpu_stack_push64_bulk(u64 *word, u64 *slots, int cpu, u32 limit,
+						    const u64 *src, u32 n, u32 *pushed)
+{
+	return -1;
+}
+static __always_inline int percpu_stack_pop64_bulk(u64 *word, u64 *slots, int cpu, u64 *dst,
+						   u32 n, u32 *popped)
 {
 	return -1;
 }
@@ -174,6 +377,28 @@ static inline int percpu_stack_pop_locked(u64 *word, u32 *slots, u32 *out, u64 d
 }
 
 static inline int percpu_stack_push_locked(u64 *word, u32 *slots, u32 limit, u32 val)
+{
+	u64 w = *word;
+
+	if ((w & PCP_COUNT_MASK) >= limit)
+		return 0;
+	slots[w & PCP_COUNT_MASK] = val;
+	*word = w + 1;
+	return 1;
+}
+
+static inline int percpu_stack_pop64_locked(u64 *word, u64 *slots, u64 *out, u64 delta)
+{
+	u64 w = *word;
+
+	if (!(w & PCP_COUNT_MASK))
+		return 0;
+	*out = slots[(w & PCP_COUNT_MASK) - 1];
+	*word = w + delta;
+	return 1;
+}
+
+static inline int percpu_stack_push64_locked(u64 *word, u64 *slots, u32 limit, u64 val)
 {
 	u64 w = *word;
 

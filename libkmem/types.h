@@ -62,6 +62,7 @@ enum pageflags {
 	PG_head		= 1u << 3,	/* first page of a compound allocation */
 	PG_hwpoison	= 1u << 4,	/* isolated after corruption was found */
 	PG_highmem	= 1u << 5,	/* in a HIGHMEM pool (not in the direct map) */
+	PG_large_kmalloc = 1u << 6,	/* a kmalloc() above KMALLOC_MAX_CACHE_SIZE */
 };
 
 /*
@@ -78,14 +79,13 @@ struct page {
 	s32 _refcount;		/* atomic; 0 when free */
 	u32 owner;		/* client id of the allocator of this block (0: embedded) */
 	union {
-		struct {	/* PG_buddy: free_area list links */
+		struct {	/* PG_buddy: free_area list links; PG_slab: node list */
 			u32 next;
 			u32 prev;
 		} buddy;
-		u64 compound_head;	/* tail of a __GFP_COMP block: head pfn << 1 | 1 */
-		u64 lru;	/* room for the slab layer's list links */
+		u64 lru;
 	};
-	u64 private;
+	u64 compound_head;	/* tail of a __GFP_COMP block: head pfn << 1 | 1, else 0 */
 	u64 slab[4];		/* reserved for the slab layer */
 };
 
@@ -172,6 +172,12 @@ struct pglist_data {
 	u16 zonelist_fallback[ZONELIST_LEN];
 	/* this node's zones only: __GFP_THISNODE */
 	u16 zonelist_nofallback[MAX_NR_ZONES + 1];
+	/*
+	 * Where each list's walk starts for a request whose highest zone is z:
+	 * the first entry not above z, so the common case finds its zone first.
+	 */
+	u16 zonelist_fallback_start[MAX_NR_ZONES];
+	u16 zonelist_nofallback_start[MAX_NR_ZONES];
 };
 
 struct kmem_tunables {
@@ -184,6 +190,10 @@ struct kmem_tunables {
 /* Flags in kmem_shared::flags */
 #define KMEM_SHF_PHYS_REAL	(1u << 0)	/* hpage_phys[] holds real addresses */
 #define KMEM_SHF_FAKE_NUMA	(1u << 1)
+
+#define KMEM_MAX_CACHES_SHARED	4096
+#define KMALLOC_NR_CACHES	14	/* kmalloc_index() 0..13 */
+#define KMALLOC_NR_TYPES	2	/* normal, dma */
 
 struct kmem_shared {
 	u64 magic;
@@ -201,6 +211,11 @@ struct kmem_shared {
 	u16 cpu_to_node[KMEM_MAX_CPUS];
 	u8 node_distance[MAX_NUMNODES][MAX_NUMNODES];
 	struct pglist_data node_data[MAX_NUMNODES];
+
+	/* The slab layer: every cache by id, as mem_base offsets (0: free slot). */
+	pthread_mutex_t slab_mutex;	/* caches[], cache creation and destruction */
+	u64 caches[KMEM_MAX_CACHES_SHARED];
+	u64 kmalloc_caches[KMALLOC_NR_TYPES][KMALLOC_NR_CACHES];
 };
 
 #endif /* _KMEM_TYPES_H */

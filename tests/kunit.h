@@ -44,4 +44,72 @@ int kt_init(const char *options);
 uint64_t kt_seed(void);
 uint64_t kt_rand(uint64_t *state);
 
+/*
+ * Integer equality that names both values in the failure message (CUnit's
+ * own CU_ASSERT_EQUAL only prints the expressions).
+ */
+#define KT_ASSERT_EQ(actual, expected)						\
+	kt_assert_eq((unsigned long long)(actual), (unsigned long long)(expected),	\
+		     #actual, #expected, __LINE__, __FILE__, false)
+#define KT_ASSERT_EQ_FATAL(actual, expected)					\
+	kt_assert_eq((unsigned long long)(actual), (unsigned long long)(expected),	\
+		     #actual, #expected, __LINE__, __FILE__, true)
+bool kt_assert_eq(unsigned long long actual, unsigned long long expected, const char *a,
+		  const char *e, unsigned int line, const char *file, bool fatal);
+
+/* Every zone's kmem_zone_stats(), for before/after comparisons. */
+#define KT_MAX_NODES	64
+#define KT_NR_ZONES	4
+struct kt_snapshot {
+	int nr_nodes;
+	struct kmem_zone_stats zone[KT_MAX_NODES][KT_NR_ZONES];
+};
+/* Allocated (free with free()) because the struct is large. */
+struct kt_snapshot *kt_snapshot(void);
+/*
+ * Do @a and @b agree on every zone's free_pages and nr_free[] (and
+ * pcp_count if @pcp)?  Differences are printed to stderr.
+ */
+bool kt_snapshot_equal(const struct kt_snapshot *a, const struct kt_snapshot *b, bool pcp);
+/* kmem_show_buddyinfo() as a string (free()). */
+char *kt_buddyinfo(void);
+/* Sum of pcp_count over every zone. */
+uint64_t kt_pcp_pages(void);
+
+/* A growable list of allocated blocks. */
+struct page;
+struct kt_blocks {
+	struct page **page;
+	unsigned char *order;
+	size_t n, cap;
+};
+void kt_blocks_add(struct kt_blocks *b, struct page *page, unsigned int order);
+/* Free every block (in a random order from @rng if not NULL) and empty the list. */
+void kt_blocks_free(struct kt_blocks *b, uint64_t *rng);
+void kt_blocks_release(struct kt_blocks *b);
+
+/*
+ * Take every free page of zone @zone (enum zone_type) of node @nid into @b,
+ * ignoring watermarks (__GFP_MEMALLOC | __GFP_THISNODE), largest blocks
+ * first.  The node's lower zones are held meanwhile (so nothing falls back
+ * to them) and given back before returning; the per-CPU lists are drained
+ * until nothing is left.  Return: pages taken.
+ */
+uint64_t kt_exhaust_zone(int nid, int zone, struct kt_blocks *b);
+
+/*
+ * Exhaustive split/merge: for every order, take every page of every zone
+ * of every node (lowest zone first, so each block must come from exactly
+ * the zone asked for), check alignment, node, zone and uniqueness, free
+ * everything in a random order, drain, and check that free lists and
+ * buddyinfo are exactly as before.  CUnit assertions inside.
+ */
+void kt_check_split_merge(void);
+
+/* Pin the calling thread to @cpu; Return: 0 or -errno.  kt_unpin() undoes it. */
+int kt_pin(int cpu);
+void kt_unpin(void);
+/* CPUs this thread may run on (at kt_main() start), as a list; returns the count. */
+int kt_cpus(int *cpus, int max);
+
 #endif

@@ -72,7 +72,8 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  * @str: the settings; keys: fake_numa, direct_mb, highmem_mb, hugepages
  *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|carve),
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
- *	lowmem_reserve_ratio (a:b:c:d), rseq (on|off), quiet (0|1)
+ *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
+ *	default), percpu_pagelist_high_fraction, rseq (on|off), quiet (0|1)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err
  * Return: 0, or -EINVAL with @err set.
@@ -143,6 +144,55 @@ KMEM_API int kmem_cpu_to_node(int cpu);
 KMEM_API int kmem_show_buddyinfo(FILE *f);
 KMEM_API int kmem_show_zoneinfo(FILE *f);
 KMEM_API int kmem_show_numastat(FILE *f);
+
+/** struct kmem_cache_stats - one cache, as a /proc/slabinfo row shows it. */
+struct kmem_cache_stats {
+	char name[48];
+	uint64_t active_objs;	/* allocated, or parked in per-CPU object caches */
+	uint64_t num_objs;
+	uint32_t objsize;	/* stride, metadata included */
+	uint32_t object_size;	/* as created */
+	uint32_t objperslab;
+	uint32_t pagesperslab;
+	uint64_t active_slabs, num_slabs;
+	uint32_t flags;		/* slab_flags_t in effect (slub_debug included) */
+	bool leaked;		/* destroyed with objects left */
+	uint64_t debug_reports;	/* corruption / misuse reports for this cache */
+	uint64_t ctor_calls;
+};
+struct kmem_cache;
+/** kmem_cache_get_stats - statistics of cache @s. Return: 0 or -EINVAL. */
+KMEM_API int kmem_cache_get_stats(struct kmem_cache *s, struct kmem_cache_stats *st);
+/**
+ * kmem_cache_stats_next - iterate over every cache (kmalloc caches included).
+ * @iter: 0 to start; advanced by each call
+ * Return: 0 with @st filled, -ENOENT after the last.
+ */
+KMEM_API int kmem_cache_stats_next(unsigned int *iter, struct kmem_cache_stats *st);
+/** kmem_show_slabinfo - /proc/slabinfo, "slabinfo - version: 2.1". */
+KMEM_API int kmem_show_slabinfo(FILE *f);
+
+/** struct kmem_vmalloc_stats - this process's vmalloc area. */
+struct kmem_vmalloc_stats {
+	uint64_t total_bytes;		/* VmallocTotal */
+	uint64_t used_bytes;		/* regions, guard pages included */
+	uint64_t pages;			/* pages backing them */
+	uint64_t nr_areas;
+	bool userfaultfd;		/* mapped on first touch (else eagerly) */
+	uint64_t fault_around_bytes;
+	uint64_t faults;		/* userfaultfd faults handled */
+	uint64_t mmaps;			/* mappings made to populate */
+	uint64_t pages_mapped;
+};
+KMEM_API int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st);
+/** kmem_show_vmallocinfo - /proc/vmallocinfo for this process's regions. */
+KMEM_API int kmem_show_vmallocinfo(FILE *f);
+/**
+ * kmem_set_fault_around_bytes - how much a first touch maps around the
+ * faulting page (a power of two from PAGE_SIZE to 16 MiB; default 64 KiB).
+ * Return: 0 or -EINVAL.
+ */
+KMEM_API int kmem_set_fault_around_bytes(unsigned long bytes);
 
 /**
  * kmem_drain_all_pages - return every CPU's per-CPU pages to the buddy lists.

@@ -94,4 +94,7 @@ KMEM_API void put_page(struct page *page);
 }
 #endif
 
+/* kvmalloc() and friends live in slab.h, as in current kernels. */
+#include <linux/slab.h>
+
 #endif /* _LINUX_MM_H */
