@@ -133,7 +133,7 @@ static void list_add_slab(struct kmem_cache_node *n, struct page *slab, enum sla
 	*head = pfn;
 	set_slab_list(slab, l);
 	if (l == SLAB_LIST_PARTIAL)
-		n->nr_partial++;
+		WRITE_ONCE(n->nr_partial, n->nr_partial + 1);
 }
 
 static void list_del_slab(struct kmem_cache_node *n, struct page *slab)
@@ -147,7 +147,7 @@ static void list_del_slab(struct kmem_cache_node *n, struct page *slab)
 	if (slab->buddy.next != PFN_NIL)
 		__pfn_to_page(slab->buddy.next)->buddy.prev = slab->buddy.prev;
 	if (slab_list_of(slab) == SLAB_LIST_PARTIAL)
-		n->nr_partial--;
+		WRITE_ONCE(n->nr_partial, n->nr_partial - 1);
 	set_slab_list(slab, SLAB_LIST_NONE);
 }
 
@@ -409,7 +409,7 @@ static unsigned int xfer_put(struct kmem_cache *s, int nid, const u64 *objs, uns
 	if (nr > room)
 		nr = room;
 	memcpy(node_xfer(n) + n->xfer_count, objs, nr * sizeof(u64));
-	n->xfer_count += nr;
+	WRITE_ONCE(n->xfer_count, n->xfer_count + nr);
 	slab_mutex_unlock(&n->xfer_lock);
 	return nr;
 }
@@ -424,7 +424,7 @@ static unsigned int xfer_get(struct kmem_cache *s, int nid, u64 *objs, unsigned 
 		return 0;
 	slab_mutex_lock(&n->xfer_lock);
 	nr = n->xfer_count < want ? n->xfer_count : want;
-	n->xfer_count -= nr;
+	WRITE_ONCE(n->xfer_count, n->xfer_count - nr);
 	memcpy(objs, node_xfer(n) + n->xfer_count, nr * sizeof(u64));
 	slab_mutex_unlock(&n->xfer_lock);
 	return nr;
@@ -709,6 +709,14 @@ static noinline void *slab_alloc_locked(struct kmem_cache *s, gfp_t gfp, const v
 	return kmem_mm.mem_base + objs[0];
 }
 
+/* The CPU sched_getcpu() says we run on, clamped to the known ones. */
+static int pcp_cpu_now(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids ? 0 : cpu;
+}
+
 static noinline void *slab_bad_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	if (!(gfp & __GFP_NOWARN))
@@ -823,7 +831,12 @@ static noinline void __slab_flush(struct kmem_cache *s, int cpu, u64 off)
 	}
 	done = xfer_put(s, kmem_mm.shm->cpu_to_node[cpu], objs, popped);
 	free_to_slabs(s, objs + done, popped - done);
-	nid = kmem_mm.cpu_node[cpu];
+	/* @off is of the node of the CPU the caller checked, maybe not of this one */
+	nid = __page_to_nid(kmem_head_page(kmem_mm.mem_base + off));
+	if (kmem_mm.cpu_node[cpu] != nid) {
+		free_to_slabs(s, &off, 1);
+		return;
+	}
 	for (;;) {
 		c = cache_cpu(s, cpu);
 		ret = percpu_stack_push64(&c->word, c->objs, cpu, c->capacity, off);
@@ -836,15 +849,12 @@ static noinline void __slab_flush(struct kmem_cache *s, int cpu, u64 off)
 }
 
 /* Return: false when @off is the object this CPU cache freed last (a double free). */
-static noinline bool slab_free_locked(struct kmem_cache *s, u64 off)
+static noinline bool slab_free_locked(struct kmem_cache *s, u64 off, int cpu)
 {
-	int cpu = sched_getcpu();
 	struct kmem_cache_cpu *c;
 	u64 objs[MAX_BATCH];
 	unsigned int n = 0;
 
-	if (cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
-		cpu = 0;
 	c = cache_cpu(s, cpu);
 	slab_mutex_lock(&c->lock);
 	if ((c->word & PCP_COUNT_MASK) && c->objs[(c->word & PCP_COUNT_MASK) - 1] == off) {
@@ -875,7 +885,7 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 {
 	struct kmem_cache *owner = cache_at(slab_cache_off(slab));
 	struct kmem_cache_cpu *c;
-	u64 off = kmem_off(x);
+	u64 off = kmem_off(x), count;
 	u32 idx;
 	int cpu, ret;
 
@@ -899,9 +909,13 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 	}
 	for (;;) {
 		c = cache_cpu(s, cpu);
-		/* the naive double-free check of SLAB_FREELIST_HARDENED */
-		if (unlikely((READ_ONCE(c->word) & PCP_COUNT_MASK) &&
-			     READ_ONCE(c->objs[(READ_ONCE(c->word) & PCP_COUNT_MASK) - 1]) == off)) {
+		/*
+		 * The naive double-free check of SLAB_FREELIST_HARDENED.  Racy
+		 * (another thread on this CPU may push or pop meanwhile), so the
+		 * count is read once: a stale answer only misses a report.
+		 */
+		count = READ_ONCE(c->word) & PCP_COUNT_MASK;
+		if (unlikely(count && READ_ONCE(c->objs[count - 1]) == off)) {
 			slab_err(s, slab, "Object already free: %p (double free), caller %p", x,
 				 caller);
 			return;
@@ -925,7 +939,12 @@ slow:
 			__slab_free(s, slab, x, idx);
 		return;
 	}
-	if (!slab_free_locked(s, off))
+	cpu = pcp_cpu_now();
+	if (__page_to_nid(slab) != kmem_mm.cpu_node[cpu]) {
+		__slab_free(s, slab, x, idx);
+		return;
+	}
+	if (!slab_free_locked(s, off, cpu))
 		slab_err(s, slab, "Object already free: %p (double free), caller %p", x, caller);
 }
 

@@ -10,6 +10,8 @@ PACKAGES=(
 	libcunit1-dev libbenchmark-dev
 	# comparison allocators for bench/
 	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
+	# DPDK's rte_mempool, the bench/ slab comparison (optional there)
+	libdpdk-dev
 	# tools the tests and the quick start call
 	valgrind procps util-linux
 )

@@ -1425,6 +1425,78 @@ static void test_free_cleanup(void)
 	}
 }
 
+
+/* Resident set size of this process, in pages (/proc/self/statm). */
+static long rss_pages(void)
+{
+	long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident;
+}
+
+/*
+ * 200 rounds of vmalloc(16 MiB) + touch every page + vfree: HighMem comes
+ * back exactly each round and the process does not grow (the vmalloc
+ * mappings are torn down, the pages go back to the arena).
+ */
+static void test_rounds_no_growth(void)
+{
+	const unsigned long size = 16UL << 20;
+	uint64_t start = highmem_free();
+	long rss_after_first = 0;
+	int round;
+
+	for (round = 0; round < 200; round++) {
+		unsigned char *p = vmalloc(size);
+		unsigned long off;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (off = 0; off < size; off += PAGE_SIZE)
+			p[off] = (unsigned char)round;
+		CU_ASSERT_EQUAL(p[size - PAGE_SIZE], (unsigned char)round);
+		vfree(p);
+		KT_ASSERT_EQ(highmem_free(), start);
+		if (round == 0)
+			rss_after_first = rss_pages();
+	}
+	/* a page table or two may come and go; 16 MiB of growth may not */
+	CU_ASSERT(rss_pages() <= rss_after_first + 256);
+	KT_ASSERT_EQ(vstats().nr_areas, 0);
+}
+
+/*
+ * Several GiB of address space, touched sparsely: vmalloc overcommits, so
+ * only the touched windows take pages, and vfree gives back exactly those.
+ */
+static void test_huge_sparse(void)
+{
+	const unsigned long size = 6UL << 30;
+	uint64_t start = highmem_free();
+	unsigned char *p = vmalloc(size);
+	unsigned long off;
+	struct kmem_vmalloc_stats st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (off = 0; off < size; off += size / 16)
+		p[off] = 0x5a;
+	p[size - 1] = 0xa5;
+	for (off = 0; off < size; off += size / 16)
+		CU_ASSERT_EQUAL(p[off], 0x5a);
+	CU_ASSERT_EQUAL(p[size - 1], 0xa5);
+	st = vstats();
+	/* 17 touches, each taking at most a fault-around window of pages */
+	CU_ASSERT(st.pages >= 17 && st.pages <= 17 * (st.fault_around_bytes / PAGE_SIZE));
+	CU_ASSERT(start - highmem_free() == st.pages);
+	vfree(p);
+	KT_ASSERT_EQ(highmem_free(), start);
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_sizes),
 	KT_TEST(test_is_vmalloc_addr),
@@ -1448,6 +1520,8 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_kvrealloc),
 	KT_TEST(test_kvfree_sensitive),
 	KT_TEST(test_free_cleanup),
+	KT_TEST(test_rounds_no_growth),
+	KT_TEST(test_huge_sparse),
 	KT_END,
 };
 static const struct kt_suite suite = { "vmalloc", suite_init, suite_exit, tests };
