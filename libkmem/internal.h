@@ -189,6 +189,7 @@ void __kmem_free_range(u64 start_pfn, u64 nr_pages);
 bool __kmem_page_is_kmem(const void *addr);
 int __kmem_numa_node_id(void);
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);
+void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
 
 /* slub.c */
 int __kmem_slab_init(void);

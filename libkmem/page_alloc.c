@@ -447,16 +447,46 @@ static unsigned long drain_remote_pages_locked(int cpu)
 	return moved;
 }
 
+/**
+ * __kmem_on_each_cpu - run @fn(@arg) on every CPU this thread may run on,
+ * in turn, as the kernel's on_each_cpu() does with IPIs: with rseq, only
+ * code running on a CPU may touch that CPU's lists.  The thread migrates
+ * itself with sched_setaffinity() (which returns once it runs there) and
+ * its affinity is restored after.  A CPU outside the affinity mask cannot
+ * be visited and is skipped.
+ * Context: may sleep.
+ */
+void __kmem_on_each_cpu(void (*fn)(void *), void *arg)
+{
+	cpu_set_t saved, one;
+	unsigned int cpu;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved)) {
+		fn(arg);
+		return;
+	}
+	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;
+		fn(arg);
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+static void drain_local_cb(void *arg)
+{
+	*(unsigned long *)arg += drain_local_pages(NULL);
+}
+
 /*
  * kmem_drain_all_pages - the kernel's drain_all_pages(): empty every CPU's
- * lists.  With rseq, only code running on a CPU may touch its lists, so
- * this thread visits each CPU in turn (as the kernel queues work on each);
- * a CPU outside our affinity mask cannot be visited and keeps its pages.
+ * lists, on each CPU in turn (rseq), or under each list's lock.
  */
 unsigned long kmem_drain_all_pages(void)
 {
 	unsigned long moved = 0;
-	cpu_set_t saved, one;
 	unsigned int cpu;
 
 	if (kmem_ensure_init())
@@ -466,17 +496,7 @@ unsigned long kmem_drain_all_pages(void)
 			moved += drain_remote_pages_locked((int)cpu);
 		return moved;
 	}
-	if (sched_getaffinity(0, sizeof(saved), &saved))
-		return drain_local_pages(NULL);
-	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		/* sched_setaffinity() returns only once we run on @cpu. */
-		moved += drain_local_pages(NULL);
-	}
-	sched_setaffinity(0, sizeof(saved), &saved);
+	__kmem_on_each_cpu(drain_local_cb, &moved);
 	return moved;
 }
 

@@ -1506,28 +1506,32 @@ unsigned int kmem_cache_size(struct kmem_cache *s)
 	return s->object_size;
 }
 
-/* Empty CPU @cpu's object cache and stash.  The cache must be quiescent on it. */
-static void flush_cpu_unlocked(struct kmem_cache *s, int cpu)
+/*
+ * Empty CPU cache @c: its objects (only safe from another CPU when nothing
+ * can push or pop them: locked mode, or a quiescent cache) and its stash.
+ * Caller holds c->lock.
+ */
+static void flush_cpu_cache_locked(struct kmem_cache *s, struct kmem_cache_cpu *c, bool objects)
 {
-	struct kmem_cache_cpu *c = cache_cpu(s, cpu);
 	u64 objs[MAX_BATCH];
 	unsigned int n;
 
-	slab_mutex_lock(&c->lock);
-	do {
+	while (objects) {
 		for (n = 0; n < MAX_BATCH; n++)
 			if (!percpu_stack_pop64_locked(&c->word, c->objs, &objs[n],
 						       PCP_POP_UNCOUNTED))
 				break;
+		if (!n)
+			break;
 		free_to_slabs(s, objs, n);
-	} while (n);
+	}
 	flush_stash(s, c);
-	slab_mutex_unlock(&c->lock);
 }
 
 /* Empty this CPU's object cache through rseq (others may be using the cache). */
-static void flush_cpu_local(struct kmem_cache *s)
+static void flush_cpu_local(void *arg)
 {
+	struct kmem_cache *s = arg;
 	u64 objs[MAX_BATCH];
 	u32 popped;
 	int cpu;
@@ -1544,50 +1548,23 @@ static void flush_cpu_local(struct kmem_cache *s)
 	} while (popped);
 }
 
-/* Run @fn on every CPU we may run on, as the kernel's on_each_cpu(). */
-static void on_each_cpu_cache(struct kmem_cache *s, void (*fn)(struct kmem_cache *))
+/*
+ * Flush every CPU's object cache and stash of @s.  @quiescent: nobody uses
+ * the cache (destroy), so other CPUs' caches may be emptied from here;
+ * otherwise, with rseq, each CPU's cache is emptied on that CPU.
+ */
+static void flush_all(struct kmem_cache *s, bool quiescent)
 {
-	cpu_set_t saved, one;
+	bool direct = quiescent || kmem_mm.pcp_mode == KMEM_PCP_LOCKED;
 	unsigned int cpu;
 
-	if (sched_getaffinity(0, sizeof(saved), &saved)) {
-		fn(s);
-		return;
-	}
-	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		fn(s);
-	}
-	sched_setaffinity(0, sizeof(saved), &saved);
-}
-
-/* Flush every CPU's object cache and stash of @s while others may use it. */
-static void flush_all(struct kmem_cache *s)
-{
-	unsigned int cpu;
-
-	if (kmem_mm.pcp_mode == KMEM_PCP_RSEQ)
-		on_each_cpu_cache(s, flush_cpu_local);
+	if (!direct)
+		__kmem_on_each_cpu(flush_cpu_local, s);
 	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++) {
 		struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
 
 		slab_mutex_lock(&c->lock);
-		if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED) {
-			u64 objs[MAX_BATCH];
-			unsigned int n;
-
-			do {
-				for (n = 0; n < MAX_BATCH; n++)
-					if (!percpu_stack_pop64_locked(&c->word, c->objs, &objs[n],
-								       PCP_POP_UNCOUNTED))
-						break;
-				free_to_slabs(s, objs, n);
-			} while (n);
-		}
-		flush_stash(s, c);
+		flush_cpu_cache_locked(s, c, direct);
 		slab_mutex_unlock(&c->lock);
 	}
 }
@@ -1625,7 +1602,7 @@ int kmem_cache_shrink(struct kmem_cache *s)
 {
 	if (!s)
 		return 0;
-	flush_all(s);
+	flush_all(s, false);
 	xfer_drain(s);
 	discard_empty_slabs(s);
 	return 0;
@@ -1666,7 +1643,7 @@ static void list_slab_objects(struct kmem_cache *s, struct page *slab, char *buf
 void kmem_cache_destroy(struct kmem_cache *s)
 {
 	struct kmem_shared *shm;
-	unsigned int nid, cpu, listed = 0;
+	unsigned int nid, listed = 0;
 	u64 live = 0;
 	char buf[4096] = "";
 
@@ -1675,8 +1652,7 @@ void kmem_cache_destroy(struct kmem_cache *s)
 	shm = kmem_mm.shm;
 	if (s->flags & SLAB_TYPESAFE_BY_RCU)
 		__kmem_rcu_barrier();
-	for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++)
-		flush_cpu_unlocked(s, (int)cpu);
+	flush_all(s, true);
 	xfer_drain(s);
 	discard_empty_slabs(s);
 	for (nid = 0; nid < shm->nr_nodes; nid++) {
