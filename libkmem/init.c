@@ -283,6 +283,7 @@ void kmem_exit(void)
 {
 	pthread_mutex_lock(&init_lock);
 	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+	__kmem_vmalloc_exit();
 	__kmem_slab_exit();
 	__kmem_arena_destroy();
 	pthread_mutex_unlock(&init_lock);

@@ -203,6 +203,9 @@ void __kmem_call_rcu_internal(struct rcu_head *head, void (*func)(struct rcu_hea
 /* rcu_barrier(): every callback queued so far has run. */
 void __kmem_rcu_barrier(void);
 
+/* vmalloc.c */
+void __kmem_vmalloc_exit(void);
+
 /* debug.c */
 void __cold __kmem_bug(const char *file, int line, const char *cond) __noreturn;
 void __cold __printf(1, 2) __kmem_printk(const char *fmt, ...);

@@ -583,6 +583,26 @@ void vfree(const void *addr)
 	free_area_struct(area);
 }
 
+/*
+ * __kmem_vmalloc_exit - kmem_exit(): every region's pages belong to the
+ * arena that is going away, so the regions are only unmapped and dropped;
+ * the reserved area and the fault thread stay for the next kmem_init().
+ */
+void __kmem_vmalloc_exit(void)
+{
+	unsigned int i;
+
+	pthread_rwlock_wrlock(&vmap.lock);
+	for (i = 0; i < vmap.nr; i++) {
+		struct vm_struct *area = vmap.areas[i];
+
+		os_map_anon_fixed(area->addr, area->size - PAGE_SIZE, false);
+		free_area_struct(area);
+	}
+	vmap.nr = 0;
+	pthread_rwlock_unlock(&vmap.lock);
+}
+
 bool is_vmalloc_addr(const void *addr)
 {
 	return vmap.base && (uintptr_t)addr - (uintptr_t)vmap.base < vmap.size;
