@@ -47,7 +47,8 @@
  * A free that finds the free list empty (the slab was full) moves the slab
  * to the partial list if it is on the full list; a free that leaves the slab
  * with no objects in use discards it if it is on the partial list and the
- * node keeps more than min_partial slabs.  Both re-check under list_lock.
+ * node keeps more than min_partial slabs.  Such frees take list_lock before
+ * their compare-and-swap, so the slab cannot be discarded under them.
  *
  * Objects in per-CPU object caches and stashes count as "inuse" in their
  * slab, as objects in SLUB's CPU slabs do.
@@ -247,36 +248,42 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 /*
  * __slab_free - put @object back on @slab's free list.
  *
- * Lock-free: one compare-and-swap on the slab word, from any CPU and any
- * process.  list_lock is taken only when the slab must change lists: it was
- * full (now partial), or it is now empty and the node has enough partial
- * slabs.  Both are re-checked under the lock, because another CPU may have
- * frozen, refilled or moved the slab in between.
+ * Lock-free in the common case: one compare-and-swap on the slab word, from
+ * any CPU and any process.  A free that changes which list the slab belongs
+ * on - it was full, or it is now empty - takes list_lock *before* its
+ * compare-and-swap and holds it after, as the kernel's __slab_free() does:
+ * otherwise another CPU could empty and discard the slab, and its pages
+ * become someone else's, between our compare-and-swap and our taking the
+ * lock.  Holding the lock, nobody can discard it: a discard needs the lock.
  */
 static void __slab_free(struct kmem_cache *s, struct page *slab, void *object, u32 idx)
 {
 	u64 *word = slab_word(slab);
 	u64 old = __atomic_load_n(word, __ATOMIC_RELAXED), new;
-	struct kmem_cache_node *n;
+	struct kmem_cache_node *n = NULL;
 	bool discard = false;
 
-	do {
-		set_freepointer(s, object, SLAB_FREELIST(old));
+	for (;;) {
 		new = SLAB_WORD(idx + 1, SLAB_INUSE(old) - 1);
-	} while (!__atomic_compare_exchange_n(word, &old, new, true, __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
-
-	if (likely(SLAB_FREELIST(old) && SLAB_INUSE(new)))
+		if (!n && (!SLAB_FREELIST(old) || !SLAB_INUSE(new))) {
+			n = cache_node(s, __page_to_nid(slab));
+			slab_mutex_lock(&n->list_lock);
+			old = __atomic_load_n(word, __ATOMIC_RELAXED);
+			continue;
+		}
+		set_freepointer(s, object, SLAB_FREELIST(old));
+		if (__atomic_compare_exchange_n(word, &old, new, true, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	if (likely(!n))
 		return;
-	/* was full, or is now empty */
-	n = cache_node(s, __page_to_nid(slab));
-	slab_mutex_lock(&n->list_lock);
 	if (slab_list_of(slab) == SLAB_LIST_FULL) {
 		list_del_slab(n, slab);
 		list_add_slab(n, slab, SLAB_LIST_PARTIAL);
 	}
 	if (slab_list_of(slab) == SLAB_LIST_PARTIAL && n->nr_partial > s->min_partial &&
-	    SLAB_INUSE(__atomic_load_n(word, __ATOMIC_ACQUIRE)) == 0) {
+	    !SLAB_INUSE(__atomic_load_n(word, __ATOMIC_ACQUIRE))) {
 		list_del_slab(n, slab);
 		discard = true;
 	}

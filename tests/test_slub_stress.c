@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -677,6 +678,8 @@ struct remote_arg {
 	int node;
 	uint64_t seed;
 	uint64_t deadline_ns;	/* 0: REMOTE_ROUNDS rounds; else until then */
+	bool churn_pages;	/* also recycle slab-sized blocks of pages at once */
+	bool any_node;		/* node placement is not what this run checks */
 };
 
 static uint64_t now_ns(void)
@@ -692,7 +695,8 @@ static bool remote_more(const struct remote_arg *a, unsigned int round)
 {
 	if (!a->deadline_ns)
 		return round < REMOTE_ROUNDS;
-	return now_ns() < a->deadline_ns && !__atomic_load_n(&bad.wrong_node, __ATOMIC_RELAXED);
+	return now_ns() < a->deadline_ns &&
+	       (a->any_node || !__atomic_load_n(&bad.wrong_node, __ATOMIC_RELAXED));
 }
 
 static void *remote_thread(void *arg)
@@ -715,7 +719,7 @@ static void *remote_thread(void *arg)
 				worker_done();
 				return NULL;
 			}
-			if (page_to_nid(virt_to_page(o)) != node)
+			if (!a->any_node && page_to_nid(virt_to_page(o)) != node)
 				BAD(wrong_node);
 			sobj_take(o, 0, (uint64_t)(uintptr_t)o);
 			mine[i] = o;
@@ -744,13 +748,28 @@ static void *remote_thread(void *arg)
 			sobj_put(mine[i], 0, (uint64_t)(uintptr_t)mine[i]);
 			kmem_cache_free(a->s, mine[i]);
 		}
+		/* pages of freed slabs get reused at once, as anything */
+		if (a->churn_pages) {
+			/* kmalloc-2k, -4k and -8k slabs have the same order as this cache's */
+			void *p[6];
+
+			for (i = 0; i < 6; i++) {
+				size_t sz = 2048U << (i % 3);
+
+				p[i] = kmalloc_node(sz, GFP_KERNEL, node);
+				if (p[i])
+					memset(p[i], 0xee, sz);
+			}
+			for (i = 0; i < 6; i++)
+				kfree(p[i]);
+		}
 		/* and some kmalloc_node traffic on the same node */
 		{
 			void *p = kmalloc_node(1 + kt_rand(&rng) % 2048, GFP_KERNEL, node);
 
 			if (!p)
 				BAD(alloc_fail);
-			else if (page_to_nid(virt_to_page(p)) != node)
+			else if (!a->any_node && page_to_nid(virt_to_page(p)) != node)
 				BAD(wrong_node);
 			kfree(p);
 		}
@@ -759,7 +778,8 @@ static void *remote_thread(void *arg)
 	return NULL;
 }
 
-static void remote_frees(int node, unsigned int size, bool migrate, unsigned int ms)
+static void remote_frees(int node, unsigned int size, bool migrate, unsigned int ms,
+			 bool churn_pages)
 {
 	struct kmem_cache *s = kmem_cache_create("remote", size, 0, 0, sobj_ctor);
 	struct remote_arg args[NTHREADS];
@@ -774,7 +794,8 @@ static void remote_frees(int node, unsigned int size, bool migrate, unsigned int
 	for (i = 0; i < NTHREADS; i++)
 		args[i] = (struct remote_arg){ .tid = i, .s = s, .node = node,
 					       .seed = kt_seed() * (i + 3),
-					       .deadline_ns = ms ? now_ns() + ms * 1000000ULL : 0 };
+					       .deadline_ns = ms ? now_ns() + ms * 1000000ULL : 0,
+					       .churn_pages = churn_pages, .any_node = churn_pages };
 	start_workers(NTHREADS, remote_thread, args, sizeof(args[0]), migrate);
 	/* what is left in the pool */
 	for (i = 0; i < pool.nr; i++) {
@@ -792,12 +813,12 @@ static void remote_frees(int node, unsigned int size, bool migrate, unsigned int
 
 static void test_remote_frees_node1(void)
 {
-	remote_frees(1, sizeof(struct sobj), false, 0);
+	remote_frees(1, sizeof(struct sobj), false, 0, false);
 }
 
 static void test_remote_frees_node0(void)
 {
-	remote_frees(0, sizeof(struct sobj), false, 0);
+	remote_frees(0, sizeof(struct sobj), false, 0, false);
 }
 
 /*
@@ -809,7 +830,7 @@ static void test_remote_frees_node0(void)
  */
 static void test_remote_frees_mixed(void)
 {
-	remote_frees(-1, 3000, true, 600);
+	remote_frees(-1, 3000, true, 600, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1006,6 +1027,20 @@ static void test_typesafe_by_rcu(void)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Slabs of two objects, so that they go from full to empty and back all the
+ * time, freed from every CPU while threads are moved around and the pages of
+ * discarded slabs are reused at once.  A free that makes a full slab partial
+ * takes the node's list lock after its compare-and-swap; if the slab can be
+ * emptied, discarded and its pages reused in between, that free then works
+ * on someone else's slab: the lists get corrupted (an allocation may loop
+ * for ever: see the watchdog) and the slab counts go wrong.
+ */
+static void test_free_vs_discard(void)
+{
+	remote_frees(-1, 16000, true, 1500, true);
+}
+
 static const struct kt_test stress_tests[] = {
 	KT_TEST(test_storm),
 	KT_TEST(test_storm_migrating),
@@ -1013,6 +1048,7 @@ static const struct kt_test stress_tests[] = {
 	KT_TEST(test_remote_frees_node1),
 	KT_TEST(test_remote_frees_node0),
 	KT_TEST(test_remote_frees_mixed),
+	KT_TEST(test_free_vs_discard),
 #if __has_include(<linux/rcupdate.h>)
 	KT_TEST(test_typesafe_by_rcu),
 #endif
@@ -1024,7 +1060,30 @@ static const struct kt_suite locked_suite = { "stress_locked", init_locked, suit
 					      stress_tests };
 static const struct kt_suite *const suites[] = { &rseq_suite, &locked_suite, NULL };
 
+/*
+ * A corrupted slab list can make an allocation loop for ever (with its
+ * signals blocked, inside kmem's locks): rather than hang until ctest's
+ * timeout, say so and fail.
+ */
+#define WATCHDOG_S	(30 * OPS_SCALE)
+
+static void *watchdog(void *arg)
+{
+	struct timespec ts = { WATCHDOG_S, 0 };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	fprintf(stderr, "\nwatchdog: still running after %d s: a thread is stuck in the "
+		"allocator (corrupted slab lists?)\n", WATCHDOG_S);
+	_exit(3);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	pthread_t wd;
+
+	pthread_create(&wd, NULL, watchdog, NULL);
+	pthread_detach(wd);
 	return kt_main(argc, argv, suites);
 }
