@@ -43,6 +43,13 @@ void __kmem_vprintk(const char *fmt, va_list ap)
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	__atomic_fetch_add(&nr_reports, 1, __ATOMIC_RELAXED);
+	if (kmem_in_locked_section()) {
+		/* a nested signal handler: the report lock may be ours already */
+		ssize_t ignored = write(STDERR_FILENO, buf, strlen(buf));
+
+		(void)ignored;
+		return;
+	}
 	kmem_irq_disable();
 	pthread_mutex_lock(&report_lock);
 	if (report_sink)

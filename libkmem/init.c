@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <linux/slab.h>
+
 #include "internal.h"
 #include "os.h"
 
@@ -21,14 +23,58 @@ struct kmem_mm kmem_mm = { .shm_fd = -1 };
 ptrdiff_t __kmem_rseq_offset;
 
 __thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));
-__thread sigset_t __kmem_irq_saved __attribute__((tls_model("initial-exec")));
-sigset_t __kmem_all_signals;
+__thread unsigned int __kmem_deferred_nr __attribute__((tls_model("initial-exec")));
+
+#define KMEM_DEFERRED_MAX	64
+
+/* Frees a nested signal handler could not do; see kmem_irq_disable(). */
+static __thread struct deferred_free {
+	void *ptr;
+	void *cache;
+	unsigned int order;
+} kmem_deferred[KMEM_DEFERRED_MAX] __attribute__((tls_model("initial-exec")));
+
+/*
+ * Push and pop with compare-and-swap on the count: a handler may interrupt
+ * the thread between any two instructions, and append while we pop.
+ */
+void __kmem_defer_free(void *ptr, unsigned int order, void *cache)
+{
+	unsigned int n = __atomic_load_n(&__kmem_deferred_nr, __ATOMIC_RELAXED);
+
+	do {
+		if (n >= KMEM_DEFERRED_MAX) {
+			__kmem_printk("kmem: %p leaked: more than %d frees deferred inside one "
+				      "locked section\n", ptr, KMEM_DEFERRED_MAX);
+			return;
+		}
+		kmem_deferred[n] = (struct deferred_free){ ptr, cache, order };
+	} while (!__atomic_compare_exchange_n(&__kmem_deferred_nr, &n, n + 1, false,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void __kmem_run_deferred(void)
+{
+	unsigned int n = __atomic_load_n(&__kmem_deferred_nr, __ATOMIC_ACQUIRE);
+
+	while (n) {
+		struct deferred_free d = kmem_deferred[n - 1];
+
+		if (!__atomic_compare_exchange_n(&__kmem_deferred_nr, &n, n - 1, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			continue;
+		if (d.cache)
+			kmem_cache_free(d.cache, d.ptr);
+		else
+			__free_pages(d.ptr, d.order);
+		n = __atomic_load_n(&__kmem_deferred_nr, __ATOMIC_ACQUIRE);
+	}
+}
 
 /* glibc fixes __rseq_offset before any constructor runs; copy it once. */
 __attribute__((constructor)) static void kmem_constructor(void)
 {
 	__kmem_rseq_offset = __rseq_offset;
-	sigfillset(&__kmem_all_signals);
 }
 
 void __kmem_lock_owner_died(pthread_mutex_t *lock)

@@ -114,32 +114,44 @@ static __always_inline bool kmem_initialized(void)
 
 /*
  * Signals are the userspace interrupt: a handler may free memory or
- * allocate with GFP_ATOMIC, so a handler must never find its own thread
- * inside a locked section.  Every kmem lock is therefore taken with the
- * thread's signals blocked, as the kernel takes zone->lock with
- * spin_lock_irqsave().  Nesting is counted per thread; the first level
- * saves the mask, the last restores it.  The rseq fast paths take no lock
- * and need none of this.
+ * allocate with GFP_ATOMIC, so a handler must never wait for a lock its own
+ * thread holds.  Like the kernel's lazy interrupt disabling, kmem does not
+ * mask signals around its locked sections (two system calls each); it
+ * counts them per thread.  Code that finds the count above zero on entry is
+ * a signal handler (or a callback) nested inside one of its own thread's
+ * sections, and takes no lock at all: it allocates from this CPU's per-CPU
+ * lists only (rseq), and a free that cannot go there is deferred until the
+ * interrupted thread leaves its outermost section.
  */
 extern __thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));
-extern __thread sigset_t __kmem_irq_saved __attribute__((tls_model("initial-exec")));
-extern sigset_t __kmem_all_signals;
+extern __thread unsigned int __kmem_deferred_nr __attribute__((tls_model("initial-exec")));
+
+void __kmem_run_deferred(void);
+/* Free @ptr later (a page of @order when @cache is NULL, else an object of @cache). */
+void __kmem_defer_free(void *ptr, unsigned int order, void *cache);
 
 static inline void kmem_irq_disable(void)
 {
-	if (__kmem_irq_depth++ == 0)
-		pthread_sigmask(SIG_BLOCK, &__kmem_all_signals, &__kmem_irq_saved);
+	__kmem_irq_depth++;
+	barrier();
 }
 
 static inline void kmem_irq_enable(void)
 {
-	if (--__kmem_irq_depth == 0)
-		pthread_sigmask(SIG_SETMASK, &__kmem_irq_saved, NULL);
+	barrier();
+	if (--__kmem_irq_depth == 0 && unlikely(READ_ONCE(__kmem_deferred_nr)))
+		__kmem_run_deferred();
+}
+
+/* Inside one of this thread's locked sections (so: a nested signal handler)? */
+static __always_inline bool kmem_in_locked_section(void)
+{
+	return unlikely(__kmem_irq_depth != 0);
 }
 
 void __cold __kmem_lock_owner_died(pthread_mutex_t *lock);
 
-/* Lock a robust process-shared kmem mutex, signals blocked. */
+/* Lock a robust process-shared kmem mutex, counted as a locked section. */
 static inline void kmem_mutex_lock(pthread_mutex_t *lock)
 {
 	kmem_irq_disable();

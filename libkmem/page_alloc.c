@@ -756,6 +756,45 @@ static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
 	kmem_show_buddyinfo(NULL);
 }
 
+/*
+ * __alloc_pages_nested - a signal handler interrupted this thread inside one
+ * of kmem's locked sections: no lock may be taken, so only this CPU's
+ * per-CPU lists (rseq) can serve, and only orders 0..3.  No report either
+ * (the report lock may be the one held).
+ */
+static noinline struct page *__alloc_pages_nested(gfp_t gfp, unsigned int order, int nid)
+{
+	const u16 *zl;
+	unsigned int i;
+	int cpu;
+
+	if (order > PAGE_ALLOC_COSTLY_ORDER || kmem_mm.pcp_mode != KMEM_PCP_RSEQ)
+		return NULL;
+	cpu = rseq_current_cpu();
+	if (cpu < 0)
+		return NULL;
+	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes)
+		nid = kmem_mm.cpu_node[cpu];
+	zl = (gfp & __GFP_THISNODE) ? NODE_DATA(nid)->zonelist_nofallback +
+				      NODE_DATA(nid)->zonelist_nofallback_start[gfp_zone(gfp)] :
+				      NODE_DATA(nid)->zonelist_fallback +
+				      NODE_DATA(nid)->zonelist_fallback_start[gfp_zone(gfp)];
+	for (i = 0; zl[i] != ZONE_ID_NIL; i++) {
+		struct zone *zone = zone_by_id(zl[i]);
+		u32 pfn;
+
+		if (zone->idx > gfp_zone(gfp))
+			continue;
+		if (pcp_pop(zone, order, &cpu, &pfn, PCP_POP_COUNTED) > 0) {
+			struct page *page = __pfn_to_page(pfn);
+
+			prep_new_page(page, order, gfp);
+			return page;
+		}
+	}
+	return NULL;
+}
+
 static __always_inline bool gfp_zone_bad(gfp_t gfp)
 {
 	unsigned int zb = (unsigned int)(gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM));
@@ -787,6 +826,8 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 		return __alloc_pages_bad_request(gfp, order, -1, BAD_ZONES);
 	if (unlikely(kmem_ensure_init()))
 		return NULL;
+	if (kmem_in_locked_section())
+		return __alloc_pages_nested(gfp, order, preferred_nid);
 
 	ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : pcp_lock_cpu();
 	if (preferred_nid == NUMA_NO_NODE)
@@ -876,6 +917,16 @@ static void free_the_page(struct page *page, unsigned int order)
 		WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~PG_head);
 	}
 	page->owner = 0;
+	if (kmem_in_locked_section()) {
+		/* a nested signal handler: this CPU's list, or later */
+		cpu = rseq_current_cpu();
+		if (order > PAGE_ALLOC_COSTLY_ORDER || kmem_mm.pcp_mode != KMEM_PCP_RSEQ ||
+		    pcp_push(zone, order, &cpu, pfn) <= 0) {
+			__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELAXED);
+			__kmem_defer_free(page, order, NULL);
+		}
+		return;
+	}
 	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER)) {
 		cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
 		ret = pcp_push(zone, order, &cpu, pfn);

@@ -755,7 +755,8 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 			break;
 		}
 		if (ret == 0) {
-			object = __slab_alloc(s, gfp, cpu, caller);
+			/* a nested signal handler takes no lock: this CPU's cache or nothing */
+			object = kmem_in_locked_section() ? NULL : __slab_alloc(s, gfp, cpu, caller);
 			break;
 		}
 		cpu = rseq_current_cpu();
@@ -765,6 +766,8 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 	}
 	return finish_alloc(s, object, gfp);
 slow:
+	if (kmem_in_locked_section())
+		return NULL;
 	if (unlikely(node != NUMA_NO_NODE && (node < 0 || node >= (int)kmem_mm.shm->nr_nodes)))
 		return slab_bad_node(s, gfp, node);
 	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !(s->flags & SLAB_DEBUG_FLAGS) &&
@@ -884,6 +887,22 @@ static noinline bool slab_free_locked(struct kmem_cache *s, u64 off, int cpu)
 }
 
 /*
+ * A nested signal handler frees: onto this CPU's cache if the object is
+ * local and there is room, else later (no lock may be taken now).
+ */
+static noinline void slab_free_nested(struct kmem_cache *s, struct page *slab, u64 off, int cpu)
+{
+	struct kmem_cache_cpu *c;
+
+	if (cpu >= 0 && __page_to_nid(slab) == kmem_mm.cpu_node[cpu]) {
+		c = cache_cpu(s, cpu);
+		if (percpu_stack_push64(&c->word, c->objs, cpu, c->capacity, off) > 0)
+			return;
+	}
+	__kmem_defer_free(kmem_mm.mem_base + off, 0, s);
+}
+
+/*
  * slab_free - free @x, which the caller says belongs to @s (NULL: whatever
  * cache it belongs to, for kfree).
  */
@@ -909,6 +928,10 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 	if (unlikely((s->flags & SLAB_DEBUG_FLAGS) || kmem_mm.pcp_mode != KMEM_PCP_RSEQ))
 		goto slow;
 	cpu = rseq_current_cpu();
+	if (kmem_in_locked_section()) {
+		slab_free_nested(s, slab, off, cpu);
+		return;
+	}
 	if (unlikely(cpu < 0 || __page_to_nid(slab) != kmem_mm.cpu_node[cpu])) {
 		/* a remote node's object, or no per-CPU cache: straight to its slab */
 		__slab_free(s, slab, x, idx);
@@ -941,6 +964,10 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 		}
 	}
 slow:
+	if (kmem_in_locked_section()) {
+		__kmem_defer_free(x, 0, s);
+		return;
+	}
 	if (s->flags & SLAB_DEBUG_FLAGS) {
 		if (free_debug_processing(s, slab, x, caller))
 			__slab_free(s, slab, x, idx);
