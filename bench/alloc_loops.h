@@ -90,7 +90,10 @@ static inline void *bench_ring_pop(void)
 	return p;
 }
 
-/* pairs, batch, produce (fixed size) and consume for objects of one size. */
+/*
+ * pairs, batch, produce_fixed, hold_fixed, release_fixed and consume for
+ * objects of one size.
+ */
 #define BENCH_LOOPS_FIXED(name, CTX, ALLOC, FREE)				\
 static void name##_pairs(unsigned int size, unsigned int n)			\
 {										\
@@ -129,6 +132,24 @@ static void name##_produce_fixed(unsigned int size, unsigned int n)		\
 		bench_ring_push(p);						\
 	}									\
 }										\
+static void name##_hold_fixed(void **p, unsigned int size, unsigned int n)	\
+{										\
+	CTX(size);								\
+	unsigned int i;								\
+										\
+	for (i = 0; i < n; i++) {						\
+		p[i] = ALLOC(size);						\
+		bench_use(p[i], #name);						\
+	}									\
+}										\
+static void name##_release_fixed(void **p, unsigned int size, unsigned int n)	\
+{										\
+	CTX(size);								\
+	unsigned int i;								\
+										\
+	for (i = 0; i < n; i++)							\
+		FREE(p[i], size);						\
+}										\
 static void name##_consume(unsigned int size, unsigned int n)			\
 {										\
 	CTX(size);								\
@@ -141,7 +162,10 @@ static void name##_consume(unsigned int size, unsigned int n)			\
 	}									\
 }
 
-/* mixed_pairs, mixed_batch and produce_mixed: ALLOC/FREE take any size. */
+/*
+ * mixed_pairs, mixed_batch, hold_mixed, release_mixed and produce_mixed:
+ * ALLOC/FREE take any size.
+ */
 #define BENCH_LOOPS_MIXED(name, ALLOC, FREE)					\
 static void name##_mixed_pairs(unsigned int *pos, unsigned int n)		\
 {										\
@@ -169,6 +193,23 @@ static void name##_mixed_batch(unsigned int *pos, unsigned int n)		\
 		FREE(p[i], 0);							\
 	*pos = k;								\
 }										\
+static void name##_hold_mixed(void **p, unsigned int *pos, unsigned int n)	\
+{										\
+	unsigned int i, k = *pos;						\
+										\
+	for (i = 0; i < n; i++) {						\
+		p[i] = ALLOC(bench_mixed_sizes[k++ & BENCH_MIXED_MASK]);	\
+		bench_use(p[i], #name);						\
+	}									\
+	*pos = k;								\
+}										\
+static void name##_release_mixed(void **p, unsigned int n)			\
+{										\
+	unsigned int i;								\
+										\
+	for (i = 0; i < n; i++)							\
+		FREE(p[i], 0);							\
+}										\
 static void name##_produce_mixed(unsigned int *pos, unsigned int n)		\
 {										\
 	unsigned int i, k = *pos;						\
@@ -182,22 +223,47 @@ static void name##_produce_mixed(unsigned int *pos, unsigned int n)		\
 	*pos = k;								\
 }
 
-/* produce: fixed sizes only (size 0 is not offered for this allocator). */
-#define BENCH_PRODUCE_FIXED(name)						\
+/* produce, hold, release: fixed sizes only (size 0 is not offered). */
+#define BENCH_DISPATCH_FIXED(name)						\
 static void name##_produce(unsigned int size, unsigned int *pos, unsigned int n) \
 {										\
 	(void)pos;								\
 	name##_produce_fixed(size, n);						\
+}										\
+static void name##_hold(void **p, unsigned int size, unsigned int *pos,		\
+			unsigned int n)						\
+{										\
+	(void)pos;								\
+	name##_hold_fixed(p, size, n);						\
+}										\
+static void name##_release(void **p, unsigned int size, unsigned int n)		\
+{										\
+	name##_release_fixed(p, size, n);					\
 }
 
-/* produce: size 0 means the mixed sizes from *pos. */
-#define BENCH_PRODUCE_BOTH(name)						\
+/* produce, hold, release: size 0 means the mixed sizes (from *pos). */
+#define BENCH_DISPATCH_BOTH(name)						\
 static void name##_produce(unsigned int size, unsigned int *pos, unsigned int n) \
 {										\
 	if (size)								\
 		name##_produce_fixed(size, n);					\
 	else									\
 		name##_produce_mixed(pos, n);					\
+}										\
+static void name##_hold(void **p, unsigned int size, unsigned int *pos,		\
+			unsigned int n)						\
+{										\
+	if (size)								\
+		name##_hold_fixed(p, size, n);					\
+	else									\
+		name##_hold_mixed(p, pos, n);					\
+}										\
+static void name##_release(void **p, unsigned int size, unsigned int n)		\
+{										\
+	if (size)								\
+		name##_release_fixed(p, size, n);				\
+	else									\
+		name##_release_mixed(p, n);					\
 }
 
 #endif /* KMEM_BENCH_ALLOC_LOOPS_H */

@@ -9,16 +9,25 @@
 // registers them.  Names are SCENARIO/ALLOCATOR[/size:S][/batch:B]:
 //
 //   pair         100 x (allocate S bytes, write a byte, free), S = 64, 256
+//   pair_resident  as pair (S = 64) while the thread holds 4096 objects of
+//                that size, allocated before the loop and freed after it
 //   batch        1000 allocations of S bytes (each written), then 1000 frees
 //                in allocation order
-//   mixed_pair   as pair, sizes from a fixed log-uniform 8..8192 sequence
-//   mixed_batch  as batch, with those sizes
+//   mixed_pair   as pair, the sizes from a fixed log-uniform 8..8192 sequence
+//   mixed_resident  as mixed_pair while the thread holds 4096 objects of the
+//                mixed sizes (~5 MB)
+//   mixed_batch  as batch, with the mixed sizes
 //   xfer         producer/consumer, 2 threads: thread 0 allocates 64 B and
 //                pushes the pointer on a lock-free SPSC ring, thread 1 pops
 //                and frees it (objects always freed by another thread)
 //   xfer_mixed   the same with the mixed sizes
 //
-// and ALLOCATOR one of
+// The *_resident scenarios exist because in pair and mixed_pair nothing else
+// is allocated, so every free empties the page its object came from, and
+// mimalloc answers that with its page-retire path (for the mixed sizes,
+// ~30x its usual cost): there they flatter kmem.
+//
+// ALLOCATOR is one of
 //   kmem_cache   kmem_cache_alloc/kmem_cache_free on a cache of S-byte
 //                objects (fixed sizes only)
 //   kmalloc      kmalloc(GFP_KERNEL)/kfree
@@ -29,17 +38,21 @@
 //   dpdk         rte_mempool_get/rte_mempool_put, per-lcore cache of 256
 //                (fixed sizes only; only when the EAL could be started)
 //
-// pair/batch/mixed_* run at 1 and 2 threads, xfer at 2.  All in real (wall)
-// time.  Counter per_op: the wall time one thread spends per allocate+free
-// (xfer: per object transferred), so it reads the same at 1 and 2 threads
-// when the allocator scales.  bench/slab_ratios.py turns the JSON output
-// into ratios; the context also carries kmem's slab memory overhead for
-// 1,000,000 objects of 64 and 256 bytes.
+// pair/batch/mixed_* run at 1 and 2 threads, xfer at 2, all in real (wall)
+// time; each runs for --benchmark_min_time, 0.25 s unless given (the whole
+// default run takes 30-45 s).  Counters: per_op, the wall time one thread
+// spends per allocate+free (xfer: per object transferred), so it reads the
+// same at 1 and 2 threads when the allocator scales; ops, the operations per
+// iteration (cpu_time / ops is the CPU time per operation).
+// bench/slab_ratios.py turns the JSON output into ratios; the context also
+// carries kmem's slab memory overhead for 1,000,000 objects of 64 bytes and
+// 200,000 of 256 bytes.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "bench.h"
 #include "peers.h"
@@ -50,14 +63,16 @@ namespace {
 constexpr unsigned kPairsPerIteration = 100;
 constexpr unsigned kBatch = BENCH_SLAB_MAX_BATCH;
 constexpr unsigned kXferPerIteration = 100;
-constexpr unsigned long kOverheadObjects = 1000000;
+constexpr unsigned kResident = BENCH_MIXED_LEN;
 
-// Per-thread wall time per operation (see bench_page_alloc.cc).
+// per_op: per-thread wall time per operation (see bench_page_alloc.cc);
+// ops: operations per iteration, for CPU time per operation (cpu_time / ops).
 void SetOpCounters(benchmark::State& state, double ops_per_iteration) {
   state.counters["per_op"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * ops_per_iteration,
       benchmark::Counter::kIsRate | benchmark::Counter::kAvgThreads |
           benchmark::Counter::kInvert);
+  state.counters["ops"] = benchmark::Counter(ops_per_iteration, benchmark::Counter::kAvgThreads);
 }
 
 // Around the timed loop (outside the timing): DPDK registers the thread.
@@ -104,6 +119,23 @@ void BM_mixed_batch(benchmark::State& state, const bench_alloc_ops* ops) {
   SetOpCounters(state, kBatch);
 }
 
+// Pairs while the thread holds kResident objects of the same sizes
+// (size 0: the mixed ones), allocated before the loop and freed after it.
+void BM_resident(benchmark::State& state, const bench_alloc_ops* ops, unsigned size) {
+  ThreadScope scope(ops);
+  std::vector<void*> live(kResident);
+  unsigned pos = StartPos(state) + 17;
+  ops->hold(live.data(), size, &pos, kResident);
+  pos = StartPos(state);
+  if (size) {
+    for (auto _ : state) ops->pairs(size, kPairsPerIteration);
+  } else {
+    for (auto _ : state) ops->mixed_pairs(&pos, kPairsPerIteration);
+  }
+  ops->release(live.data(), size, kResident);
+  SetOpCounters(state, kPairsPerIteration);
+}
+
 // Both threads run the same number of iterations, so the consumer frees
 // exactly what the producer allocated.  size 0: the mixed sizes.
 void BM_xfer(benchmark::State& state, const bench_alloc_ops* ops, unsigned size) {
@@ -129,6 +161,12 @@ void Register(const bench_alloc_ops* ops) {
     benchmark::RegisterBenchmark(Name("pair", ops, sz.c_str()).c_str(), BM_pair, ops, size)
         ->UseRealTime()->Threads(1)->Threads(2);
   }
+  {
+    const std::string r = "/size:64/resident:" + std::to_string(kResident);
+    benchmark::RegisterBenchmark(Name("pair_resident", ops, r.c_str()).c_str(), BM_resident, ops,
+                                 64u)
+        ->UseRealTime()->Threads(1)->Threads(2);
+  }
   for (unsigned size : {64u, 256u}) {
     const std::string sz = "/size:" + std::to_string(size) + "/batch:" + std::to_string(kBatch);
     benchmark::RegisterBenchmark(Name("batch", ops, sz.c_str()).c_str(), BM_batch, ops, size)
@@ -141,6 +179,10 @@ void Register(const bench_alloc_ops* ops) {
     benchmark::RegisterBenchmark(Name("mixed_batch", ops, b.c_str()).c_str(), BM_mixed_batch,
                                  ops)
         ->UseRealTime()->Threads(1)->Threads(2);
+    const std::string r = "/resident:" + std::to_string(kResident);
+    benchmark::RegisterBenchmark(Name("mixed_resident", ops, r.c_str()).c_str(), BM_resident,
+                                 ops, 0u)
+        ->UseRealTime()->Threads(1)->Threads(2);
   }
   benchmark::RegisterBenchmark(Name("xfer", ops, "/size:64").c_str(), BM_xfer, ops, 64u)
       ->UseRealTime()->Threads(2);
@@ -149,11 +191,11 @@ void Register(const bench_alloc_ops* ops) {
         ->UseRealTime()->Threads(2);
 }
 
-void AddOverheadContext(unsigned size) {
+void AddOverheadContext(unsigned size, unsigned long nobj) {
   bench_overhead o;
   char buf[512];
   const std::string key = "overhead_" + std::to_string(size);
-  int ret = bench_slab_overhead(size, kOverheadObjects, &o);
+  int ret = bench_slab_overhead(size, nobj, &o);
   if (ret) {
     std::snprintf(buf, sizeof(buf), "failed (%s)", std::strerror(-ret));
     benchmark::AddCustomContext(key, buf);
@@ -175,6 +217,17 @@ void AddOverheadContext(unsigned size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // 0.25 s per benchmark unless --benchmark_min_time is given.
+  std::vector<char*> args(argv, argv + argc);
+  static char default_min_time[] = "--benchmark_min_time=0.25";
+  bool has_min_time = false;
+  for (int i = 1; i < argc; i++)
+    if (std::strncmp(argv[i], "--benchmark_min_time", 20) == 0) has_min_time = true;
+  if (!has_min_time) args.insert(args.begin() + 1, default_min_time);
+  args.push_back(nullptr);
+  argc = static_cast<int>(args.size()) - 1;
+  argv = args.data();
+
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
@@ -211,8 +264,9 @@ int main(int argc, char** argv) {
   std::snprintf(desc, sizeof(desc), "log-uniform %d..%d B, %d sizes, mean %.0f B",
                 BENCH_MIXED_MIN, BENCH_MIXED_MAX, BENCH_MIXED_LEN, bench_mixed_mean());
   benchmark::AddCustomContext("mixed_sizes", desc);
-  AddOverheadContext(64);
-  AddOverheadContext(256);
+  // 1,000,000 x 64 B = 61 MiB; 256 B objects: 200,000 (49 MiB of the 256 MiB direct map).
+  AddOverheadContext(64, 1000000);
+  AddOverheadContext(256, 200000);
 
   Register(&bench_kmem_cache_ops);
   Register(&bench_kmalloc_ops);

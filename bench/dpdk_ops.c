@@ -8,9 +8,9 @@
  *
  * The EAL runs without hugetlb (--no-huge: anonymous memory, which implies
  * legacy memory mode, which --in-memory refuses), without shared files
- * (--no-shconf, hence no multi-process channel), PCI or telemetry, with one lcore: 0, the calling (main) thread,
- * allowed on every CPU the process may use (so the benchmark threads it
- * later starts are not pinned).  Any other thread that gets or puts first
+ * (--no-shconf, hence no multi-process channel), PCI or telemetry, with
+ * one lcore: 0, the calling (main) thread, allowed on every CPU the process
+ * may use (so the benchmark threads it later starts are not pinned).  Any other thread that gets or puts first
  * registers itself (rte_thread_register), which gives it an lcore id and so
  * the mempool's cache for that lcore; without one every get and put would
  * go to the pool's ring.  Because rte_eal_init() may abort the process
@@ -65,7 +65,7 @@ static inline void *dpdk_get(struct rte_mempool *mp)
 #define DP_ALLOC(size)		dpdk_get(mp_)
 #define DP_FREE(p, size)	rte_mempool_put(mp_, (p))
 BENCH_LOOPS_FIXED(dp, DP_CTX, DP_ALLOC, DP_FREE)
-BENCH_PRODUCE_FIXED(dp)
+BENCH_DISPATCH_FIXED(dp)
 
 static __thread bool dp_registered;
 
@@ -92,6 +92,8 @@ const struct bench_alloc_ops bench_dpdk_ops = {
 	.name = "dpdk",
 	.pairs = dp_pairs,
 	.batch = dp_batch,
+	.hold = dp_hold,
+	.release = dp_release,
 	.produce = dp_produce,
 	.consume = dp_consume,
 	.thread_enter = dp_thread_enter,
@@ -112,20 +114,28 @@ static void lcores_arg(const cpu_set_t *set, char *buf, size_t len)
 	snprintf(buf + off, len - off, ")");
 }
 
+/* Return: rte_eal_init()'s, the number of arguments it parsed, or -1. */
 static int eal_init(const cpu_set_t *cpus)
 {
 	const char *level = getenv("BENCH_DPDK_LOG_LEVEL");
-	char lcores[512], prefix[64], log[64];
+	char lcores[512], log[64];
 	char *argv[] = {
 		"bench_slab", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-		"-m", "128", log, prefix, "--lcores", lcores, NULL,
+		"-m", "128", log, "--file-prefix=bench_slab", "--lcores", lcores, NULL,
 	};
+	int ret;
 
 	lcores_arg(cpus, lcores, sizeof(lcores));
 	/* EAL's errors only (4: RTE_LOG_ERR) unless $BENCH_DPDK_LOG_LEVEL says otherwise */
 	snprintf(log, sizeof(log), "--log-level=%s", level && *level ? level : "4");
-	snprintf(prefix, sizeof(prefix), "--file-prefix=bench_slab_%d", (int)getpid());
-	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	ret = rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	/*
+	 * Without shared files, telemetry or a multi-process channel nothing
+	 * goes in the runtime directory (/var/run/dpdk/bench_slab): leave none.
+	 */
+	if (ret >= 0)
+		rmdir(rte_eal_get_runtime_dir());
+	return ret;
 }
 
 int bench_dpdk_init(char *why, size_t len)
@@ -147,7 +157,7 @@ int bench_dpdk_init(char *why, size_t len)
 	}
 	if (pid == 0) {
 		alarm(60);
-		_exit(eal_init(&cpus) == 0 ? 0 : 1);
+		_exit(eal_init(&cpus) >= 0 ? 0 : 1);
 	}
 	if (waitpid(pid, &status, 0) != pid) {
 		snprintf(why, len, "waitpid failed");
@@ -198,9 +208,13 @@ const struct bench_alloc_ops bench_dpdk_ops = {
 	.name = "dpdk",
 };
 
+#ifndef BENCH_DPDK_STUB_REASON
+#define BENCH_DPDK_STUB_REASON "not built with DPDK (pkg-config found no libdpdk at configure time)"
+#endif
+
 int bench_dpdk_init(char *why, size_t len)
 {
-	snprintf(why, len, "not built with DPDK (pkg-config found no libdpdk at configure time)");
+	snprintf(why, len, "%s", BENCH_DPDK_STUB_REASON);
 	return -1;
 }
 

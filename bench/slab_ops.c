@@ -107,12 +107,14 @@ int bench_slab_init(void)
 #define KC_ALLOC(size)		kmem_cache_alloc(cache_, GFP_KERNEL)
 #define KC_FREE(p, size)	kmem_cache_free(cache_, (p))
 BENCH_LOOPS_FIXED(kc, KC_CTX, KC_ALLOC, KC_FREE)
-BENCH_PRODUCE_FIXED(kc)
+BENCH_DISPATCH_FIXED(kc)
 
 const struct bench_alloc_ops bench_kmem_cache_ops = {
 	.name = "kmem_cache",
 	.pairs = kc_pairs,
 	.batch = kc_batch,
+	.hold = kc_hold,
+	.release = kc_release,
 	.produce = kc_produce,
 	.consume = kc_consume,
 };
@@ -124,7 +126,7 @@ const struct bench_alloc_ops bench_kmem_cache_ops = {
 #define KM_FREE(p, size)	kfree(p)
 BENCH_LOOPS_FIXED(km, NO_CTX, KM_ALLOC, KM_FREE)
 BENCH_LOOPS_MIXED(km, KM_ALLOC, KM_FREE)
-BENCH_PRODUCE_BOTH(km)
+BENCH_DISPATCH_BOTH(km)
 
 const struct bench_alloc_ops bench_kmalloc_ops = {
 	.name = "kmalloc",
@@ -132,6 +134,8 @@ const struct bench_alloc_ops bench_kmalloc_ops = {
 	.batch = km_batch,
 	.mixed_pairs = km_mixed_pairs,
 	.mixed_batch = km_mixed_batch,
+	.hold = km_hold,
+	.release = km_release,
 	.produce = km_produce,
 	.consume = km_consume,
 };
@@ -142,7 +146,7 @@ const struct bench_alloc_ops bench_kmalloc_ops = {
 #define ML_FREE(p, size)	free(p)
 BENCH_LOOPS_FIXED(ml, NO_CTX, ML_ALLOC, ML_FREE)
 BENCH_LOOPS_MIXED(ml, ML_ALLOC, ML_FREE)
-BENCH_PRODUCE_BOTH(ml)
+BENCH_DISPATCH_BOTH(ml)
 
 const struct bench_alloc_ops bench_malloc_ops = {
 	.name = "malloc",
@@ -150,6 +154,8 @@ const struct bench_alloc_ops bench_malloc_ops = {
 	.batch = ml_batch,
 	.mixed_pairs = ml_mixed_pairs,
 	.mixed_batch = ml_mixed_batch,
+	.hold = ml_hold,
+	.release = ml_release,
 	.produce = ml_produce,
 	.consume = ml_consume,
 };
@@ -160,7 +166,7 @@ const struct bench_alloc_ops bench_malloc_ops = {
 #define MI_FREE(p, size)	bench_mi_free(p)
 BENCH_LOOPS_FIXED(mi, NO_CTX, MI_ALLOC, MI_FREE)
 BENCH_LOOPS_MIXED(mi, MI_ALLOC, MI_FREE)
-BENCH_PRODUCE_BOTH(mi)
+BENCH_DISPATCH_BOTH(mi)
 
 const struct bench_alloc_ops bench_mimalloc_ops = {
 	.name = "mimalloc",
@@ -168,6 +174,8 @@ const struct bench_alloc_ops bench_mimalloc_ops = {
 	.batch = mi_batch,
 	.mixed_pairs = mi_mixed_pairs,
 	.mixed_batch = mi_mixed_batch,
+	.hold = mi_hold,
+	.release = mi_release,
 	.produce = mi_produce,
 	.consume = mi_consume,
 };

@@ -53,6 +53,8 @@ double bench_mixed_mean(void);
  *	allocation order
  * @mixed_pairs, @mixed_batch: the same with the sizes of the mixed
  *	sequence, from index *@pos on (advanced by @n)
+ * @hold: @n allocations of @size bytes (0: the mixed sizes from *@pos)
+ *	into @p[], each written, kept until @release frees them (the same @size)
  * @produce: @n allocations, each pushed on the ring (bench_ring_reset())
  *	for @consume, in another thread, to pop and free; @size 0 means the
  *	mixed sizes from *@pos
@@ -65,6 +67,8 @@ struct bench_alloc_ops {
 	void (*batch)(unsigned int size, unsigned int n);
 	void (*mixed_pairs)(unsigned int *pos, unsigned int n);
 	void (*mixed_batch)(unsigned int *pos, unsigned int n);
+	void (*hold)(void **p, unsigned int size, unsigned int *pos, unsigned int n);
+	void (*release)(void **p, unsigned int size, unsigned int n);
 	void (*produce)(unsigned int size, unsigned int *pos, unsigned int n);
 	void (*consume)(unsigned int size, unsigned int n);
 	void (*thread_enter)(void);

@@ -4,7 +4,7 @@
  * allocator, for counting instructions with callgrind
  * (bench/slab_callgrind.sh).
  *
- *   bench_slab_pair_count [--fake-rseq] MODE [PAIRS]
+ *   bench_slab_pair_count [--fake-rseq] [--resident N] MODE [PAIRS]
  *	MODE: kmem_cache64 kmalloc64 kmalloc-mixed malloc64 malloc-mixed
  *	      mimalloc64 mimalloc-mixed (default PAIRS: 100000)
  *
@@ -12,9 +12,15 @@
  * bench_slab.  Each pair writes the object's first byte, as in bench_slab
  * (the very same loop functions).  After a warm-up (which fills the per-CPU
  * caches of every size class), bench_slab_count_loop() does exactly PAIRS
- * pairs; under "valgrind --tool=callgrind --toggle-collect=bench_slab_count_loop"
- * only that is counted, so Ir / PAIRS is the instructions per pair (plus the
- * loop's own few).  Natively it also prints the wall time per pair.
+ * pairs; under "valgrind --tool=callgrind
+ * --toggle-collect=bench_slab_count_loop" only that is counted, so
+ * Ir / PAIRS is the instructions per pair (plus the loop's own few).
+ * Natively it also prints the wall time per pair.
+ *
+ * --resident N: first allocate N objects of the mode's sizes and hold them
+ * until the end, so that no page or slab becomes empty (as in bench_slab's
+ * *_resident scenarios); without it every free of a pair empties the page
+ * it came from.
  *
  * --fake-rseq: as in bench_pair_count (pair_count.c): Valgrind cannot run
  * rseq, so kmem would take its per-CPU-lock mode; this makes kmem believe
@@ -103,7 +109,7 @@ static void usage(const char *prog)
 {
 	unsigned int i;
 
-	fprintf(stderr, "usage: %s [--fake-rseq] MODE [PAIRS]\nMODE:", prog);
+	fprintf(stderr, "usage: %s [--fake-rseq] [--resident N] MODE [PAIRS]\nMODE:", prog);
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		fprintf(stderr, " %s", modes[i].name);
 	fprintf(stderr, "\n");
@@ -111,7 +117,8 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-	unsigned long pairs = 100000UL;
+	unsigned long pairs = 100000UL, resident = 0;
+	void **live = NULL;
 	const struct bench_alloc_ops *ops = NULL;
 	unsigned int size = 0, i;
 	bool faked = false;
@@ -125,6 +132,10 @@ int main(int argc, char **argv)
 		faked = true;
 		arg++;
 	}
+	if (arg + 1 < argc && !strcmp(argv[arg], "--resident")) {
+		resident = strtoul(argv[arg + 1], NULL, 0);
+		arg += 2;
+	}
 	if (arg < argc) {
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 			if (!strcmp(argv[arg], modes[i].name)) {
@@ -135,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (arg < argc)
 		pairs = strtoul(argv[arg++], NULL, 0);
-	if (!ops || !pairs || pairs > UINT32_MAX || arg < argc) {
+	if (!ops || !pairs || pairs > UINT32_MAX || resident > 1000000 || arg < argc) {
 		usage(argv[0]);
 		return 2;
 	}
@@ -159,11 +170,31 @@ int main(int argc, char **argv)
 	else
 		printf("mode: %s\n", ops->name);
 
-	bench_slab_count_loop(ops, size, WARMUP_PAIRS);
+	if (resident) {
+		unsigned int pos = 17;
+
+		live = malloc(resident * sizeof(*live));
+		if (!live)
+			return 1;
+		ops->hold(live, size, &pos, (unsigned int)resident);
+		printf("resident: %lu objects held\n", resident);
+	}
+	/* warm-up, outside the counted function */
+	if (size) {
+		ops->pairs(size, WARMUP_PAIRS);
+	} else {
+		unsigned int pos = 0;
+
+		ops->mixed_pairs(&pos, WARMUP_PAIRS);
+	}
 	t0 = now_ns();
 	bench_slab_count_loop(ops, size, pairs);
 	t1 = now_ns();
 	printf("pairs: %lu\n", pairs);
 	printf("wall: %.1f ns/pair\n", (t1 - t0) / (double)pairs);
+	if (live) {
+		ops->release(live, size, (unsigned int)resident);
+		free(live);
+	}
 	return 0;
 }

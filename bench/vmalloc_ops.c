@@ -4,7 +4,10 @@
  *
  * kmem's vmalloc() only reserves address space; the pages come on first
  * touch, through userfaultfd, a window (fault_around_bytes, growing on
- * sequential touches) at a time.  mmap's anonymous pages come on first
+ * sequential touches) at a time.  vmalloc() does not zero them (a page
+ * freed by vfree comes back with its old contents, as in the kernel);
+ * vzalloc() zeroes each page before it is mapped, which is what mmap's
+ * anonymous memory costs the kernel too.  mmap's anonymous pages come on first
  * touch too, one kernel page fault (and a zeroed page) each.  glibc's
  * malloc of 64 MiB is an mmap of its own; mimalloc may keep and reuse the
  * memory of a freed huge block.  Each cycle writes one byte per 4 KiB page,
@@ -52,6 +55,15 @@ int bench_vm_init(size_t max_bytes)
 	if (ret) {
 		fprintf(stderr, "bench_vmalloc: kmem_init: %s\n", strerror(-ret));
 		return ret;
+	}
+	/* One small region first: the area and the userfaultfd are set up on first use. */
+	{
+		char *p = vmalloc(16 * BENCH_VM_PAGE);
+
+		if (!p)
+			return -ENOMEM;
+		*(volatile char *)p = 1;
+		vfree(p);
 	}
 	shuffled_pages = max_bytes / BENCH_VM_PAGE;
 	shuffled = malloc(shuffled_pages * sizeof(*shuffled));
@@ -141,6 +153,16 @@ void bench_vm_vmalloc(size_t size, enum bench_vm_touch how)
 	vfree(p);
 }
 
+void bench_vm_vzalloc(size_t size, enum bench_vm_touch how)
+{
+	char *p = vzalloc(size);
+
+	if (!p)
+		die("vzalloc");
+	touch(p, size, how);
+	vfree(p);
+}
+
 void bench_vm_mmap(size_t size, enum bench_vm_touch how)
 {
 	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -183,6 +205,10 @@ void bench_vm_read_counts(struct bench_vm_counts *c)
 		c->uffd_mmaps = st.mmaps;
 		c->pages_mapped = st.pages_mapped;
 	}
-	if (!getrusage(RUSAGE_SELF, &ru))
+	if (!getrusage(RUSAGE_SELF, &ru)) {
 		c->minflt = (uint64_t)ru.ru_minflt;
+		c->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+				    1000000000ULL +
+			    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ULL;
+	}
 }

@@ -2,7 +2,7 @@
 /*
  * vmalloc_ops.h - the C side of bench_vmalloc: one whole cycle of a large
  * buffer each (allocate, write one byte in each 4 KiB page, free) for
- * kmem's vmalloc/vfree, mmap/munmap, malloc/free and mi_malloc/mi_free.
+ * kmem's vmalloc/vfree and vzalloc/vfree, mmap/munmap, malloc/free and mi_malloc/mi_free.
  * vmalloc_ops.c is the only file of it that includes kmem's headers.
  */
 #ifndef KMEM_BENCH_VMALLOC_OPS_H
@@ -36,6 +36,7 @@ int bench_vm_init(size_t max_bytes);
 void bench_vm_describe(char *buf, size_t len);
 
 void bench_vm_vmalloc(size_t size, enum bench_vm_touch touch);
+void bench_vm_vzalloc(size_t size, enum bench_vm_touch touch);
 void bench_vm_mmap(size_t size, enum bench_vm_touch touch);
 void bench_vm_malloc(size_t size, enum bench_vm_touch touch);
 /* Needs bench_mi_load() (peers.h). */
@@ -47,6 +48,7 @@ struct bench_vm_counts {
 	uint64_t uffd_mmaps;	/* kmem_vmalloc_stats().mmaps: mappings made to populate */
 	uint64_t pages_mapped;	/* kmem_vmalloc_stats().pages_mapped */
 	uint64_t minflt;	/* getrusage(RUSAGE_SELF).ru_minflt: kernel minor faults */
+	uint64_t cpu_ns;	/* getrusage(RUSAGE_SELF): user + system time of all threads */
 };
 void bench_vm_read_counts(struct bench_vm_counts *c);
 
