@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_rseq.h"
+
 #include "bench.h"
 
 #define WARMUP_PAIRS 10000UL
@@ -43,37 +45,6 @@ __attribute__((__noinline__)) void bench_pair_loop(unsigned long pairs, unsigned
 
 	for (i = 0; i < pairs; i++)
 		bench_kmem_pair(order);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* See the header comment.  Return: 0, or -1 when it cannot or need not. */
-static int fake_rseq(void)
-{
-	struct rseq *rs = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
-	long pagesz = sysconf(_SC_PAGESIZE);
-	uintptr_t page = (uintptr_t)&__rseq_size & ~(uintptr_t)(pagesz - 1);
-
-	if (__rseq_size != 0) {
-		fprintf(stderr, "--fake-rseq: rseq is registered already; nothing faked\n");
-		return -1;
-	}
-	/* __rseq_size lives in ld.so's RELRO: unprotect it for the one store. */
-	if (mprotect((void *)page, (size_t)pagesz, PROT_READ | PROT_WRITE)) {
-		perror("--fake-rseq: mprotect");
-		return -1;
-	}
-	*(volatile unsigned int *)&__rseq_size = 32;
-	mprotect((void *)page, (size_t)pagesz, PROT_READ);
-	*(volatile uint32_t *)&rs->cpu_id_start = 0;
-	*(volatile uint32_t *)&rs->cpu_id = 0;
-	return 0;
 }
 
 int main(int argc, char **argv)
