@@ -83,9 +83,20 @@ static void *worker(void *arg)
 			struct page *p = alloc_pages(GFP_KERNEL, o);
 
 			if (p) {
+				sigset_t block, old;
+
+				/*
+				 * nstash + 1 is a read-modify-write: a handler
+				 * popping in between would be undone, and its
+				 * freed block pushed back.  Keep it out of this
+				 * bookkeeping (not out of kmem).
+				 */
+				sigfillset(&block);
+				pthread_sigmask(SIG_BLOCK, &block, &old);
 				stash[nstash] = p;
 				stash_order[nstash] = o;
-				nstash = nstash + 1;	/* publish after the slot is written */
+				nstash = nstash + 1;
+				pthread_sigmask(SIG_SETMASK, &old, NULL);
 			}
 		}
 		i = (unsigned int)(r % 64);
