@@ -201,6 +201,8 @@ void __kmem_free_range(u64 start_pfn, u64 nr_pages);
 bool __kmem_page_is_kmem(const void *addr);
 int __kmem_numa_node_id(void);
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);
+struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int preferred_nid,
+				       const void *caller);
 void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
 
 /* slub.c */
@@ -217,6 +219,47 @@ void __kmem_rcu_barrier(void);
 
 /* vmalloc.c */
 void __kmem_vmalloc_exit(void);
+
+/*
+ * sched.c - atomic sections (preempt_disable, local_irq_save, spin_lock)
+ * and might_sleep().  __kmem_preempt_count is this thread's nesting of the
+ * caller's atomic sections (not kmem's own locked sections, counted above).
+ */
+extern __thread unsigned int __kmem_preempt_count __attribute__((tls_model("initial-exec")));
+gfp_t __kmem_might_alloc_atomic(gfp_t gfp, const void *caller);
+
+/*
+ * might_alloc - the kernel's might_alloc(): a request that may sleep, made
+ * inside an atomic section, is reported once per call site and proceeds
+ * as if atomic.  Return: the flags to allocate with.
+ */
+static __always_inline gfp_t might_alloc(gfp_t gfp, const void *caller)
+{
+	if (unlikely(__kmem_preempt_count) && (gfp & __GFP_DIRECT_RECLAIM))
+		return __kmem_might_alloc_atomic(gfp, caller);
+	return gfp;
+}
+
+/* fault_inject.c - failslab and fail_page_alloc */
+struct kmem_cache;
+bool __should_failslab(struct kmem_cache *s, gfp_t gfp);
+bool __should_fail_alloc_page(gfp_t gfp, unsigned int order);
+
+/* Either injector armed?  One shared word, so a change made live is seen at once. */
+static __always_inline bool kmem_fault_armed(void)
+{
+	return unlikely(READ_ONCE(kmem_mm.shm->fault_armed) != 0);
+}
+
+static __always_inline bool should_failslab(struct kmem_cache *s, gfp_t gfp)
+{
+	return kmem_fault_armed() && __should_failslab(s, gfp);
+}
+
+static __always_inline bool should_fail_alloc_page(gfp_t gfp, unsigned int order)
+{
+	return kmem_fault_armed() && __should_fail_alloc_page(gfp, order);
+}
 
 /* debug.c */
 void __cold __kmem_bug(const char *file, int line, const char *cond) __noreturn;

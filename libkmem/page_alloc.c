@@ -814,7 +814,7 @@ static u16 zonelist_start(const u16 *zonelist, enum zone_type highest)
 }
 
 static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferred_nid,
-				      enum zone_type lowest_zoneidx)
+				      enum zone_type lowest_zoneidx, const void *caller)
 {
 	struct alloc_context ac;
 	struct pglist_data *pgdat;
@@ -828,6 +828,10 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 		return NULL;
 	if (kmem_in_locked_section())
 		return __alloc_pages_nested(gfp, order, preferred_nid);
+	/* the kernel's prepare_alloc_pages() */
+	gfp = might_alloc(gfp, caller);
+	if (should_fail_alloc_page(gfp, order))
+		return NULL;
 
 	ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : pcp_lock_cpu();
 	if (preferred_nid == NUMA_NO_NODE)
@@ -864,7 +868,15 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 
 struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
 {
-	return alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA);
+	return alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA,
+				 __builtin_return_address(0));
+}
+
+/* __alloc_pages() for kmem's own entry points, reporting their caller. */
+struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int preferred_nid,
+				       const void *caller)
+{
+	return alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA, caller);
 }
 
 /**
@@ -874,22 +886,24 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
  */
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid)
 {
-	return alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM);
+	return alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM,
+				 __builtin_return_address(0));
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
-	return __alloc_pages(gfp, order, NUMA_NO_NODE);
+	return alloc_pages_zones(gfp, order, NUMA_NO_NODE, ZONE_DMA, __builtin_return_address(0));
 }
 
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
-	return __alloc_pages(gfp, order, nid);
+	return alloc_pages_zones(gfp, order, nid, ZONE_DMA, __builtin_return_address(0));
 }
 
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
 {
-	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+	struct page *page = alloc_pages_zones(gfp & ~__GFP_HIGHMEM, order, NUMA_NO_NODE,
+					      ZONE_DMA, __builtin_return_address(0));
 
 	return page ? (unsigned long)page_address(page) : 0;
 }

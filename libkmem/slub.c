@@ -740,6 +740,10 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 	u64 off;
 	int cpu, ret;
 
+	/* the kernel's slab_pre_alloc_hook() */
+	gfp = might_alloc(gfp, caller);
+	if (should_failslab(s, gfp))
+		return NULL;
 	if (unlikely((s->flags & SLAB_DEBUG_FLAGS) || kmem_mm.pcp_mode != KMEM_PCP_RSEQ))
 		goto slow;
 	cpu = rseq_current_cpu();
@@ -1752,7 +1756,7 @@ static __always_inline unsigned int kmalloc_type(gfp_t flags)
 	return unlikely(flags & __GFP_DMA) ? 1 : 0;
 }
 
-static noinline void *__kmalloc_large(size_t size, gfp_t flags, int node)
+static noinline void *__kmalloc_large(size_t size, gfp_t flags, int node, const void *caller)
 {
 	unsigned int order;
 	struct page *page;
@@ -1764,7 +1768,8 @@ static noinline void *__kmalloc_large(size_t size, gfp_t flags, int node)
 		return NULL;
 	}
 	order = (unsigned int)get_order(size);
-	page = __alloc_pages((flags & ~__GFP_HIGHMEM) | __GFP_COMP, order, node);
+	page = __kmem_alloc_pages_caller((flags & ~__GFP_HIGHMEM) | __GFP_COMP, order, node,
+					 caller);
 	if (!page)
 		return NULL;
 	WRITE_ONCE(page->flags, READ_ONCE(page->flags) | PG_large_kmalloc);
@@ -1774,7 +1779,7 @@ static noinline void *__kmalloc_large(size_t size, gfp_t flags, int node)
 static noinline void *kmalloc_slow(size_t size, gfp_t flags, int node, const void *caller)
 {
 	if (size > KMALLOC_MAX_CACHE_SIZE)
-		return __kmalloc_large(size, flags, node);
+		return __kmalloc_large(size, flags, node, caller);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	if (kmem_ensure_init())

@@ -207,6 +207,8 @@ struct kmem_shared {
 	u32 nr_cpu_ids;
 	u32 hpage_shift;		/* 21 or 30 */
 	u32 cache_line_size;
+	u32 fault_armed;		/* failslab or fail_page_alloc has probability > 0 */
+	u32 _pad_hdr;
 	struct kmem_tunables tun;
 	u16 cpu_to_node[KMEM_MAX_CPUS];
 	u8 node_distance[MAX_NUMNODES][MAX_NUMNODES];
