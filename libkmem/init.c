@@ -139,6 +139,17 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 		return parse_u64(v, 1ULL << 32, &n) ?: (o->min_free_kbytes = n, 0);
 	if (!strcmp(key, "watermark_scale_factor"))
 		return parse_u64(v, 3000, &n) ?: (n ? (o->watermark_scale_factor = (unsigned int)n, 0) : -EINVAL);
+	if (!strcmp(key, "reclaim_timeout_ms"))
+		return parse_u64(v, 3600 * 1000, &n) ?: (o->reclaim_timeout_ms = (unsigned int)n, 0);
+	if (!strcmp(key, "kswapd")) {
+		if (!strcmp(v, "on") || !strcmp(v, "1"))
+			o->no_kswapd = false;
+		else if (!strcmp(v, "off") || !strcmp(v, "0"))
+			o->no_kswapd = true;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (!strcmp(key, "percpu_pagelist_high_fraction"))
 		return parse_u64(v, 1ULL << 20, &n) ?: (o->percpu_pagelist_high_fraction = (unsigned int)n, 0);
 	if (!strcmp(key, "hugepages")) {
@@ -293,8 +304,11 @@ static int do_init(const struct kmem_options *opts)
 	if (ret) {
 		__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
 		__kmem_arena_destroy();
+		return ret;
 	}
-	return ret;
+	/* without kswapd, reclaim still happens in the allocating threads */
+	__kmem_kswapd_start();
+	return 0;
 }
 
 int kmem_init(const struct kmem_options *opts)
@@ -328,6 +342,7 @@ int __kmem_init_once(void)
 void kmem_exit(void)
 {
 	pthread_mutex_lock(&init_lock);
+	__kmem_kswapd_stop();
 	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
 	__kmem_vmalloc_exit();
 	__kmem_slab_exit();

@@ -204,8 +204,13 @@ struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);
 struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int preferred_nid,
 				       const void *caller);
 void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
+unsigned long __kmem_drain_local_pages(void);
+bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
+			      enum zone_type highest_zoneidx);
 
 /* slub.c */
+/* Reclaim's part in the slab layer. Return: pages given back. */
+unsigned long __kmem_slab_reclaim(bool all_cpus);
 int __kmem_slab_init(void);
 void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
@@ -216,6 +221,33 @@ struct rcu_head;
 void __kmem_call_rcu_internal(struct rcu_head *head, void (*func)(struct rcu_head *));
 /* rcu_barrier(): every callback queued so far has run. */
 void __kmem_rcu_barrier(void);
+/* call_rcu() calls so far, and whether this thread may wait for them. */
+u64 __kmem_rcu_queued(void);
+bool __kmem_rcu_may_barrier(void);
+
+/* vmscan.c - reclaim: direct reclaim, kswapd, shrinkers */
+/*
+ * Set while this thread reclaims (the kernel's PF_MEMALLOC): its own
+ * allocations may take the last pages and never recurse into reclaim.
+ */
+extern __thread unsigned int __kmem_memalloc __attribute__((tls_model("initial-exec")));
+/* Direct reclaim for an allocation; @goal says when enough is free. Return: pages reclaimed. */
+unsigned long __kmem_try_to_free_pages(gfp_t gfp, unsigned int order, int nid,
+				       bool (*goal)(void *), void *arg);
+void __kmem_wakeup_kswapd(int nid, unsigned int order, enum zone_type highest_zoneidx);
+int __kmem_kswapd_start(void);
+void __kmem_kswapd_stop(void);
+void __kmem_kswapd_ensure_running(void);
+/* Sleep until a free may have helped, at most @timeout_ms. */
+void __kmem_wait_for_free(int timeout_ms);
+void __cold __kmem_wake_free_waiters(void);
+
+/* A sleeping allocation is waiting for memory: tell it a page came back. */
+static __always_inline void kmem_free_wakeup(void)
+{
+	if (unlikely(READ_ONCE(kmem_mm.shm->nr_free_waiters)))
+		__kmem_wake_free_waiters();
+}
 
 /* vmalloc.c */
 void __kmem_vmalloc_exit(void);

@@ -129,6 +129,8 @@ void __kmem_zones_init(const struct kmem_options *opts)
 	for (z = 0; z < MAX_NR_ZONES; z++)
 		shm->tun.lowmem_reserve_ratio[z] = opts->lowmem_reserve_ratio[z] ?: default_ratio[z];
 	shm->tun.percpu_pagelist_high_fraction = opts->percpu_pagelist_high_fraction;
+	shm->tun.reclaim_timeout_ms = opts->reclaim_timeout_ms ?: 10000;
+	shm->tun.kswapd = !opts->no_kswapd;
 
 	__kmem_build_zonelists();
 	__kmem_setup_per_zone_wmarks();

@@ -19,6 +19,8 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
+#include <linux/futex.h>
+#include <time.h>
 
 #include "os.h"
 
@@ -247,4 +249,24 @@ const char *os_comm(void)
 	if (!comm[0] && prctl(PR_GET_NAME, comm) != 0)
 		strcpy(comm, "?");
 	return comm;
+}
+
+int os_futex_wait(uint32_t *word, uint32_t val, int timeout_ms)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	/* not FUTEX_PRIVATE_FLAG: the word may be shared with other processes */
+	if (syscall(SYS_futex, word, FUTEX_WAIT, val, tsp, NULL, 0) == 0)
+		return 0;
+	return -errno;
+}
+
+void os_futex_wake(uint32_t *word, int nr)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, nr, NULL, NULL, 0);
 }

@@ -59,6 +59,15 @@ int os_kill_thread(uint32_t tid, int sig);
 /* Replace [@addr, +@len) with fresh anonymous memory, read-write or none. */
 int os_map_anon_fixed(void *addr, size_t len, bool rw);
 
+/*
+ * Process-shared futex on a word of shared memory: sleep while *@word ==
+ * @val, at most @timeout_ms (< 0: no limit); wake up to @nr sleepers.
+ * os_futex_wait returns 0 when woken, -ETIMEDOUT, -EAGAIN (word changed)
+ * or -EINTR.
+ */
+int os_futex_wait(uint32_t *word, uint32_t val, int timeout_ms);
+void os_futex_wake(uint32_t *word, int nr);
+
 /* Short command name of this process, for reports. */
 const char *os_comm(void);
 

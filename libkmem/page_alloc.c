@@ -55,6 +55,9 @@
 #define ALLOC_OOM		0x08
 #define ALLOC_NON_BLOCK		0x10	/* caller cannot block: more reserves */
 #define ALLOC_MIN_RESERVE	0x20	/* __GFP_HIGH: half the min reserve */
+#define ALLOC_KSWAPD		0x800	/* wake kswapd (__GFP_KSWAPD_RECLAIM) */
+/* direct reclaim rounds before __GFP_RETRY_MAYFAIL gives up (the kernel's count) */
+#define MAX_RECLAIM_RETRIES	16
 #define ALLOC_RESERVES		(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_OOM)
 
 /* The fixed parameters of one allocation, passed down by const pointer. */
@@ -475,6 +478,12 @@ void __kmem_on_each_cpu(void (*fn)(void *), void *arg)
 	sched_setaffinity(0, sizeof(saved), &saved);
 }
 
+/* This CPU's lists only (every list in locked mode, which needs no migration). */
+unsigned long __kmem_drain_local_pages(void)
+{
+	return kmem_mm.pcp_mode == KMEM_PCP_LOCKED ? kmem_drain_all_pages() : drain_local_pages(NULL);
+}
+
 static void drain_local_cb(void *arg)
 {
 	*(unsigned long *)arg += drain_local_pages(NULL);
@@ -647,6 +656,8 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 
 	if (gfp & __GFP_HIGH)
 		alloc_flags |= ALLOC_MIN_RESERVE;
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		alloc_flags |= ALLOC_KSWAPD;
 	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC))
 		alloc_flags |= ALLOC_NON_BLOCK;
 	if ((gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
@@ -655,49 +666,181 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 	return alloc_flags;
 }
 
-static void nofail_wait(void)
+/* The kernel's wake_all_kswapds(): each node of the walk, once. */
+static void wake_all_kswapds(unsigned int order, const struct alloc_context *ac)
 {
-	struct timespec ts = { 0, 1000 * 1000 };
+	bool woken[MAX_NUMNODES] = { false };
+	const u16 *zl = ac->zonelist;
+	unsigned int i;
 
-	nanosleep(&ts, NULL);
+	for (i = 0; zl[i] != ZONE_ID_NIL; i++) {
+		unsigned int nid = zl[i] / MAX_NR_ZONES;
+
+		if (woken[nid] || zl[i] % MAX_NR_ZONES < (unsigned int)ac->lowest_zoneidx)
+			continue;
+		woken[nid] = true;
+		__kmem_wakeup_kswapd((int)nid, order, ac->highest_zoneidx);
+	}
+}
+
+bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
+			      enum zone_type highest_zoneidx)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0,
+				   (s64)READ_ONCE(z->free_pages));
+}
+
+/* What direct reclaim works towards: some zone of the walk passes the watermark. */
+struct alloc_goal {
+	const struct alloc_context *ac;
+	unsigned int order;
+	unsigned int alloc_flags;
+};
+
+static bool alloc_goal_met(void *arg)
+{
+	const struct alloc_goal *g = arg;
+	const u16 *zl = g->ac->zonelist;
+	unsigned int i;
+
+	for (i = 0; zl[i] != ZONE_ID_NIL; i++) {
+		const struct zone *zone = zone_by_id(zl[i]);
+
+		if (zone->idx > g->ac->highest_zoneidx || zone->idx < g->ac->lowest_zoneidx)
+			continue;
+		if (__zone_watermark_ok(zone, g->order,
+					zone->_watermark[g->alloc_flags & ALLOC_WMARK_MASK],
+					g->ac->highest_zoneidx, g->alloc_flags,
+					(s64)READ_ONCE(zone->free_pages)))
+			return true;
+	}
+	return false;
+}
+
+static u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+/* How long one wait for a free lasts before reclaim is tried again. */
+#define FREE_WAIT_MS	10
+
+/*
+ * __GFP_NOFAIL: never NULL.  Each round tries the reserves (min/2), then
+ * every last page (the kernel gives __GFP_NOFAIL ALLOC_NO_WATERMARKS when
+ * the OOM killer cannot help), then reclaims if it may and waits for a free.
+ */
+static noinline struct page *__alloc_pages_nofail(gfp_t gfp, unsigned int order,
+						  unsigned int alloc_flags,
+						  struct alloc_context *ac)
+{
+	bool can_direct_reclaim = (gfp & __GFP_DIRECT_RECLAIM) && !__kmem_memalloc;
+	struct alloc_goal goal = { ac, order, alloc_flags | ALLOC_MIN_RESERVE };
+	unsigned long rounds = 0;
+	struct page *page;
+
+	for (;;) {
+		page = get_page_from_freelist(gfp, order, alloc_flags | ALLOC_MIN_RESERVE, ac);
+		if (page)
+			return page;
+		page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, ac);
+		if (page)
+			return page;
+		if (++rounds == 100)
+			__kmem_printk("kmem: %s: __GFP_NOFAIL allocation of order %u still waiting "
+				      "for memory\n", os_comm(), order);
+		if (can_direct_reclaim) {
+			if (__kmem_try_to_free_pages(gfp, order, ac->preferred_nid,
+						     alloc_goal_met, &goal))
+				continue;
+			__kmem_wait_for_free(FREE_WAIT_MS);
+		} else {
+			/* may not sleep: let the threads that will free run */
+			sched_yield();
+		}
+	}
+}
+
+static noinline void warn_nofail(gfp_t gfp, unsigned int order, const char *why)
+{
+	static u32 warned;
+
+	if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		return;
+	__kmem_printk("WARNING: %s: __GFP_NOFAIL %s (order:%u, mode:%#x)\n", os_comm(), why,
+		      order, (unsigned int)gfp);
 }
 
 /*
  * __alloc_pages_slowpath - the low watermark was not met anywhere.
  *
- * Try again down to the min watermark with the reserves the flags grant;
- * a caller that may sleep then drains the per-CPU lists (pages parked
- * there are invisible to the watermark and the buddy lists) and retries.
- * __GFP_NOFAIL keeps trying, draining and waiting until memory appears.
+ * Wake kswapd; try again down to the min watermark with the reserves the
+ * flags grant.  The reclaim path itself may take everything.  A caller that
+ * may sleep then reclaims and retries:
+ *   __GFP_NORETRY, or an order above PAGE_ALLOC_COSTLY_ORDER without
+ *     __GFP_RETRY_MAYFAIL: one round, then NULL;
+ *   __GFP_RETRY_MAYFAIL: up to MAX_RECLAIM_RETRIES rounds, waiting for
+ *     frees between them, then NULL;
+ *   otherwise: rounds and waits until reclaim_timeout_ms has passed;
+ *   __GFP_NOFAIL: for ever (__alloc_pages_nofail).
  */
 static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 						    struct alloc_context *ac)
 {
+	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
 	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
-	unsigned long rounds = 0;
+	struct alloc_goal goal = { ac, order, alloc_flags };
+	unsigned int rounds = 0;
+	u64 deadline = 0;
 	struct page *page;
 
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(order, ac);
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
 	if (page)
 		return page;
-	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOFAIL))
-		return NULL;
-	for (;;) {
-		if (kmem_drain_all_pages()) {
-			page = get_page_from_freelist(gfp, order, alloc_flags, ac);
-			if (page)
-				return page;
-		}
+
+	/* the kernel's PF_MEMALLOC: reclaim's own allocations take the last pages */
+	if (__kmem_memalloc && !(gfp & __GFP_NOMEMALLOC)) {
+		page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, ac);
+		if (page || !(gfp & __GFP_NOFAIL))
+			return page;
+	}
+	if (!can_direct_reclaim || __kmem_memalloc) {
 		if (!(gfp & __GFP_NOFAIL))
 			return NULL;
-		/* The kernel gives __GFP_NOFAIL the reserves before it loops. */
-		page = get_page_from_freelist(gfp, order, alloc_flags | ALLOC_MIN_RESERVE, ac);
+		if (!can_direct_reclaim)
+			warn_nofail(gfp, order, "without __GFP_DIRECT_RECLAIM spins");
+		return __alloc_pages_nofail(gfp, order, alloc_flags, ac);
+	}
+
+	__kmem_kswapd_ensure_running();
+	for (;;) {
+		__kmem_try_to_free_pages(gfp, order, ac->preferred_nid, alloc_goal_met, &goal);
+		page = get_page_from_freelist(gfp, order, alloc_flags, ac);
 		if (page)
 			return page;
-		if (++rounds == 1000)
-			__kmem_printk("kmem: %s: __GFP_NOFAIL allocation of order %u still waiting\n",
-				      os_comm(), order);
-		nofail_wait();
+		rounds++;
+		if (gfp & __GFP_NOFAIL)
+			return __alloc_pages_nofail(gfp, order, alloc_flags, ac);
+		if (gfp & __GFP_NORETRY)
+			return NULL;
+		if (gfp & __GFP_RETRY_MAYFAIL) {
+			if (rounds >= MAX_RECLAIM_RETRIES)
+				return NULL;
+		} else {
+			if (costly_order)
+				return NULL;
+			if (!deadline)
+				deadline = now_ms() + READ_ONCE(kmem_mm.shm->tun.reclaim_timeout_ms);
+			else if (now_ms() >= deadline)
+				return NULL;
+		}
+		__kmem_wait_for_free(FREE_WAIT_MS);
 	}
 }
 
@@ -824,6 +967,9 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 		return __alloc_pages_bad_request(gfp, order, -1, BAD_ORDER);
 	if (unlikely(gfp_zone_bad(gfp)))
 		return __alloc_pages_bad_request(gfp, order, -1, BAD_ZONES);
+	/* the kernel's rmqueue(): order > 1 is more than __GFP_NOFAIL can promise */
+	if (unlikely(order > 1) && (gfp & __GFP_NOFAIL))
+		warn_nofail(gfp, order, "allocation of order > 1");
 	if (unlikely(kmem_ensure_init()))
 		return NULL;
 	if (kmem_in_locked_section())
@@ -945,13 +1091,15 @@ static void free_the_page(struct page *page, unsigned int order)
 		cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
 		ret = pcp_push(zone, order, &cpu, pfn);
 		if (likely(ret > 0))
-			return;
+			goto out;
 		if (ret == 0) {
 			__free_unref_page_flush(zone, order, cpu, pfn);
-			return;
+			goto out;
 		}
 	}
 	free_pcppages_bulk(zone, &pfn, 1, order);
+out:
+	kmem_free_wakeup();
 }
 
 /* Is @page a struct page of our memmap (not just any pointer)? */

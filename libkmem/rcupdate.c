@@ -117,9 +117,13 @@ static void rcu_tsan_trampoline(struct rcu_head *rcu)
  * kmem's: kmem may itself be what is being freed); without memory they
  * queue it bare, which costs only annotations.
  */
+static u64 rcu_queued;	/* callbacks queued by this process, ever */
+
 static void queue_rcu(struct rcu_head *head, rcu_callback_t func)
 {
 	struct rcu_tsan_shim *shim;
+
+	__atomic_fetch_add(&rcu_queued, 1, __ATOMIC_RELAXED);
 
 	if (KMEM_TSAN && (shim = malloc(sizeof(*shim)))) {
 		shim->head = head;
@@ -242,6 +246,21 @@ void __kmem_call_rcu_internal(struct rcu_head *head, void (*func)(struct rcu_hea
 void __kmem_rcu_barrier(void)
 {
 	kmem_rcu_barrier();
+}
+
+u64 __kmem_rcu_queued(void)
+{
+	return __atomic_load_n(&rcu_queued, __ATOMIC_RELAXED);
+}
+
+/*
+ * May this thread wait for the callbacks queued so far?  Not inside a
+ * read-side section (the wait would include its own section) and not on a
+ * call_rcu worker (its own queue would wait behind it).
+ */
+bool __kmem_rcu_may_barrier(void)
+{
+	return !urcu_memb_read_ongoing() && !urcu_memb_get_thread_call_rcu_data();
 }
 
 /* ------------------------------------------------------------------ */

@@ -1607,9 +1607,10 @@ static void flush_all(struct kmem_cache *s, bool quiescent)
 	}
 }
 
-/* Discard every empty slab on the partial lists. */
-static void discard_empty_slabs(struct kmem_cache *s)
+/* Discard every empty slab on the partial lists. Return: pages given back. */
+static unsigned long discard_empty_slabs(struct kmem_cache *s)
 {
+	unsigned long pages = 0;
 	unsigned int nid;
 
 	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
@@ -1632,8 +1633,10 @@ static void discard_empty_slabs(struct kmem_cache *s)
 			slab_mutex_unlock(&n->list_lock);
 			for (u32 i = 0; i < nr; i++)
 				discard_slab(s, __pfn_to_page(victims[i]));
+			pages += (unsigned long)nr << s->order;
 		} while (nr == 256);
 	}
+	return pages;
 }
 
 int kmem_cache_shrink(struct kmem_cache *s)
@@ -1644,6 +1647,69 @@ int kmem_cache_shrink(struct kmem_cache *s)
 	xfer_drain(s);
 	discard_empty_slabs(s);
 	return 0;
+}
+
+/* Every live cache's object cache on the CPU this runs on (rseq). */
+static void flush_cpu_local_all(void *arg)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id;
+
+	(void)arg;
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+
+		if (off && cache_at(off)->state == KMEM_CACHE_ALIVE)
+			flush_cpu_local(cache_at(off));
+	}
+}
+
+/**
+ * __kmem_slab_reclaim - the slab layer's share of reclaim: every cache's
+ * per-CPU object caches emptied (each CPU's on that CPU when @all_cpus,
+ * else only this CPU's), stashes and transfer caches given back to their
+ * slabs, and every empty slab discarded.
+ *
+ * slab_mutex keeps the caches alive meanwhile.  It is taken as a plain
+ * lock, not as one of kmem's locked sections: the discards free pages,
+ * which inside a locked section would be deferred, and no signal handler
+ * ever takes slab_mutex (it guards cache creation and destruction only).
+ * Context: may sleep; no kmem lock held.
+ * Return: pages given back to the page allocator.
+ */
+unsigned long __kmem_slab_reclaim(bool all_cpus)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	bool locked_mode = kmem_mm.pcp_mode == KMEM_PCP_LOCKED;
+	unsigned long pages = 0;
+	unsigned int id, cpu;
+
+	if (pthread_mutex_lock(&shm->slab_mutex) == EOWNERDEAD)
+		__kmem_lock_owner_died(&shm->slab_mutex);
+	if (!locked_mode) {
+		if (all_cpus)
+			__kmem_on_each_cpu(flush_cpu_local_all, NULL);
+		else
+			flush_cpu_local_all(NULL);
+	}
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+		struct kmem_cache *s;
+
+		if (!off || (s = cache_at(off))->state != KMEM_CACHE_ALIVE)
+			continue;
+		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+			struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
+
+			slab_mutex_lock(&c->lock);
+			flush_cpu_cache_locked(s, c, locked_mode);
+			slab_mutex_unlock(&c->lock);
+		}
+		xfer_drain(s);
+		pages += discard_empty_slabs(s);
+	}
+	pthread_mutex_unlock(&shm->slab_mutex);
+	return pages;
 }
 
 /* List the objects still allocated in @slab (not on its free list). */

@@ -178,6 +178,24 @@ struct pglist_data {
 	 */
 	u16 zonelist_fallback_start[MAX_NR_ZONES];
 	u16 zonelist_nofallback_start[MAX_NR_ZONES];
+
+	/*
+	 * kswapd (vmscan.c).  kswapd_wait is a process-shared futex word:
+	 * a waker bumps it, so a kswapd in another process (the daemon) can
+	 * be woken as well as one in this process.
+	 */
+	u32 kswapd_wait;
+	u32 kswapd_order;		/* highest order asked since the last run */
+	u32 kswapd_highest_zoneidx;	/* highest zone asked since the last run, + 1 */
+	u32 kswapd_running;		/* 1 while balancing */
+	u32 kswapd_failures;		/* fruitless runs in a row; woken no more at 16 */
+	u32 _pad_kswapd;
+	u64 kswapd_wake;		/* times woken from sleep */
+	u64 pageoutrun;			/* reclaim rounds run by kswapd */
+	u64 pgsteal_kswapd;		/* pages kswapd gave back to the buddy lists */
+	u64 pgsteal_direct;		/* pages direct reclaim gave back */
+	u64 allocstall;			/* allocations that entered direct reclaim */
+	u64 kswapd_high_wmark_hit;	/* runs that ended with the node balanced */
 };
 
 struct kmem_tunables {
@@ -185,6 +203,8 @@ struct kmem_tunables {
 	u32 watermark_scale_factor;	/* in 1/10000 of managed pages, default 10 */
 	u32 lowmem_reserve_ratio[MAX_NR_ZONES];
 	u32 percpu_pagelist_high_fraction;	/* 0: high from the low watermark */
+	u32 reclaim_timeout_ms;		/* how long a sleeping small-order request retries */
+	u32 kswapd;			/* 0: no background reclaim thread */
 };
 
 /* Flags in kmem_shared::flags */
@@ -210,6 +230,13 @@ struct kmem_shared {
 	u32 fault_armed;		/* failslab or fail_page_alloc has probability > 0 */
 	u32 _pad_hdr;
 	struct kmem_tunables tun;
+	/*
+	 * Waiting for memory to be freed: a sleeping allocation that reclaim
+	 * could not satisfy registers in nr_free_waiters and sleeps on the
+	 * futex word free_seq; frees bump and wake it while anyone waits.
+	 */
+	u32 free_seq;
+	u32 nr_free_waiters;
 	u16 cpu_to_node[KMEM_MAX_CPUS];
 	u8 node_distance[MAX_NUMNODES][MAX_NUMNODES];
 	struct pglist_data node_data[MAX_NUMNODES];

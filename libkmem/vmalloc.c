@@ -46,6 +46,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 
@@ -293,9 +294,14 @@ static bool __handle_fault(u64 addr, u32 tid, bool last_try)
 		if (last > area->nr_pages)
 			last = area->nr_pages;
 		area->next_fault = last;
-		/* the window is a bonus; only the faulting page must be had */
-		if (vmap_populate(area, first, last, GFP_KERNEL | __GFP_NOWARN) && !area->mapped[idx])
-			vmap_populate(area, idx, idx + 1, GFP_KERNEL | __GFP_NOWARN);
+		/*
+		 * The window is a bonus; only the faulting page must be had.  One
+		 * round of reclaim each: waiting for frees happens in
+		 * handle_fault() with the locks dropped, so that vfree() can run.
+		 */
+		if (vmap_populate(area, first, last, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY) &&
+		    !area->mapped[idx])
+			vmap_populate(area, idx, idx + 1, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 		if (!area->mapped[idx]) {
 			retry = !last_try;
 			if (last_try)
@@ -313,19 +319,32 @@ static bool __handle_fault(u64 addr, u32 tid, bool last_try)
 	return retry;
 }
 
+static u64 fault_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
 /*
- * A first touch is a may-sleep allocation: when no page can be had, drain
- * the per-CPU lists and wait for frees (about a second, locks dropped so
- * that vfree() can run), then give up with SIGBUS.
+ * A first touch is a may-sleep allocation: when reclaim finds no page,
+ * wait for frees with the locks dropped (so that vfree() can run) and try
+ * again, for as long as a GFP_KERNEL request would (reclaim_timeout_ms),
+ * then give up with SIGBUS.
  */
 static void handle_fault(u64 addr, u32 tid)
 {
-	int tries;
+	u64 deadline = 0;
+	bool last_try = false;
 
 	__atomic_fetch_add(&vmap.faults, 1, __ATOMIC_RELAXED);
-	for (tries = 0; __handle_fault(addr, tid, tries == 99); tries++) {
-		kmem_drain_all_pages();
-		usleep(10000);
+	while (__handle_fault(addr, tid, last_try)) {
+		if (!deadline)
+			deadline = fault_now_ms() +
+				   READ_ONCE(kmem_mm.shm->tun.reclaim_timeout_ms);
+		__kmem_wait_for_free(10);
+		last_try = fault_now_ms() >= deadline;
 	}
 }
 
@@ -632,7 +651,7 @@ struct page *vmalloc_to_page(const void *addr)
 		pthread_mutex_lock(&area->lock);
 		/* an area inherited over fork() is the parent's: take no page for it */
 		if (!area->mapped[idx] && area->pid == getpid())
-			vmap_populate(area, idx, idx + 1, GFP_KERNEL);
+			vmap_populate(area, idx, idx + 1, GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 		if (area->mapped[idx])
 			page = pfn_to_page(area->pfns[idx]);
 		pthread_mutex_unlock(&area->lock);

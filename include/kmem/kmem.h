@@ -57,6 +57,14 @@ struct kmem_options {
 	unsigned int watermark_scale_factor;
 	unsigned int lowmem_reserve_ratio[4];
 	unsigned int percpu_pagelist_high_fraction;
+	/*
+	 * How long a request that may sleep (order <= PAGE_ALLOC_COSTLY_ORDER,
+	 * no __GFP_NORETRY / __GFP_RETRY_MAYFAIL) keeps reclaiming and waiting
+	 * for frees before it fails; 0 picks the default (10 s).
+	 */
+	unsigned int reclaim_timeout_ms;
+	/* Run no kswapd thread (background reclaim happens only in callers). */
+	bool no_kswapd;
 	/* Use per-CPU mutexes instead of rseq, as when rseq is unavailable. */
 	bool no_rseq;
 	/* Do not print the one-line notices (fallbacks) at init. */
@@ -73,7 +81,8 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|carve),
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
  *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
- *	default), percpu_pagelist_high_fraction, rseq (on|off), quiet (0|1)
+ *	default), percpu_pagelist_high_fraction, reclaim_timeout_ms,
+ *	kswapd (on|off), rseq (on|off), quiet (0|1)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err
  * Return: 0, or -EINVAL with @err set.
@@ -134,6 +143,19 @@ struct kmem_numa_stats {
 	uint64_t interleave_hit, local_node, other_node;
 };
 KMEM_API int kmem_numa_stats(int nid, struct kmem_numa_stats *st);
+
+/** struct kmem_reclaim_stats - node @nid's reclaim counters, named as /proc/vmstat's. */
+struct kmem_reclaim_stats {
+	uint64_t kswapd_wake;		/* kswapd woken from sleep */
+	uint64_t pageoutrun;		/* kswapd reclaim rounds */
+	uint64_t kswapd_high_wmark_hit;	/* kswapd runs that left the node balanced */
+	uint64_t pgsteal_kswapd;	/* pages kswapd gave back to the free lists */
+	uint64_t pgsteal_direct;	/* pages direct reclaim gave back */
+	uint64_t allocstall;		/* allocations that entered direct reclaim */
+	int kswapd_running;		/* kswapd is balancing the node now */
+	int kswapd_present;		/* a kswapd thread serves the node */
+};
+KMEM_API int kmem_get_reclaim_stats(int nid, struct kmem_reclaim_stats *st);
 
 /** kmem_node_distance - the distance table entry, as numactl -H prints it. */
 KMEM_API int kmem_node_distance(int from, int to);
