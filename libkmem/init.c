@@ -294,6 +294,7 @@ static int do_init(const struct kmem_options *opts)
 		__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
 		__kmem_arena_destroy();
 	}
+	__kmem_fault_init();
 	return ret;
 }
 

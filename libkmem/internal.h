@@ -244,6 +244,8 @@ static __always_inline gfp_t might_alloc(gfp_t gfp, const void *caller)
 struct kmem_cache;
 bool __should_failslab(struct kmem_cache *s, gfp_t gfp);
 bool __should_fail_alloc_page(gfp_t gfp, unsigned int order);
+/* Kernel defaults, then $KMEM_FAILSLAB and $KMEM_FAIL_PAGE_ALLOC; end of kmem_init(). */
+void __kmem_fault_init(void);
 
 /* Either injector armed?  One shared word, so a change made live is seen at once. */
 static __always_inline bool kmem_fault_armed(void)
