@@ -6,8 +6,14 @@
  * Reports are assembled in a buffer and handed to the sink whole, so lines
  * from two threads never interleave.  report_lock serialises sinks; it is
  * never taken with any allocator lock held by the caller's own code path
- * except zone locks, and sinks must not allocate from kmem.
+ * except zone locks, and sinks must not allocate from kmem.  A report of
+ * many lines (an allocation failure with its zones and stack) is built
+ * with struct kmem_report, which hands it over in as few pieces as its
+ * buffer allows, each ending at a line end.
  */
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <linux/topology.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,11 +43,8 @@ unsigned long kmem_report_count(void)
 	return __atomic_load_n(&nr_reports, __ATOMIC_RELAXED);
 }
 
-void __kmem_vprintk(const char *fmt, va_list ap)
+static void report_emit(const char *buf)
 {
-	char buf[2048];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
 	__atomic_fetch_add(&nr_reports, 1, __ATOMIC_RELAXED);
 	if (kmem_in_locked_section()) {
 		/* a nested signal handler: the report lock may be ours already */
@@ -58,6 +61,14 @@ void __kmem_vprintk(const char *fmt, va_list ap)
 		fputs(buf, stderr);
 	pthread_mutex_unlock(&report_lock);
 	kmem_irq_enable();
+}
+
+void __kmem_vprintk(const char *fmt, va_list ap)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	report_emit(buf);
 }
 
 void __kmem_printk(const char *fmt, ...)
@@ -163,4 +174,174 @@ bool __kmem_ratelimit(u64 *last_ns, unsigned int *burst, unsigned int interval_m
 		__atomic_store_n(burst, 0, __ATOMIC_RELAXED);
 	}
 	return __atomic_fetch_add(burst, 1, __ATOMIC_RELAXED) < max_burst;
+}
+
+/* ------------------------------------------------------------------ */
+/* multi-line reports                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Hand what @r holds to the sink as one report, and empty it. */
+void __kmem_report_flush(struct kmem_report *r)
+{
+	if (r->len)
+		report_emit(r->buf);
+	r->len = 0;
+	r->buf[0] = '\0';
+}
+
+/*
+ * Append to @r.  A piece that does not fit behind what is there flushes
+ * that first, so a report larger than the buffer goes out in several
+ * reports, split between two appends (callers append whole lines or
+ * parts of one); a piece larger than the whole buffer is cut short.
+ */
+void __kmem_report_add(struct kmem_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->len, r->size - r->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		r->buf[r->len] = '\0';
+		return;
+	}
+	if ((size_t)n < r->size - r->len) {
+		r->len += (size_t)n;
+		return;
+	}
+	r->buf[r->len] = '\0';
+	__kmem_report_flush(r);
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf, r->size, fmt, ap);
+	va_end(ap);
+	r->len = n < 0 ? 0 : (size_t)n < r->size ? (size_t)n : r->size - 1;
+}
+
+#define STACK_DEPTH	32
+
+/*
+ * The kernel's dump_stack(): "CPU: n PID: p Comm: c", then the call trace
+ * from the caller of this function outwards.  Frames are named with
+ * dladdr(), which does not allocate (backtrace_symbols() does), so this is
+ * as safe in a signal handler as backtrace() is once primed; exported
+ * functions get their names, static ones show as file+offset.
+ */
+void __kmem_report_stack(struct kmem_report *r)
+{
+	void *frames[STACK_DEPTH];
+	int n, i;
+
+	__kmem_report_add(r, "CPU: %d PID: %d Comm: %s\n", raw_smp_processor_id(), (int)gettid(),
+			  os_comm());
+	n = backtrace(frames, STACK_DEPTH);
+	__kmem_report_add(r, "Call Trace:\n <TASK>\n");
+	for (i = 1; i < n; i++) {	/* frame 0 is this function */
+		Dl_info info;
+		const char *file;
+
+		if (!dladdr(frames[i], &info) || !info.dli_fname) {
+			__kmem_report_add(r, " ? %p\n", frames[i]);
+			continue;
+		}
+		if (info.dli_sname) {
+			__kmem_report_add(r, " %s+%#lx\n", info.dli_sname,
+					  (unsigned long)((char *)frames[i] - (char *)info.dli_saddr));
+			continue;
+		}
+		file = strrchr(info.dli_fname, '/');
+		file = file ? file + 1 : info.dli_fname;
+		__kmem_report_add(r, " %s+%#lx\n", *file ? file : "?",
+				  (unsigned long)((char *)frames[i] - (char *)info.dli_fbase));
+	}
+	__kmem_report_add(r, " </TASK>\n");
+}
+
+/* glibc's first backtrace() loads libgcc_s (malloc, dlopen): do it at init. */
+void __kmem_report_stack_prime(void)
+{
+	void *frame;
+
+	backtrace(&frame, 1);
+}
+
+/*
+ * GFP flag names in the order of the kernel's __def_gfpflag_names
+ * (include/trace/events/mmflags.h): combinations first, most bits first,
+ * so that a mask is named by the largest combination it contains, then
+ * every single bit kmem defines.  Bits the kernel compiles out on x86-64
+ * (__GFP_SKIP_ZERO, __GFP_SKIP_KASAN, __GFP_NOLOCKDEP) are 0 here and so
+ * are absent: a 0 mask would match every value.
+ */
+#define GFP_NAME(flag)	{ (__force unsigned int)(flag), #flag }
+static const struct {
+	unsigned int mask;
+	const char *name;
+} gfp_names[] = {
+	GFP_NAME(GFP_TRANSHUGE),
+	GFP_NAME(GFP_TRANSHUGE_LIGHT),
+	GFP_NAME(GFP_HIGHUSER_MOVABLE),
+	GFP_NAME(GFP_HIGHUSER),
+	GFP_NAME(GFP_USER),
+	GFP_NAME(GFP_KERNEL_ACCOUNT),
+	GFP_NAME(GFP_KERNEL),
+	GFP_NAME(GFP_NOFS),
+	GFP_NAME(GFP_ATOMIC),
+	GFP_NAME(GFP_NOIO),
+	GFP_NAME(GFP_NOWAIT),
+	GFP_NAME(GFP_DMA),
+	GFP_NAME(GFP_DMA32),
+	GFP_NAME(__GFP_RECLAIM),
+	GFP_NAME(__GFP_DMA),
+	GFP_NAME(__GFP_HIGHMEM),
+	GFP_NAME(__GFP_DMA32),
+	GFP_NAME(__GFP_MOVABLE),
+	GFP_NAME(__GFP_RECLAIMABLE),
+	GFP_NAME(__GFP_HIGH),
+	GFP_NAME(__GFP_IO),
+	GFP_NAME(__GFP_FS),
+	GFP_NAME(__GFP_ZERO),
+	GFP_NAME(__GFP_DIRECT_RECLAIM),
+	GFP_NAME(__GFP_KSWAPD_RECLAIM),
+	GFP_NAME(__GFP_WRITE),
+	GFP_NAME(__GFP_NOWARN),
+	GFP_NAME(__GFP_RETRY_MAYFAIL),
+	GFP_NAME(__GFP_NOFAIL),
+	GFP_NAME(__GFP_NORETRY),
+	GFP_NAME(__GFP_MEMALLOC),
+	GFP_NAME(__GFP_COMP),
+	GFP_NAME(__GFP_NOMEMALLOC),
+	GFP_NAME(__GFP_HARDWALL),
+	GFP_NAME(__GFP_THISNODE),
+	GFP_NAME(__GFP_ACCOUNT),
+	GFP_NAME(__GFP_ZEROTAGS),
+};
+
+/*
+ * __kmem_format_gfp - @gfp as the kernel's %pGg prints it (format_flags()
+ * in lib/vsprintf.c): names joined by '|', each taking the bits it names
+ * out of what is left, then whatever no name covers as 0x...; an empty
+ * string for 0.  Return: @buf, cut short if @len is too small.
+ */
+const char *__kmem_format_gfp(gfp_t gfp, char *buf, size_t len)
+{
+	unsigned int flags = (__force unsigned int)gfp;
+	size_t i, used = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; flags && i < sizeof(gfp_names) / sizeof(gfp_names[0]); i++) {
+		unsigned int mask = gfp_names[i].mask;
+
+		if (!mask || (flags & mask) != mask)
+			continue;
+		flags &= ~mask;
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+					 gfp_names[i].name, flags ? "|" : "");
+	}
+	if (flags)
+		snprintf(buf + used, used < len ? len - used : 0, "%#x", flags);
+	return buf;
 }

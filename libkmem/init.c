@@ -306,6 +306,7 @@ static int do_init(const struct kmem_options *opts)
 		__kmem_arena_destroy();
 		return ret;
 	}
+	__kmem_fault_init();
 	/* without kswapd, reclaim still happens in the allocating threads */
 	__kmem_kswapd_start();
 	return 0;

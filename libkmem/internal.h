@@ -276,6 +276,8 @@ static __always_inline gfp_t might_alloc(gfp_t gfp, const void *caller)
 struct kmem_cache;
 bool __should_failslab(struct kmem_cache *s, gfp_t gfp);
 bool __should_fail_alloc_page(gfp_t gfp, unsigned int order);
+/* Kernel defaults, then $KMEM_FAILSLAB and $KMEM_FAIL_PAGE_ALLOC; end of kmem_init(). */
+void __kmem_fault_init(void);
 
 /* Either injector armed?  One shared word, so a change made live is seen at once. */
 static __always_inline bool kmem_fault_armed(void)
@@ -300,10 +302,30 @@ void __cold __kmem_vprintk(const char *fmt, va_list ap);
 void __cold __kmem_bad_page(const struct page *page, const char *reason, const void *caller);
 void __cold __kmem_bad_address(const void *addr, const char *what, const void *caller);
 const char *__kmem_page_flags_str(u32 flags, char *buf, size_t len);
+/* @gfp's names as the kernel's %pGg prints them ("GFP_KERNEL|__GFP_ZERO"). */
+const char *__kmem_format_gfp(gfp_t gfp, char *buf, size_t len);
+
+/* A report of several lines, built in a caller's buffer (see debug.c). */
+struct kmem_report {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+#define KMEM_REPORT_INIT(array)	{ (array), sizeof(array), 0 }
+void __cold __printf(2, 3) __kmem_report_add(struct kmem_report *r, const char *fmt, ...);
+void __cold __kmem_report_flush(struct kmem_report *r);
+/* "CPU: n PID: p Comm: c" and "Call Trace:", the kernel's dump_stack(). */
+void __cold __kmem_report_stack(struct kmem_report *r);
+void __kmem_report_stack_prime(void);
 bool __kmem_ratelimit(u64 *last_ns, unsigned int *burst, unsigned int interval_ms,
 		      unsigned int max_burst);
 
 /* vmstat.c */
 const char *const *__kmem_zone_names(void);
+
+/* show_mem.c - the zone state an allocation failure report shows */
+void __cold __kmem_show_mem(struct kmem_report *r, gfp_t gfp);
+bool __kmem_warn_alloc_ratelimit(void);
+void __kmem_warn_alloc_ratelimit_reset(void);
 
 #endif /* _KMEM_INTERNAL_H */

@@ -885,18 +885,37 @@ static noinline struct page *__alloc_pages_bad_request(gfp_t gfp, unsigned int o
 	return NULL;
 }
 
+/*
+ * warn_alloc - report a failed allocation in the kernel's words (its
+ * warn_alloc(), dump_stack() and __show_mem()), at most 10 times in 5
+ * seconds, never for __GFP_NOWARN:
+ *
+ *   prog: page allocation failure: order:2, mode:0xcc0(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0-1
+ *   CPU: 3 PID: 4242 Comm: prog
+ *   Call Trace: ...
+ *   Mem-Info: ...		(show_mem.c)
+ *
+ * kmem has no cpusets or mempolicies, so what the kernel takes from them
+ * is fixed: no nodemask, the root cpuset, every node allowed.  @nid, the
+ * preferred node, is not part of the kernel's report.
+ */
 static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
 {
-	static u64 last_ns;
-	static unsigned int burst;
+	char buf[4096], flags[256], nodes[16] = "0";
+	struct kmem_report r = KMEM_REPORT_INIT(buf);
+	unsigned int nr_nodes = kmem_mm.shm->nr_nodes;
 
-	if (gfp & __GFP_NOWARN)
+	(void)nid;
+	if ((gfp & __GFP_NOWARN) || !__kmem_warn_alloc_ratelimit())
 		return;
-	if (!__kmem_ratelimit(&last_ns, &burst, 5000, 10))
-		return;
-	__kmem_printk("%s: page allocation failure: order:%u, mode:%#x, nodemask=(null), "
-		      "preferred node %d\n", os_comm(), order, (unsigned int)gfp, nid);
-	kmem_show_buddyinfo(NULL);
+	if (nr_nodes > 1)
+		snprintf(nodes, sizeof(nodes), "0-%u", nr_nodes - 1);
+	__kmem_report_add(&r, "%s: page allocation failure: order:%u, mode:%#x(%s), "
+			  "nodemask=(null),cpuset=/,mems_allowed=%s\n", os_comm(), order,
+			  (__force unsigned int)gfp, __kmem_format_gfp(gfp, flags, sizeof(flags)), nodes);
+	__kmem_report_stack(&r);
+	__kmem_show_mem(&r, gfp);
+	__kmem_report_flush(&r);
 }
 
 /*

@@ -560,17 +560,52 @@ static __always_inline void *finish_alloc(struct kmem_cache *s, void *object, gf
 	return object;
 }
 
+/*
+ * slab_out_of_memory - the kernel's report of a slab that could not be
+ * had, rate-limited (10 in 5 s) and silenced by __GFP_NOWARN:
+ *
+ *   SLUB: Unable to allocate memory on node -1, gfp=0xcc0(GFP_KERNEL)
+ *     cache: foo, object size: 100, buffer size: 104, default order: 0, min order: 0
+ *     node 0: slabs: 3, objs: 117, free: 0
+ *
+ * "free" counts the free objects of the node's partial slabs, as the
+ * kernel's count_partial() does (objects parked in per-CPU and transfer
+ * caches count as in use).  kmem has one order per cache, so the default
+ * and the minimum order are the same.
+ */
 static noinline void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	static u64 last_ns;
 	static unsigned int burst;
+	char buf[2048], flags[256];
+	struct kmem_report r = KMEM_REPORT_INIT(buf);
+	unsigned int node;
 
 	if ((gfp & __GFP_NOWARN) || !__kmem_ratelimit(&last_ns, &burst, 5000, 10))
 		return;
-	__kmem_printk("SLUB: Unable to allocate memory on node %d, gfp=%#x\n"
-		      "  cache: %s, object size: %u, buffer size: %u, default order: %u, "
-		      "min order: %u\n", nid, (unsigned int)gfp, s->name, s->object_size, s->size,
-		      s->order, s->order);
+	__kmem_report_add(&r, "SLUB: Unable to allocate memory on node %d, gfp=%#x(%s)\n"
+			  "  cache: %s, object size: %u, buffer size: %u, default order: %u, "
+			  "min order: %u\n", nid, (__force unsigned int)gfp,
+			  __kmem_format_gfp(gfp, flags, sizeof(flags)), s->name, s->object_size,
+			  s->size, s->order, s->order);
+	for (node = 0; node < kmem_mm.shm->nr_nodes; node++) {
+		struct kmem_cache_node *n = cache_node(s, (int)node);
+		unsigned long long nr_free = 0, nr_slabs, nr_objs;
+		u32 pfn;
+
+		slab_mutex_lock(&n->list_lock);
+		for (pfn = n->partial; pfn != PFN_NIL; pfn = __pfn_to_page(pfn)->buddy.next) {
+			u64 w = __atomic_load_n(slab_word(__pfn_to_page(pfn)), __ATOMIC_RELAXED);
+
+			nr_free += s->objects - SLAB_INUSE(w);
+		}
+		nr_slabs = READ_ONCE(n->nr_slabs);
+		nr_objs = READ_ONCE(n->total_objects);
+		slab_mutex_unlock(&n->list_lock);
+		__kmem_report_add(&r, "  node %u: slabs: %llu, objs: %llu, free: %llu\n", node,
+				  nr_slabs, nr_objs, nr_free);
+	}
+	__kmem_report_flush(&r);
 }
 
 static bool alloc_debug_processing(struct kmem_cache *s, struct page *slab, void *object,

@@ -211,6 +211,51 @@ struct kmem_tunables {
 #define KMEM_SHF_PHYS_REAL	(1u << 0)	/* hpage_phys[] holds real addresses */
 #define KMEM_SHF_FAKE_NUMA	(1u << 1)
 
+/*
+ * struct fault_attr - one fault injector: lib/fault-inject.c's struct
+ * fault_attr with the extras of mm/failslab.c or mm/fail_page_alloc.c.
+ * Any process may set it (kmem_fault_set(), later kmemctl); every
+ * allocation that reaches the injector reads it.  The knobs are written
+ * with atomic stores and read with READ_ONCE, so a change racing with an
+ * allocation applies to it or not, as a debugfs write does in the kernel;
+ * the counters and the rate-limit state are atomics.
+ */
+struct fault_attr {
+	u64 probability;		/* percent, 0..100; 0 disarms */
+	u64 interval;			/* fail one call in @interval (0 and 1: every call) */
+	u64 verbose;			/* 0 silent, 1 the dump, 2 the dump and a stack */
+	s32 times;			/* atomic: failures left, -1 without limit */
+	s32 space;			/* atomic: size let through before failing */
+	u32 ratelimit_interval_ms;	/* dumps: 0 never rate-limited */
+	u32 ratelimit_burst;		/* dumps per interval */
+	u64 ratelimit_begin_ns;		/* atomic: start of the current interval */
+	u32 ratelimit_printed;		/* atomic: dumps in it */
+	u8 task_filter;			/* only threads marked make-it-fail */
+	u8 ignore_gfp_reclaim;		/* "ignore-gfp-wait": spare __GFP_DIRECT_RECLAIM */
+	u8 ignore_gfp_highmem;		/* fail_page_alloc: spare __GFP_HIGHMEM */
+	u8 cache_filter;		/* failslab: only SLAB_FAILSLAB caches */
+	u32 min_order;			/* fail_page_alloc: spare orders below */
+	u32 _pad;
+	u64 count;			/* atomic: calls that reached the interval check */
+	u64 failures;			/* atomic: failures injected */
+};
+
+#define KMEM_FAULT_NR		2	/* enum kmem_fault_which: failslab, fail_page_alloc */
+
+/*
+ * kmem_shared::fault_armed, the one word the allocation fast paths test:
+ * non-zero sends them to the injectors.  It is the OR of a bit per injector
+ * whose probability is above 0 and a count of threads (all processes) that
+ * have a fail-nth pending, because fail-nth fires whatever the probability.
+ */
+#define FAULT_ARMED_FAILSLAB	(1u << 0)
+#define FAULT_ARMED_PAGE_ALLOC	(1u << 1)
+#define FAULT_ARMED_NTH_ONE	(1u << 8)
+
+struct kmem_fault {
+	struct fault_attr attr[KMEM_FAULT_NR];
+};
+
 #define KMEM_MAX_CACHES_SHARED	4096
 #define KMALLOC_NR_CACHES	14	/* kmalloc_index() 0..13 */
 #define KMALLOC_NR_TYPES	2	/* normal, dma */
@@ -245,6 +290,8 @@ struct kmem_shared {
 	pthread_mutex_t slab_mutex;	/* caches[], cache creation and destruction */
 	u64 caches[KMEM_MAX_CACHES_SHARED];
 	u64 kmalloc_caches[KMALLOC_NR_TYPES][KMALLOC_NR_CACHES];
+
+	struct kmem_fault fault;	/* failslab, fail_page_alloc (fault_inject.c) */
 };
 
 #endif /* _KMEM_TYPES_H */

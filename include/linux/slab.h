@@ -63,6 +63,10 @@ typedef unsigned int __bitwise slab_flags_t;
  *
  * %SLAB_RECLAIM_ACCOUNT: counted as SReclaimable instead of SUnreclaim.
  *
+ * %SLAB_FAILSLAB: failslab may fail this cache's allocations while its
+ * "cache-filter" is set (otherwise it may fail any cache's).  Also set and
+ * cleared at run time by kmem_cache_set_failslab() in <kmem/fault.h>.
+ *
  * %SLAB_ACCOUNT, %SLAB_NO_MERGE, %SLAB_NOLEAKTRACE, %SLAB_TRACE: accepted;
  * kmem has no memcg, never merges caches, and has no kmemleak or tracing.
  */
@@ -80,6 +84,7 @@ typedef unsigned int __bitwise slab_flags_t;
 #define SLAB_TRACE		((slab_flags_t)0x00200000U)
 #define SLAB_NOLEAKTRACE	((slab_flags_t)0x00800000U)
 #define SLAB_NO_MERGE		((slab_flags_t)0x01000000U)
+#define SLAB_FAILSLAB		((slab_flags_t)0x02000000U)
 #define SLAB_ACCOUNT		((slab_flags_t)0x04000000U)
 
 /* kmalloc(0) returns this: not NULL, but faults on any access. */
