@@ -56,6 +56,12 @@ int bench_kmem_init(void)
 	opts.node_direct_bytes = 256UL << 20;
 	opts.node_highmem_bytes = 16UL << 20;
 	opts.quiet = true;
+	/*
+	 * No kswapd: it sleeps through every benchmark (nothing runs below the
+	 * low watermark), and a thread started after --fake-rseq would find
+	 * glibc believing in an rseq registration it cannot repeat.
+	 */
+	opts.no_kswapd = true;
 	/* KMEM_OPTIONS still wins over the sizes above. */
 	if (env && kmem_options_parse(&opts, env, err, sizeof(err)))
 		fprintf(stderr, "bench: ignoring KMEM_OPTIONS: %s\n", err);

@@ -242,7 +242,8 @@ static void reclaim_caches(bool all_cpus)
 
 static bool may_wait_for_rcu(void)
 {
-	return __kmem_rcu_queued() != READ_ONCE(rcu_queued_seen) && __kmem_rcu_may_barrier();
+	return __kmem_rcu_queued() != __atomic_load_n(&rcu_queued_seen, __ATOMIC_RELAXED) &&
+	       __kmem_rcu_may_barrier();
 }
 
 /* Return: pages the pass gave back (the rise of @nid's free pages). */
@@ -260,7 +261,7 @@ static unsigned long do_reclaim(gfp_t gfp, int nid, bool (*goal)(void *), void *
 		u64 queued = __kmem_rcu_queued();
 
 		__kmem_rcu_barrier();
-		WRITE_ONCE(rcu_queued_seen, queued);
+		__atomic_store_n(&rcu_queued_seen, queued, __ATOMIC_RELAXED);
 		reclaim_caches(true);
 		if (goal(arg))
 			goto out;
@@ -299,7 +300,7 @@ unsigned long __kmem_try_to_free_pages(gfp_t gfp, unsigned int order, int nid,
 	/* memory came back: a node kswapd gave up on is worth trying again */
 	if (reclaimed)
 		for (unsigned int n = 0; n < kmem_mm.shm->nr_nodes; n++)
-			WRITE_ONCE(NODE_DATA((int)n)->kswapd_failures, 0);
+			__atomic_store_n(&NODE_DATA((int)n)->kswapd_failures, 0, __ATOMIC_RELAXED);
 	return reclaimed;
 }
 
@@ -382,14 +383,14 @@ static void balance_pgdat(struct pglist_data *pgdat, unsigned int order,
 		__atomic_fetch_add(&pgdat->pgsteal_kswapd, reclaimed, __ATOMIC_RELAXED);
 		if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
 			__atomic_fetch_add(&pgdat->kswapd_high_wmark_hit, 1, __ATOMIC_RELAXED);
-			WRITE_ONCE(pgdat->kswapd_failures, 0);
+			__atomic_store_n(&pgdat->kswapd_failures, 0, __ATOMIC_RELAXED);
 			return;
 		}
 		if (!reclaimed)
 			break;
 	}
 	/* nothing more to find: stop being woken until memory comes back */
-	WRITE_ONCE(pgdat->kswapd_failures, READ_ONCE(pgdat->kswapd_failures) + 1);
+	__atomic_fetch_add(&pgdat->kswapd_failures, 1, __ATOMIC_RELAXED);
 }
 
 static struct {
@@ -465,7 +466,7 @@ int __kmem_kswapd_start(void)
 		ret = -pthread_create(&kswapd_ctl.thread[nid], NULL, kswapd, (void *)(long)nid);
 		if (ret)
 			break;
-		kswapd_ctl.nr = nid + 1;
+		__atomic_store_n(&kswapd_ctl.nr, nid + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&kswapd_ctl.lock);
 	if (ret)
@@ -486,14 +487,14 @@ void __kmem_kswapd_stop(void)
 	}
 	for (nid = 0; nid < kswapd_ctl.nr; nid++)
 		pthread_join(kswapd_ctl.thread[nid], NULL);
-	kswapd_ctl.nr = 0;
+	__atomic_store_n(&kswapd_ctl.nr, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&kswapd_ctl.lock);
 }
 
 /* After fork(), the first allocation that may sleep starts the child's kswapds. */
 void __kmem_kswapd_ensure_running(void)
 {
-	if (unlikely(READ_ONCE(kswapd_ctl.nr) == 0) && kmem_mm.shm->tun.kswapd && !kmem_mm.owner &&
+	if (unlikely(__atomic_load_n(&kswapd_ctl.nr, __ATOMIC_ACQUIRE) == 0) && kmem_mm.shm->tun.kswapd && !kmem_mm.owner &&
 	    !__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE))
 		__kmem_kswapd_start();
 }
@@ -524,7 +525,7 @@ void __kmem_wakeup_kswapd(int nid, unsigned int order, enum zone_type highest_zo
 		;
 	if (__atomic_load_n(&pgdat->kswapd_running, __ATOMIC_ACQUIRE))
 		return;
-	if (READ_ONCE(pgdat->kswapd_failures) >= MAX_RECLAIM_RETRIES)
+	if (__atomic_load_n(&pgdat->kswapd_failures, __ATOMIC_RELAXED) >= MAX_RECLAIM_RETRIES)
 		return;
 	if (pgdat_balanced(pgdat, order, highest_zoneidx))
 		return;
@@ -546,6 +547,6 @@ int kmem_get_reclaim_stats(int nid, struct kmem_reclaim_stats *st)
 	st->pgsteal_direct = __atomic_load_n(&pgdat->pgsteal_direct, __ATOMIC_RELAXED);
 	st->allocstall = __atomic_load_n(&pgdat->allocstall, __ATOMIC_RELAXED);
 	st->kswapd_running = (int)__atomic_load_n(&pgdat->kswapd_running, __ATOMIC_ACQUIRE);
-	st->kswapd_present = (unsigned int)nid < READ_ONCE(kswapd_ctl.nr);
+	st->kswapd_present = (unsigned int)nid < __atomic_load_n(&kswapd_ctl.nr, __ATOMIC_ACQUIRE);
 	return 0;
 }
