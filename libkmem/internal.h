@@ -210,6 +210,7 @@ void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
 int __kmem_slab_init(void);
 void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
+void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller);
 
 /* rcupdate.c */
 struct rcu_head;

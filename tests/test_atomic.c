@@ -6,7 +6,8 @@
  * invalid context" report, word for word, inside each kind of section;
  * once per call site; sleeping allocations made there still succeed,
  * without reclaim; nothing is reported outside sections or for GFP_ATOMIC
- * and GFP_NOWAIT inside; local_irq_save() really blocks signals and
+ * and GFP_NOWAIT inside; vmalloc() reports, kvmalloc() with non-blocking
+ * flags stays on kmalloc(); local_irq_save() really blocks signals and
  * nests; spinlocks exclude under four threads; spin_trylock(); guards.
  *
  * The report's Call Trace names the caller: the functions that allocate in
@@ -472,6 +473,52 @@ static void test_alloc_proceeds(void)
 	kmem_cache_destroy(cache);
 }
 
+void atomic_report_vmalloc(void);
+void atomic_report_vmalloc(void)
+{
+	char *v;
+
+	kt_capture_start();
+	spin_lock(&lock_a);
+	v = vmalloc(1 << 20);
+	spin_unlock(&lock_a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	v[0] = 1;
+	v[(1 << 20) - 1] = 2;
+	check_report("libkmem/vmalloc.c:", 1, 0, 1, 0, "atomic_report_vmalloc");
+	vfree(v);
+	kt_capture_stop();
+}
+
+static void test_kvmalloc_flags(void)
+{
+	void *p;
+
+	kt_capture_start();
+	/* not GFP_KERNEL-compatible: kmalloc() only, as in the kernel */
+	p = kvmalloc(8 << 20, GFP_NOWAIT);		/* beyond kmalloc: NULL, no vmalloc */
+	CU_ASSERT_PTR_NULL(p);
+	kvfree(p);
+	p = kvmalloc(8 << 20, GFP_ATOMIC | __GFP_NOWARN);
+	CU_ASSERT_PTR_NULL(p);
+	p = kvmalloc(2 << 20, GFP_ATOMIC);		/* kmalloc's page path */
+	CU_ASSERT_PTR_NOT_NULL(p);
+	CU_ASSERT_FALSE(is_vmalloc_addr(p));
+	kvfree(p);
+	p = kvzalloc(64 << 10, GFP_NOWAIT);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	CU_ASSERT_FALSE(is_vmalloc_addr(p));
+	kvfree(p);
+	/* GFP_KERNEL: vmalloc() beyond kmalloc */
+	p = kvmalloc(8 << 20, GFP_KERNEL);
+	CU_ASSERT_TRUE(p && is_vmalloc_addr(p));
+	kvfree(p);
+	KT_ASSERT_EQ(kt_captured_count(), 0);
+	if (kt_captured_count())
+		fprintf(stderr, "\n%s", kt_captured_text());
+	kt_capture_stop();
+}
+
 /* ------------------------------------------------------------------ */
 /* local_irq_save() blocks signals                                      */
 /* ------------------------------------------------------------------ */
@@ -897,9 +944,11 @@ static const struct kt_test tests[] = {
 	KT_TEST(atomic_report_nested),
 	KT_TEST(atomic_report_rcu),
 	KT_TEST(atomic_report_might_sleep),
+	KT_TEST(atomic_report_vmalloc),
 	KT_TEST(test_once_per_site),
 	KT_TEST(test_no_report),
 	KT_TEST(test_alloc_proceeds),
+	KT_TEST(test_kvmalloc_flags),
 	KT_TEST(test_irq_save_blocks_signal),
 	KT_TEST(test_irq_save_nesting),
 	KT_TEST(test_irqsave_excludes_handler),
