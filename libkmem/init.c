@@ -312,6 +312,24 @@ static int do_init(const struct kmem_options *opts)
 	return 0;
 }
 
+/*
+ * do_init() in task context: when the first allocation comes from an atomic
+ * section of the caller's (spin_lock(), local_irq_save()...), the sleeping
+ * allocations kmem makes to build itself are not the caller's to answer
+ * for.  Safe to clear: init takes no local_irq_save() of its own, and a
+ * signal handler cannot run here if the caller had signals blocked.
+ */
+static int do_init_task(const struct kmem_options *opts)
+{
+	unsigned long context = __kmem_preempt_count;
+	int ret;
+
+	__kmem_preempt_count = 0;
+	ret = do_init(opts);
+	__kmem_preempt_count = context;
+	return ret;
+}
+
 int kmem_init(const struct kmem_options *opts)
 {
 	struct kmem_options defaults;
@@ -322,7 +340,7 @@ int kmem_init(const struct kmem_options *opts)
 		opts = &defaults;
 	}
 	pthread_mutex_lock(&init_lock);
-	ret = kmem_mm.ready ? -EALREADY : do_init(opts);
+	ret = kmem_mm.ready ? -EALREADY : do_init_task(opts);
 	pthread_mutex_unlock(&init_lock);
 	return ret;
 }
@@ -335,7 +353,7 @@ int __kmem_init_once(void)
 	kmem_options_init(&opts);
 	pthread_mutex_lock(&init_lock);
 	if (!kmem_mm.ready)
-		ret = do_init(&opts);
+		ret = do_init_task(&opts);
 	pthread_mutex_unlock(&init_lock);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/preempt.h>
 #include <kmem/kmem.h>
 
 #include "types.h"
@@ -214,6 +215,7 @@ unsigned long __kmem_slab_reclaim(bool all_cpus);
 int __kmem_slab_init(void);
 void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
+void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller);
 
 /* rcupdate.c */
 struct rcu_head;
@@ -254,23 +256,37 @@ void __kmem_vmalloc_exit(void);
 
 /*
  * sched.c - atomic sections (preempt_disable, local_irq_save, spin_lock)
- * and might_sleep().  __kmem_preempt_count is this thread's nesting of the
- * caller's atomic sections (not kmem's own locked sections, counted above).
+ * and might_sleep().  __kmem_preempt_count (<linux/preempt.h>) is this
+ * thread's word for the caller's atomic sections (not kmem's own locked
+ * sections, counted above): zero when it may sleep.
  */
-extern __thread unsigned int __kmem_preempt_count __attribute__((tls_model("initial-exec")));
-gfp_t __kmem_might_alloc_atomic(gfp_t gfp, const void *caller);
+gfp_t __kmem_might_alloc_atomic(gfp_t gfp, const void *caller, const char *file, int line);
+void __kmem_might_sleep_caller(const char *file, int line, const void *caller);
 
 /*
  * might_alloc - the kernel's might_alloc(): a request that may sleep, made
- * inside an atomic section, is reported once per call site and proceeds
- * as if atomic.  Return: the flags to allocate with.
+ * inside an atomic section, is reported once per @caller (naming this call
+ * site's file:line, as the kernel's names sched/mm.h) and proceeds as if
+ * atomic.  Return: the flags to allocate with.
  */
-static __always_inline gfp_t might_alloc(gfp_t gfp, const void *caller)
+#define might_alloc(gfp, caller)	__might_alloc(gfp, caller, __FILE__, __LINE__)
+static __always_inline gfp_t __might_alloc(gfp_t gfp, const void *caller, const char *file,
+					   int line)
 {
 	if (unlikely(__kmem_preempt_count) && (gfp & __GFP_DIRECT_RECLAIM))
-		return __kmem_might_alloc_atomic(gfp, caller);
+		return __kmem_might_alloc_atomic(gfp, caller, file, line);
 	return gfp;
 }
+
+/*
+ * might_sleep_caller - might_sleep() for an entry point that always may
+ * sleep (vmalloc), reported once per @caller.
+ */
+#define might_sleep_caller(caller)						\
+	do {									\
+		if (unlikely(__kmem_preempt_count))				\
+			__kmem_might_sleep_caller(__FILE__, __LINE__, caller);	\
+	} while (0)
 
 /* fault_inject.c - failslab and fail_page_alloc */
 struct kmem_cache;

@@ -9,6 +9,9 @@
 #include <fcntl.h>
 #include <numaif.h>
 #include <numa.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -240,6 +243,45 @@ int os_map_anon_fixed(void *addr, size_t len, bool rw)
 int os_kill_thread(uint32_t tid, int sig)
 {
 	return syscall(SYS_tgkill, getpid(), (pid_t)tid, sig) ? -errno : 0;
+}
+
+static sigset_t async_signals;
+static pthread_once_t async_signals_once = PTHREAD_ONCE_INIT;
+
+static void async_signals_init(void)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
+	size_t i;
+
+	sigfillset(&async_signals);
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&async_signals, faults[i]);
+}
+
+int os_block_async_signals(sigset_t *old)
+{
+	pthread_once(&async_signals_once, async_signals_init);
+	return -pthread_sigmask(SIG_BLOCK, &async_signals, old);
+}
+
+int os_set_sigmask(const sigset_t *set)
+{
+	return -pthread_sigmask(SIG_SETMASK, set, NULL);
+}
+
+void os_yield(void)
+{
+	sched_yield();
+}
+
+int os_gettid(void)
+{
+	return (int)gettid();
+}
+
+int os_getcpu(void)
+{
+	return sched_getcpu();
 }
 
 const char *os_comm(void)

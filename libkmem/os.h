@@ -12,6 +12,7 @@
 #ifndef _KMEM_OS_H
 #define _KMEM_OS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -56,6 +57,18 @@ int os_uffd_wake(int uffd, void *addr, size_t len);
 int os_uffd_read_faults(int uffd, uint64_t *addrs, uint32_t *tids, int max);
 /* Send @sig to thread @tid of this process. */
 int os_kill_thread(uint32_t tid, int sig);
+/*
+ * local_irq_save(): block, for the calling thread, every signal that is not
+ * a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS
+ * stay open), giving the old mask in @old; os_set_sigmask() puts it back.
+ */
+int os_block_async_signals(sigset_t *old);
+int os_set_sigmask(const sigset_t *set);
+/* Give up the CPU (sched_yield()). */
+void os_yield(void);
+/* The calling thread's id, and the CPU it runs on (-1 if unknown). */
+int os_gettid(void);
+int os_getcpu(void);
 /* Replace [@addr, +@len) with fresh anonymous memory, read-write or none. */
 int os_map_anon_fixed(void *addr, size_t len, bool rw);
 

@@ -198,15 +198,24 @@ void kmem_rcu_unregister_thread(void)
 /* Read side, grace periods, callbacks                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The nesting is also counted in the thread's context word (preempt.h's
+ * KMEM_RCU_OFFSET), so that might_sleep() and the allocators see a
+ * read-side section with the same single load as the other atomic
+ * contexts (liburcu's own count lives in its library's TLS).
+ */
 void kmem_rcu_read_lock(void)
 {
 	rcu_thread_ensure_registered();
 	urcu_memb_read_lock();
+	__kmem_preempt_count += KMEM_RCU_OFFSET;
 }
 
 void kmem_rcu_read_unlock(void)
 {
 	KMEM_DEBUG_ON(!urcu_memb_read_ongoing());
+	if (likely(__kmem_preempt_count >> KMEM_RCU_SHIFT))
+		__kmem_preempt_count -= KMEM_RCU_OFFSET;
 	tsan_release(&rcu_tsan_gp);
 	urcu_memb_read_unlock();
 }

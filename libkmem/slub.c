@@ -1911,6 +1911,12 @@ void *kmalloc_node(size_t size, gfp_t flags, int node)
 	return __kmalloc(size, flags, node, __builtin_return_address(0));
 }
 
+/* kmalloc_node() for kmem's own entry points (kvmalloc), reporting their caller. */
+void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller)
+{
+	return __kmalloc(size, flags, node, caller);
+}
+
 void *kmalloc_array(size_t n, size_t size, gfp_t flags)
 {
 	size_t bytes;

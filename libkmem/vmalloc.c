@@ -468,6 +468,7 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 	unsigned int at;
 	char *addr;
 
+	might_sleep_caller(caller);	/* the kernel's, in alloc_vmap_area() */
 	if (!size || size > (VMALLOC_AREA_SIZE >> 1) || kmem_ensure_init() || vmap_init())
 		goto fail;
 	area = calloc(1, sizeof(*area));
@@ -755,11 +756,18 @@ static gfp_t kmalloc_gfp_adjust(gfp_t flags, size_t size)
 	return flags;
 }
 
-void *kvmalloc_node(size_t size, gfp_t flags, int node)
+static void *__kvmalloc_node(size_t size, gfp_t flags, int node, const void *caller)
 {
 	void *ret;
 
-	ret = kmalloc_node(size, kmalloc_gfp_adjust(flags, size), node);
+	/*
+	 * As the kernel's: vmalloc allocates some of its own memory with
+	 * GFP_KERNEL, so flags that are not a superset of it (GFP_ATOMIC,
+	 * GFP_NOWAIT, GFP_NOFS...) get kmalloc() only.
+	 */
+	if ((flags & GFP_KERNEL) != GFP_KERNEL)
+		return __kmem_kmalloc_caller(size, flags, node, caller);
+	ret = __kmem_kmalloc_caller(size, kmalloc_gfp_adjust(flags, size), node, caller);
 	if (ret || size <= PAGE_SIZE)
 		return ret;
 	if (size > INT_MAX) {
@@ -767,7 +775,12 @@ void *kvmalloc_node(size_t size, gfp_t flags, int node)
 			__kmem_printk("WARNING: %s: kvmalloc: size %zu > INT_MAX\n", os_comm(), size);
 		return NULL;
 	}
-	return __vmalloc_node(size, 1, flags, node, __builtin_return_address(0));
+	return __vmalloc_node(size, 1, flags, node, caller);
+}
+
+void *kvmalloc_node(size_t size, gfp_t flags, int node)
+{
+	return __kvmalloc_node(size, flags, node, __builtin_return_address(0));
 }
 
 void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
@@ -776,7 +789,7 @@ void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
 
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return NULL;
-	return kvmalloc_node(bytes, flags, NUMA_NO_NODE);
+	return __kvmalloc_node(bytes, flags, NUMA_NO_NODE, __builtin_return_address(0));
 }
 
 void kvfree(const void *addr)

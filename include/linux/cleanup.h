@@ -374,11 +374,11 @@ _label:										\
 #define DEFINE_LOCK_GUARD_1_COND(_name, _ext, _condlock)			\
 	__DEFINE_CLASS_IS_CONDITIONAL(_name##_ext, true);			\
 	EXTEND_CLASS(_name, _ext,						\
-		     ({ class_##_name##_t __t = {}, *_T = &__t;			\
-			__t.lock = __l;						\
+		     ({ class_##_name##_t __ct = {}, *_T = &__ct;		\
+			__ct.lock = __l;					\
 			if (_T->lock && !(_condlock))				\
 				_T->lock = NULL;				\
-			__t; }),						\
+			__ct; }),						\
 		     typeof_member(class_##_name##_t, lock) __l)		\
 	static inline void *class_##_name##_ext##_lock_ptr(class_##_name##_t *_T) \
 	{									\

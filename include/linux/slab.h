@@ -249,7 +249,9 @@ DEFINE_FREE(kfree, void *, if (!IS_ERR_OR_NULL(_T)) kfree(_T))
  * @flags: GFP flags; above a page the kmalloc() attempt adds __GFP_NOWARN
  *	and (unless __GFP_RETRY_MAYFAIL) __GFP_NORETRY and drops __GFP_NOFAIL,
  *	as the kernel's kmalloc_gfp_adjust(); the vmalloc() fallback keeps
- *	@flags as given
+ *	@flags as given.  Flags that do not include all of GFP_KERNEL
+ *	(GFP_ATOMIC, GFP_NOWAIT, GFP_NOFS...) get kmalloc() only, as in the
+ *	kernel: vmalloc() may sleep
  * @node: preferred node, or NUMA_NO_NODE
  * Return: memory to free with kvfree(), or NULL.  Sizes above INT_MAX fail
  * with a warning (unless __GFP_NOWARN), as in the kernel.
