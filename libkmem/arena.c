@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kasan.h"
 #include "os.h"
 
 #define SZ_2M	(2UL << 20)
@@ -358,6 +359,7 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 		__kmem_arena_destroy();
 		return -EPERM;
 	}
+	kasan_arena_created();
 	return 0;
 }
 
@@ -371,6 +373,8 @@ void __kmem_arena_destroy(void)
 		os_close(kmem_mm.shm_fd);
 	}
 	l.mem_size = kmem_mm.mem_size;
+	if (kmem_mm.mem_base)
+		kasan_arena_destroyed();
 	unmap_memory(&l);
 	kmem_mm.shm = NULL;
 	kmem_mm.memmap = NULL;

@@ -95,7 +95,7 @@ const char *__kmem_page_flags_str(u32 flags, char *buf, size_t len)
 	} names[] = {
 		{ PG_buddy, "buddy" },	 { PG_reserved, "reserved" }, { PG_slab, "slab" },
 		{ PG_head, "head" },	 { PG_hwpoison, "hwpoison" }, { PG_highmem, "highmem" },
-		{ PG_large_kmalloc, "large_kmalloc" },
+		{ PG_large_kmalloc, "large_kmalloc" }, { PG_client_block, "client_block" },
 	};
 	size_t i, used = 0;
 

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "kasan.h"
 #include "os.h"
 
 struct kmem_mm kmem_mm = { .shm_fd = -1 };
@@ -64,7 +65,7 @@ void __kmem_run_deferred(void)
 						 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			continue;
 		if (d.cache)
-			kmem_cache_free(d.cache, d.ptr);
+			__kmem_slab_free_deferred(d.cache, d.ptr);
 		else
 			__free_pages(d.ptr, d.order);
 		n = __atomic_load_n(&__kmem_deferred_nr, __ATOMIC_ACQUIRE);
@@ -286,7 +287,10 @@ static int do_init(const struct kmem_options *opts)
 		return ret;
 	}
 	kmem_mm.opts = *opts;
-	kmem_mm.pcp_mode = !opts->no_rseq && rseq_usable() ? KMEM_PCP_RSEQ : KMEM_PCP_LOCKED;
+	__kasan_init();
+	/* memcheck's hooks are not on the rseq fast paths (kasan.h) */
+	kmem_mm.pcp_mode = !opts->no_rseq && rseq_usable() && !kasan_valgrind() ?
+			   KMEM_PCP_RSEQ : KMEM_PCP_LOCKED;
 	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !opts->no_rseq && !opts->quiet)
 		__kmem_printk("kmem: rseq is not registered for this thread; per-CPU page lists "
 			      "use per-CPU locks\n");

@@ -51,6 +51,7 @@ struct kmem_mm {
 	u64 *hpage_phys;
 	enum kmem_pcp_mode pcp_mode;
 	u32 owner;			/* this process's client id (0: embedded) */
+	bool valgrind;			/* running under memcheck (kasan.h) */
 	/* mappings and fds, for kmem_exit() */
 	size_t shm_size;
 	size_t mem_size;
@@ -216,6 +217,9 @@ int __kmem_slab_init(void);
 void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
 void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller);
+struct kmem_cache;
+/* A slab object free that __kmem_defer_free() put off. */
+void __kmem_slab_free_deferred(struct kmem_cache *s, void *x);
 
 /* rcupdate.c */
 struct rcu_head;

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kasan.h"
 #include "os.h"
 
 /* The kernel's alloc_flags (mm/internal.h) that kmem uses. */
@@ -857,6 +858,7 @@ static void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 		for (i = 1; i < (1ULL << order); i++)
 			page[i].compound_head = head << 1 | 1;
 	}
+	kasan_alloc_pages(page, order);
 	if (gfp & __GFP_ZERO)
 		memset(page_address(page), 0, PAGE_SIZE << order);
 	__atomic_store_n(&page->_refcount, 1, __ATOMIC_RELEASE);
@@ -1037,22 +1039,37 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid)
 				 __builtin_return_address(0));
 }
 
-/* __alloc_pages() for kmem's own entry points, reporting their caller. */
+/*
+ * __alloc_pages() for kmem's own entry points, reporting their caller.  The
+ * pages are kmem's (a slab, a cache's metadata, a large kmalloc that
+ * kasan_kmalloc_large() describes): no memcheck heap block (kasan.h).
+ */
 struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int preferred_nid,
 				       const void *caller)
 {
-	return alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA, caller);
+	struct page *page;
+
+	kasan_kmem_pages_begin();
+	page = alloc_pages_zones(gfp, order, preferred_nid, ZONE_DMA, caller);
+	kasan_kmem_pages_end();
+	return page;
 }
 
 /**
  * __kmem_alloc_pages_highmem - pages from HIGHMEM zones only (any node, in
  * fallback order from @nid unless __GFP_THISNODE): vmalloc maps them one by
  * one from the pools' memfds, which the huge-page direct map cannot do.
+ * vmalloc's own pages: no memcheck heap block.
  */
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid)
 {
-	return alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM,
+	struct page *page;
+
+	kasan_kmem_pages_begin();
+	page = alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM,
 				 __builtin_return_address(0));
+	kasan_kmem_pages_end();
+	return page;
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
@@ -1162,7 +1179,10 @@ static __always_inline bool free_pages_prepare(struct page *page, unsigned int o
 		}
 	} while (!__atomic_compare_exchange_n(&page->_refcount, &ref, ref - 1, true,
 					      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	return ref == 1;
+	if (ref != 1)
+		return false;
+	kasan_free_pages(page, order);
+	return true;
 }
 
 void __free_pages(struct page *page, unsigned int order)
@@ -1241,6 +1261,7 @@ void *alloc_pages_exact(size_t size, gfp_t gfp)
 		return NULL;
 	/* As split_page() + free: every page becomes an order-0 allocation. */
 	used = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	kasan_alloc_pages_exact(page, order, used, gfp);
 	for (i = 1; i < (1ULL << order); i++) {
 		page[i].order = 0;
 		page[i].owner = page->owner;

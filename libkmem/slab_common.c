@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "slab.h"
+#include "kasan.h"
 
 static void fill_stats(struct kmem_cache *s, struct kmem_cache_stats *st)
 {
@@ -66,7 +67,8 @@ int kmem_cache_stats_next(unsigned int *iter, struct kmem_cache_stats *st)
 
 		if (!off)
 			continue;
-		fill_stats((struct kmem_cache *)(kmem_mm.mem_base + off), st);
+		kasan_shared_cache(cache_at(off));
+		fill_stats(cache_at(off), st);
 		return 0;
 	}
 	return -ENOENT;

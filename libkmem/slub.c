@@ -62,6 +62,7 @@
 #include <urcu/call-rcu.h>
 
 #include "slab.h"
+#include "kasan.h"
 #include "os.h"
 
 /* Constructors are code, so they are per process, found by cache id. */
@@ -88,14 +89,15 @@ static void __cold object_err(struct kmem_cache *s, struct page *slab, u8 *objec
 /* free pointers and slab words                                        */
 /* ------------------------------------------------------------------ */
 
+/* A free object's memory is poisoned: its free pointer is metadata (kasan.h). */
 static __always_inline u32 get_freepointer(const struct kmem_cache *s, const void *object)
 {
-	return *(const u32 *)((const char *)object + s->offset);
+	return kasan_meta_load32((const char *)object + s->offset);
 }
 
 static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, u32 fp)
 {
-	*(u32 *)((char *)object + s->offset) = fp;
+	kasan_meta_store32((char *)object + s->offset, fp);
 }
 
 static __always_inline u32 slab_list_of(const struct page *slab)
@@ -175,7 +177,9 @@ static void setup_object(struct kmem_cache *s, void *object)
 
 /*
  * new_slab - a slab of 2^s->order pages with every object free and
- * constructed.  It is private to the caller until put on a list.
+ * constructed.  It is private to the caller until put on a list.  Its pages
+ * come from kmem's internal entry point (no memcheck heap block: its
+ * objects will be those), and it is poisoned whole once built.
  * Context: may sleep if @gfp allows; no slab lock held.
  */
 static struct page *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
@@ -190,7 +194,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 		alloc_gfp |= __GFP_DMA;
 	else if (s->flags & SLAB_CACHE_DMA32)
 		alloc_gfp |= __GFP_DMA32;
-	slab = __alloc_pages(alloc_gfp, s->order, nid);
+	slab = __kmem_alloc_pages_caller(alloc_gfp, s->order, nid, __builtin_return_address(0));
 	if (!slab)
 		return NULL;
 	WRITE_ONCE(slab->flags, READ_ONCE(slab->flags) | PG_slab);
@@ -205,6 +209,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 		setup_object(s, object);
 		set_freepointer(s, object, i + 1 < s->objects ? i + 2 : 0);
 	}
+	kasan_poison_slab(s, slab);
 	__atomic_store_n(slab_word(slab), SLAB_WORD(1, 0), __ATOMIC_RELEASE);
 	return slab;
 }
@@ -553,10 +558,19 @@ static int cpu_node(int cpu)
 								__kmem_numa_node_id();
 }
 
-static __always_inline void *finish_alloc(struct kmem_cache *s, void *object, gfp_t gfp)
+/*
+ * The kernel's slab_post_alloc_hook(): @size is what the caller asked for
+ * (0: s->object_size, read only where a tool needs it); @rseq: on the rseq
+ * fast path, which memcheck never runs (kasan.h).
+ */
+static __always_inline void *finish_alloc(struct kmem_cache *s, void *object, gfp_t gfp,
+					  size_t size, bool rseq)
 {
-	if (unlikely(gfp & __GFP_ZERO) && object)
+	if (unlikely(gfp & __GFP_ZERO) && object) {
+		kasan_unpoison_object_data(s, object, rseq);
 		memset(object, 0, s->object_size);
+	}
+	kasan_slab_alloc(s, object, size ?: s->object_size, gfp, rseq);
 	return object;
 }
 
@@ -768,7 +782,7 @@ static noinline void *slab_bad_node(struct kmem_cache *s, gfp_t gfp, int node)
 }
 
 static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
-					const void *caller)
+					size_t size, const void *caller)
 {
 	struct kmem_cache_cpu *c;
 	void *object;
@@ -803,7 +817,7 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 		if (unlikely(node != NUMA_NO_NODE) && node != cpu_node(cpu))
 			goto slow;
 	}
-	return finish_alloc(s, object, gfp);
+	return finish_alloc(s, object, gfp, size, true);
 slow:
 	if (kmem_in_locked_section())
 		return NULL;
@@ -814,17 +828,17 @@ slow:
 		object = slab_alloc_locked(s, gfp, caller);
 	else
 		object = __slab_alloc_node(s, gfp, node, caller);
-	return finish_alloc(s, object, gfp);
+	return finish_alloc(s, object, gfp, size, false);
 }
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return slab_alloc(s, flags, NUMA_NO_NODE, __builtin_return_address(0));
+	return slab_alloc(s, flags, NUMA_NO_NODE, 0, __builtin_return_address(0));
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
 {
-	return slab_alloc(s, flags, node, __builtin_return_address(0));
+	return slab_alloc(s, flags, node, 0, __builtin_return_address(0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -943,10 +957,12 @@ static noinline void slab_free_nested(struct kmem_cache *s, struct page *slab, u
 
 /*
  * slab_free - free @x, which the caller says belongs to @s (NULL: whatever
- * cache it belongs to, for kfree).
+ * cache it belongs to, for kfree).  @deferred: a free that a nested signal
+ * handler deferred, now done; it went through kasan_slab_free() then, but
+ * not kasan_slab_free_slow().
  */
 static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, void *x,
-				      const void *caller)
+				      const void *caller, bool deferred)
 {
 	struct kmem_cache *owner = cache_at(slab_cache_off(slab));
 	struct kmem_cache_cpu *c;
@@ -962,6 +978,11 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 	idx = obj_to_index(s, slab, x);
 	if (unlikely(idx == UINT32_MAX)) {
 		bad_free(s, x, slab, caller);
+		return;
+	}
+	/* poisoned before anyone else can take it: from here on it may be reused */
+	if (!deferred && unlikely(kasan_slab_free(s, x))) {
+		slab_err(s, slab, "Object already free: %p (double free), caller %p", x, caller);
 		return;
 	}
 	if (unlikely((s->flags & SLAB_DEBUG_FLAGS) || kmem_mm.pcp_mode != KMEM_PCP_RSEQ))
@@ -1007,6 +1028,10 @@ slow:
 		__kmem_defer_free(x, 0, s);
 		return;
 	}
+	if (unlikely(kasan_slab_free_slow(s, x))) {
+		slab_err(s, slab, "Object already free: %p (double free), caller %p", x, caller);
+		return;
+	}
 	if (s->flags & SLAB_DEBUG_FLAGS) {
 		if (free_debug_processing(s, slab, x, caller))
 			__slab_free(s, slab, x, idx);
@@ -1033,7 +1058,13 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 		bad_free(s, x, NULL, __builtin_return_address(0));
 		return;
 	}
-	slab_free(s, slab, x, __builtin_return_address(0));
+	slab_free(s, slab, x, __builtin_return_address(0), false);
+}
+
+/* __kmem_run_deferred(): a free slab_free() deferred, past its kasan hook. */
+void __kmem_slab_free_deferred(struct kmem_cache *s, void *x)
+{
+	slab_free(s, kmem_head_page(x), x, __builtin_return_address(0), true);
 }
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p)
@@ -1041,7 +1072,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void *
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		p[i] = slab_alloc(s, flags, NUMA_NO_NODE, __builtin_return_address(0));
+		p[i] = slab_alloc(s, flags, NUMA_NO_NODE, 0, __builtin_return_address(0));
 		if (unlikely(!p[i])) {
 			kmem_cache_free_bulk(s, i, p);
 			return 0;
@@ -1164,7 +1195,8 @@ static void __cold object_err(struct kmem_cache *s, struct page *slab, u8 *objec
 		SLAB_INUSE(__atomic_load_n(slab_word(slab), __ATOMIC_RELAXED)),
 		READ_ONCE(slab->flags), (void *)object,
 		(unsigned long long)(object - (u8 *)slab_base(slab)),
-		idx != UINT32_MAX ? get_freepointer(s, object) : 0);
+		/* inside metadata_access_enable(): a plain read */
+		idx != UINT32_MAX ? *(u32 *)(object + s->offset) : 0);
 	if (s->flags & SLAB_STORE_USER) {
 		struct track *a = get_track(s, object, TRACK_ALLOC);
 		struct track *f = get_track(s, object, TRACK_FREE);
@@ -1244,11 +1276,17 @@ static bool check_object(struct kmem_cache *s, struct page *slab, u8 *object, u8
 static bool alloc_debug_processing(struct kmem_cache *s, struct page *slab, void *object,
 				   const void *caller)
 {
-	if (!check_object(s, slab, object, SLUB_RED_INACTIVE))
-		return false;	/* left out of every list: isolated */
-	init_object(s, object, SLUB_RED_ACTIVE);
-	set_track(s, object, TRACK_ALLOC, caller);
-	return true;
+	bool ok;
+
+	metadata_access_enable(s, object);
+	/* not ok: left out of every list, isolated */
+	ok = check_object(s, slab, object, SLUB_RED_INACTIVE);
+	if (ok) {
+		init_object(s, object, SLUB_RED_ACTIVE);
+		set_track(s, object, TRACK_ALLOC, caller);
+	}
+	metadata_access_disable(s, object);
+	return ok;
 }
 
 /*
@@ -1287,21 +1325,26 @@ static bool free_debug_processing(struct kmem_cache *s, struct page *slab, void 
 				  const void *caller)
 {
 	u8 *object = x;
+	bool ok = false;
 
+	metadata_access_enable(s, object);
 	if ((s->flags & SLAB_RED_ZONE) && object[s->object_size] == SLUB_RED_INACTIVE &&
 	    s->inuse > s->object_size) {
 		object_err(s, slab, object, "Object already free");
-		return false;
+		goto out;
 	}
 	if (!(s->flags & SLAB_RED_ZONE) && on_freelist(s, slab, object)) {
 		object_err(s, slab, object, "Object already free");
-		return false;
+		goto out;
 	}
 	if (!check_object(s, slab, object, SLUB_RED_ACTIVE))
-		return false;
+		goto out;
 	set_track(s, object, TRACK_FREE, caller);
 	init_object(s, object, SLUB_RED_INACTIVE);
-	return true;
+	ok = true;
+out:
+	metadata_access_disable(s, object);
+	return ok;
 }
 
 /* slub_debug: KMEM_SLUB_DEBUG="FZPU" or "FZ,kmalloc-64,foo;P,bar", as the kernel's. */
@@ -1483,7 +1526,9 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 	tmp.meta_order = (u32)get_order(bytes);
 	if (tmp.meta_order > MAX_PAGE_ORDER)
 		return NULL;
-	meta = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_COMP | __GFP_NOWARN, tmp.meta_order);
+	/* kmem's own: not a memcheck heap block (it is found by offset only) */
+	meta = __kmem_alloc_pages_caller(GFP_KERNEL | __GFP_ZERO | __GFP_COMP | __GFP_NOWARN,
+					 tmp.meta_order, NUMA_NO_NODE, __builtin_return_address(0));
 	if (!meta)
 		return NULL;
 	s = page_address(meta);
@@ -1694,7 +1739,10 @@ static void flush_cpu_local_all(void *arg)
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
 		u64 off = READ_ONCE(shm->caches[id]);
 
-		if (off && cache_at(off)->state == KMEM_CACHE_ALIVE)
+		if (!off)
+			continue;
+		kasan_shared_cache(cache_at(off));
+		if (cache_at(off)->state == KMEM_CACHE_ALIVE)
 			flush_cpu_local(cache_at(off));
 	}
 }
@@ -1731,7 +1779,11 @@ unsigned long __kmem_slab_reclaim(bool all_cpus)
 		u64 off = READ_ONCE(shm->caches[id]);
 		struct kmem_cache *s;
 
-		if (!off || (s = cache_at(off))->state != KMEM_CACHE_ALIVE)
+		if (!off)
+			continue;
+		s = cache_at(off);
+		kasan_shared_cache(s);
+		if (s->state != KMEM_CACHE_ALIVE)
 			continue;
 		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
 			struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
@@ -1874,6 +1926,7 @@ static noinline void *__kmalloc_large(size_t size, gfp_t flags, int node, const 
 	if (!page)
 		return NULL;
 	WRITE_ONCE(page->flags, READ_ONCE(page->flags) | PG_large_kmalloc);
+	kasan_kmalloc_large(page, size, flags);
 	return page_address(page);
 }
 
@@ -1886,7 +1939,7 @@ static noinline void *kmalloc_slow(size_t size, gfp_t flags, int node, const voi
 	if (kmem_ensure_init())
 		return NULL;
 	return slab_alloc(kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)], flags, node,
-			  caller);
+			  size, caller);
 }
 
 static __always_inline void *__kmalloc(size_t size, gfp_t flags, int node, const void *caller)
@@ -1898,7 +1951,7 @@ static __always_inline void *__kmalloc(size_t size, gfp_t flags, int node, const
 	s = kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)];
 	if (unlikely(!s))
 		return kmalloc_slow(size, flags, node, caller);
-	return slab_alloc(s, flags, node, caller);
+	return slab_alloc(s, flags, node, size, caller);
 }
 
 void *kmalloc(size_t size, gfp_t flags)
@@ -1967,7 +2020,7 @@ void kfree(const void *x)
 		return;
 	}
 	if (likely(READ_ONCE(page->flags) & PG_slab)) {
-		slab_free(NULL, page, (void *)x, caller);
+		slab_free(NULL, page, (void *)x, caller, false);
 		return;
 	}
 	if (READ_ONCE(page->flags) & PG_large_kmalloc) {
@@ -1988,7 +2041,8 @@ static size_t slab_ksize(const struct kmem_cache *s)
 	return s->size;
 }
 
-size_t ksize(const void *x)
+/* The kernel's __ksize(): the usable size, and nothing else. */
+static size_t __ksize(const void *x)
 {
 	struct page *page;
 
@@ -2002,6 +2056,16 @@ size_t ksize(const void *x)
 	if (READ_ONCE(page->flags) & PG_large_kmalloc)
 		return PAGE_SIZE << page->order;
 	return 0;
+}
+
+/* The caller may use all of it, so the tools are told so (as the kernel's ksize()). */
+size_t ksize(const void *x)
+{
+	size_t size = __ksize(x);
+
+	if (size)
+		kasan_ksize(x, size);
+	return size;
 }
 
 size_t kmalloc_size_roundup(size_t size)
@@ -2033,10 +2097,12 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		kfree(p);
 		return ZERO_SIZE_PTR;
 	}
+	/* all ks bytes opened: copied below, or cleared here */
 	ks = ksize(p);
 	if (ks >= new_size) {
 		if (flags & __GFP_ZERO)
 			memset((char *)p + new_size, 0, ks - new_size);
+		kasan_krealloc(p, new_size, ks);
 		return (void *)p;
 	}
 	ret = __kmalloc(new_size, flags, NUMA_NO_NODE, __builtin_return_address(0));

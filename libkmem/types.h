@@ -63,6 +63,7 @@ enum pageflags {
 	PG_hwpoison	= 1u << 4,	/* isolated after corruption was found */
 	PG_highmem	= 1u << 5,	/* in a HIGHMEM pool (not in the direct map) */
 	PG_large_kmalloc = 1u << 6,	/* a kmalloc() above KMALLOC_MAX_CACHE_SIZE */
+	PG_client_block	= 1u << 7,	/* a heap block to Valgrind's memcheck (kasan.h) */
 };
 
 /*

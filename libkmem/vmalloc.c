@@ -57,6 +57,7 @@
 #include "os.h"
 
 #define VMALLOC_AREA_SIZE	(64ULL << 30)
+#define VMALLOC_MIN_AREA	(1ULL << 30)	/* the least vmap_init() settles for */
 #define VMALLOC_MAX_ORDER	MAX_PAGE_ORDER
 #define DEFAULT_FAULT_AROUND	(64UL << 10)
 #define VMALLOC_MAX_WINDOW	512u		/* pages: 2 MiB */
@@ -403,13 +404,16 @@ static int vmap_init(void)
 	if (vmap.pid == getpid())
 		goto out;
 	if (!vmap.base) {
+		unsigned long size = VMALLOC_AREA_SIZE;
 		void *base;
 
-		ret = os_reserve(VMALLOC_AREA_SIZE, 1UL << 21, &base);
+		/* Valgrind's address space manager refuses 64 GiB: take what it gives */
+		while ((ret = os_reserve(size, 1UL << 21, &base)) && size > VMALLOC_MIN_AREA)
+			size >>= 1;
 		if (ret)
 			goto out;
 		vmap.base = base;
-		vmap.size = VMALLOC_AREA_SIZE;
+		vmap.size = size;
 		vmap.fault_around_bytes = DEFAULT_FAULT_AROUND;
 		pthread_atfork(vmap_atfork_prepare, vmap_atfork_parent, vmap_atfork_child);
 	}
@@ -677,7 +681,7 @@ int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st)
 	unsigned int i;
 
 	memset(st, 0, sizeof(*st));
-	st->total_bytes = VMALLOC_AREA_SIZE;
+	st->total_bytes = vmap.base ? vmap.size : VMALLOC_AREA_SIZE;
 	st->fault_around_bytes = vmap.fault_around_bytes ? vmap.fault_around_bytes :
 							    DEFAULT_FAULT_AROUND;
 	st->userfaultfd = vmap.uffd >= 0;

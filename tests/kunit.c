@@ -1,15 +1,32 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <CUnit/Basic.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 
 #include "kunit.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KT_ASAN 1
+#else
+#define KT_ASAN 0
+#endif
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, n)	((void)(p), (void)(n))
+#define VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, n)	((void)(p), (void)(n))
+#endif
 
 static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *cap_buf;
@@ -66,6 +83,91 @@ unsigned int kt_captured_count(void)
 const char *kt_captured_text(void)
 {
 	return cap_buf ? cap_buf : "";
+}
+
+noinline __attribute__((no_sanitize_address)) unsigned char kt_peek(const void *p)
+{
+	unsigned char v;
+
+	VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, 1);
+	v = *(const volatile unsigned char *)p;
+	VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, 1);
+	return v;
+}
+
+noinline __attribute__((no_sanitize_address)) void kt_poke(void *p, unsigned char v)
+{
+	VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, 1);
+	*(volatile unsigned char *)p = v;
+	VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(p, 1);
+}
+
+bool kt_bytes_are(const void *p, size_t n, unsigned char v)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (kt_peek(c + i) != v)
+			return false;
+	return true;
+}
+
+bool kt_asan(void)
+{
+	return KT_ASAN;
+}
+
+int kt_run(const char *path, char *const argv[], char *out, size_t len, int timeout_s)
+{
+	time_t deadline = time(NULL) + timeout_s;
+	int fds[2], status = 0;
+	size_t used = 0;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe(fds))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		char drop[4096];
+		ssize_t n;
+		int left = (int)(deadline - time(NULL));
+
+		if (left <= 0 || poll(&pfd, 1, left * 1000) <= 0) {
+			fprintf(stderr, "kt_run: %s: timed out after %d s\n", path, timeout_s);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (used < len - 1)
+			n = read(fds[0], out + used, len - 1 - used);
+		else
+			n = read(fds[0], drop, sizeof(drop));
+		if (n <= 0)
+			break;
+		if (used < len - 1)
+			used += (size_t)n;
+	}
+	out[used] = '\0';
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return status;
 }
 
 int kt_init(const char *options)

@@ -106,6 +106,28 @@ uint64_t kt_exhaust_zone(int nid, int zone, struct kt_blocks *b);
  */
 void kt_check_split_merge(void);
 
+/*
+ * Reads and writes of kmem memory that AddressSanitizer and Valgrind's
+ * memcheck know to be free or out of bounds, made on purpose: a corruption
+ * planted for kmem's own debugging to find, or a look at freed memory's
+ * poison.  kmem tells both tools about its allocations (libkmem/kasan.h), so
+ * plain accesses would be reported; these are not (the kernel's slub_kunit
+ * brackets such accesses with kasan_disable_current()).
+ */
+unsigned char kt_peek(const void *p);
+void kt_poke(void *p, unsigned char v);
+/* Is [@p, @p + @n) all @v? */
+bool kt_bytes_are(const void *p, size_t n, unsigned char v);
+/* Running under AddressSanitizer (so kmem memory is poisoned when free)? */
+bool kt_asan(void);
+
+/*
+ * Run @path with @argv in a child, its stdout and stderr into @out (@len
+ * bytes, NUL-terminated; the rest is dropped), killed after @timeout_s.
+ * Return: its wait status, or -1 if it could not be started.
+ */
+int kt_run(const char *path, char *const argv[], char *out, size_t len, int timeout_s);
+
 /* Pin the calling thread to @cpu; Return: 0 or -errno.  kt_unpin() undoes it. */
 int kt_pin(int cpu);
 void kt_unpin(void);

@@ -53,12 +53,10 @@ static struct obj *obj_new(void)
 	return o;
 }
 
+/* Reads freed objects too, which ASan and memcheck are told are free. */
 static bool all_bytes(const unsigned char *p, size_t n, unsigned char v)
 {
-	while (n--)
-		if (*p++ != v)
-			return false;
-	return true;
+	return kt_bytes_are(p, n, v);
 }
 
 /* head and tail (all but the rcu_head and the last byte) hold @v */

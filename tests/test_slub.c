@@ -1004,7 +1004,7 @@ static void test_debug_right_redzone(void)
 	p = kmem_cache_alloc(c.s, GFP_KERNEL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0x01, 64);		/* the whole object is fine */
-	p[64] = 0x88;			/* one past it is not */
+	kt_poke(p + 64, 0x88);		/* one past it is not */
 	kt_capture_start();
 	kmem_cache_free(c.s, p);
 	CU_ASSERT(kt_captured("Right Redzone overwritten"));
@@ -1026,7 +1026,7 @@ static void test_debug_right_redzone_odd_size(void)
 	p = kmem_cache_alloc(c.s, GFP_KERNEL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0x01, 60);
-	p[60] = 0x77;
+	kt_poke(p + 60, 0x77);
 	kt_capture_start();
 	kmem_cache_free(c.s, p);
 	CU_ASSERT(kt_captured("Right Redzone overwritten"));
@@ -1043,7 +1043,7 @@ static void test_debug_left_redzone(void)
 	dbg_start(&c, "rz_left", 64, DEBUG_FLAGS);
 	p = kmem_cache_alloc(c.s, GFP_KERNEL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	p[-1] = 0x88;
+	kt_poke(p - 1, 0x88);
 	kt_capture_start();
 	kmem_cache_free(c.s, p);
 	CU_ASSERT(kt_captured("Left Redzone overwritten"));
@@ -1066,10 +1066,10 @@ static void test_debug_poison(void)
 	kmem_cache_free(c.s, p);
 	CU_ASSERT_EQUAL(kt_captured_count(), 0);
 	/* freed objects are poisoned */
-	CU_ASSERT_EQUAL(p[0], 0x6b);
-	CU_ASSERT_EQUAL(p[62], 0x6b);
-	CU_ASSERT_EQUAL(p[63], 0xa5);
-	p[10] = 0x12;			/* use after free */
+	CU_ASSERT_EQUAL(kt_peek(p), 0x6b);
+	CU_ASSERT_EQUAL(kt_peek(p + 62), 0x6b);
+	CU_ASSERT_EQUAL(kt_peek(p + 63), 0xa5);
+	kt_poke(p + 10, 0x12);		/* use after free */
 	q = kmem_cache_alloc(c.s, GFP_KERNEL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 	CU_ASSERT_PTR_NOT_EQUAL(q, p);
@@ -1284,7 +1284,7 @@ static void test_slub_debug_env(void)
 	c.st = stats_of(a);
 	p = kmem_cache_alloc(a, GFP_KERNEL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	p[64] = 0;
+	kt_poke(p + 64, 0);
 	kt_capture_start();
 	kmem_cache_free(a, p);
 	CU_ASSERT(kt_captured("Right Redzone overwritten"));
