@@ -765,11 +765,15 @@ static noinline struct page *__alloc_pages_nofail(gfp_t gfp, unsigned int order,
 	}
 }
 
-static noinline void warn_nofail(gfp_t gfp, unsigned int order, const char *why)
+/*
+ * @warned: the call site's own flag.  Each of the kernel's warnings is a
+ * WARN_ON_ONCE() of its own; one flag shared by both would let an order > 1
+ * request silence the warning about a caller that cannot reclaim, and the
+ * other way round.
+ */
+static noinline void warn_nofail(gfp_t gfp, unsigned int order, const char *why, u32 *warned)
 {
-	static u32 warned;
-
-	if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+	if (__atomic_exchange_n(warned, 1, __ATOMIC_RELAXED))
 		return;
 	__kmem_printk("WARNING: %s: __GFP_NOFAIL %s (order:%u, mode:%#x)\n", os_comm(), why,
 		      order, (unsigned int)gfp);
@@ -814,8 +818,11 @@ static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int orde
 	if (!can_direct_reclaim || __kmem_memalloc) {
 		if (!(gfp & __GFP_NOFAIL))
 			return NULL;
-		if (!can_direct_reclaim)
-			warn_nofail(gfp, order, "without __GFP_DIRECT_RECLAIM spins");
+		if (!can_direct_reclaim) {
+			static u32 warned;
+
+			warn_nofail(gfp, order, "without __GFP_DIRECT_RECLAIM spins", &warned);
+		}
 		return __alloc_pages_nofail(gfp, order, alloc_flags, ac);
 	}
 
@@ -989,8 +996,11 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 	if (unlikely(gfp_zone_bad(gfp)))
 		return __alloc_pages_bad_request(gfp, order, -1, BAD_ZONES);
 	/* the kernel's rmqueue(): order > 1 is more than __GFP_NOFAIL can promise */
-	if (unlikely(order > 1) && (gfp & __GFP_NOFAIL))
-		warn_nofail(gfp, order, "allocation of order > 1");
+	if (unlikely(order > 1) && (gfp & __GFP_NOFAIL)) {
+		static u32 warned;
+
+		warn_nofail(gfp, order, "allocation of order > 1", &warned);
+	}
 	if (unlikely(kmem_ensure_init()))
 		return NULL;
 	if (kmem_in_locked_section())
