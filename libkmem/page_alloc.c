@@ -773,10 +773,13 @@ static noinline struct page *__alloc_pages_nofail(gfp_t gfp, unsigned int order,
  */
 static noinline void warn_nofail(gfp_t gfp, unsigned int order, const char *why, u32 *warned)
 {
-	if (__atomic_exchange_n(warned, 1, __ATOMIC_RELAXED))
+	char names[256];
+
+	/* WARN_ON_ONCE_GFP(): __GFP_NOWARN silences it, and then it is not used up */
+	if ((gfp & __GFP_NOWARN) || __atomic_exchange_n(warned, 1, __ATOMIC_RELAXED))
 		return;
-	__kmem_printk("WARNING: %s: __GFP_NOFAIL %s (order:%u, mode:%#x)\n", os_comm(), why,
-		      order, (unsigned int)gfp);
+	__kmem_printk("WARNING: %s: __GFP_NOFAIL %s (order:%u, mode:%#x(%s))\n", os_comm(), why,
+		      order, (unsigned int)gfp, __kmem_format_gfp(gfp, names, sizeof(names)));
 }
 
 /*

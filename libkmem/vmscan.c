@@ -111,8 +111,6 @@ int register_shrinker(struct shrinker *shrinker, const char *fmt, ...)
 	va_start(ap, fmt);
 	shrinker_set_name(shrinker, fmt, ap);
 	va_end(ap);
-	if (!shrinker->seeks && !shrinker->batch)
-		shrinker->seeks = DEFAULT_SEEKS;
 	shrinker->flags &= ~SHRINKER_ALLOCATED;
 	shrinker_register(shrinker);
 	return shrinker->flags & SHRINKER_REGISTERED ? 0 : -EINVAL;
