@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmemd's control protocol: JSON requests and replies on the control
+ * socket, in the spirit of DPDK's telemetry socket (docs/ctl-protocol.md).
+ * ctl.c turns one request into one reply and knows nothing of sockets;
+ * kmemd.c does the I/O.
+ */
+#ifndef _KMEMD_CTL_H
+#define _KMEMD_CTL_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define KMEMD_CTL_VERSION	1
+#define KMEMD_CTL_MAX_REQUEST	4096	/* bytes; longer requests are refused */
+
+/*
+ * kmemd_ctl_handle - answer one request (@len bytes, a JSON object such as
+ * {"cmd": "buddyinfo"}).  Never fails: a malformed request gets an error
+ * reply.  Return: a malloc()ed, NUL-terminated JSON object with a
+ * "version" field; the caller frees it.
+ */
+char *kmemd_ctl_handle(const char *request, size_t len);
+
+/*
+ * What only the daemon knows, supplied by kmemd.c: the attached clients
+ * (a JSON array, new reference) and a reload of its configuration.
+ * Unset, "clients" answers an empty list.
+ */
+struct kmemd_ctl_ops {
+	json_t *(*clients)(void);
+};
+void kmemd_ctl_set_ops(const struct kmemd_ctl_ops *ops);
+
+#endif /* _KMEMD_CTL_H */
