@@ -36,7 +36,8 @@ struct arena_layout {
 	size_t highmem;		/* per node */
 	size_t mem_size;
 	u64 total_pages;
-	u64 memmap_off, hpage_phys_off, pcp_off, seg_size;
+	u64 hpages;		/* direct huge pages per node */
+	u64 memmap_off, hpage_phys_off, hpage_file_off, pcp_off, seg_size;
 	size_t pcp_zone_bytes;	/* one zone's per_cpu_pages[nr_cpu_ids] */
 };
 
@@ -51,6 +52,7 @@ static void compute_layout(const struct kmem_options *opts, const struct kmem_to
 	l->highmem = ALIGN(opts->node_highmem_bytes, SZ_2M);
 	l->mem_size = (size_t)l->nr_nodes * (l->direct + l->highmem);
 	l->total_pages = l->mem_size >> PAGE_SHIFT;
+	l->hpages = l->direct >> opts->hugepage_shift;
 
 	off = ALIGN((u64)sizeof(struct kmem_shared), 4096);
 	l->memmap_off = off;
@@ -58,6 +60,8 @@ static void compute_layout(const struct kmem_options *opts, const struct kmem_to
 	off = ALIGN(off, 64);
 	l->hpage_phys_off = off;
 	off += ((l->total_pages >> HPAGE_PFN_SHIFT) + 1) * sizeof(u64);
+	l->hpage_file_off = off;
+	off += (u64)l->nr_nodes * l->hpages * sizeof(u32);
 	off = ALIGN(off, 4096);
 	l->pcp_off = off;
 	l->pcp_zone_bytes = topo->nr_cpu_ids * sizeof(struct per_cpu_pages);
@@ -93,9 +97,11 @@ static int cmp_phys(const void *a, const void *b)
  * buddy allocator can only join virtually adjacent huge pages into an
  * order-10 block when they are physically adjacent too.  The data stays in
  * the memfd; only which file page backs which address changes.  Without
- * physical addresses (not root) there is nothing to sort by.
+ * physical addresses (not root) there is nothing to sort by.  @perm[i]
+ * says which huge page of the file slot i maps (attaching processes map the
+ * same way): the identity on entry.
  */
-static void sort_hugepages(char *direct, size_t bytes, size_t hpage, int fd)
+static void sort_hugepages(char *direct, size_t bytes, size_t hpage, int fd, u32 *perm)
 {
 	size_t n = bytes / hpage, i;
 	u64 (*pairs)[2];
@@ -117,6 +123,8 @@ static void sort_hugepages(char *direct, size_t bytes, size_t hpage, int fd)
 	for (i = 0; i < n; i++)
 		if (os_map_fixed_populate(direct + i * hpage, hpage, fd, pairs[i][1] * hpage))
 			break;	/* the old mapping of that slot stays: still correct, unsorted */
+		else
+			perm[i] = (u32)pairs[i][1];
 out:
 	free(pairs);
 }
@@ -126,7 +134,7 @@ out:
  * -errno with @why naming the step that failed.
  */
 static int map_memory(const struct kmem_options *opts, const struct kmem_topology *topo,
-		      const struct arena_layout *l, bool hugetlb, const char **why)
+		      const struct arena_layout *l, bool hugetlb, u32 *perm, const char **why)
 {
 	size_t align = 1UL << opts->hugepage_shift;
 	unsigned int nid;
@@ -134,11 +142,21 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 	int ret, fd;
 	char name[32];
 
-	ret = os_reserve(l->mem_size, align, &base);
-	if (ret) {
+	for (u64 i = 0; i < l->nr_nodes * l->hpages; i++)
+		perm[i] = (u32)(i % l->hpages);
+	if (opts->base_address) {
+		base = (void *)opts->base_address;
+		ret = os_reserve_at(base, l->mem_size);
+		if (ret == -EEXIST)
+			*why = "reserving the address space at base_address (something is mapped there)";
+		else
+			*why = "reserving the address space at base_address";
+	} else {
+		ret = os_reserve(l->mem_size, align, &base);
 		*why = "reserving address space";
-		return ret;
 	}
+	if (ret)
+		return ret;
 	kmem_mm.mem_base = base;
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		char *direct = (char *)base + nid * l->direct;
@@ -171,7 +189,7 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 		if (ret)
 			return ret;
 		if (hugetlb && opts->zones != KMEM_ZONES_CARVE)
-			sort_hugepages(direct, l->direct, align, fd);
+			sort_hugepages(direct, l->direct, align, fd, perm + nid * l->hpages);
 
 		if (!l->highmem)
 			continue;	/* highmem_mb=0: no pool, an empty zone */
@@ -261,6 +279,10 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	shm->total_pages = l->total_pages;
 	shm->memmap_off = l->memmap_off;
 	shm->hpage_phys_off = l->hpage_phys_off;
+	shm->base_address = (u64)(uintptr_t)kmem_mm.mem_base;
+	shm->mem_size = l->mem_size;
+	shm->hpage_file_off = l->hpage_file_off;
+	shm->hpages_per_node = l->hpages;
 	shm->nr_nodes = l->nr_nodes;
 	shm->nr_cpu_ids = topo->nr_cpu_ids;
 	shm->hpage_shift = opts->hugepage_shift;
@@ -308,6 +330,7 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	struct arena_layout l;
 	const char *why = "";
 	bool hugetlb;
+	u32 *perm;
 	int ret;
 
 	compute_layout(opts, topo, &l);
@@ -315,6 +338,14 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 		__kmem_printk("kmem: arena of %zu bytes is out of range\n", l.mem_size);
 		return -EINVAL;
 	}
+	if (opts->base_address & ((1UL << opts->hugepage_shift) - 1)) {
+		__kmem_printk("kmem: base_address 0x%lx is not aligned to the huge page size\n",
+			      opts->base_address);
+		return -EINVAL;
+	}
+	perm = calloc(l.nr_nodes * l.hpages + 1, sizeof(*perm));
+	if (!perm)
+		return -ENOMEM;
 	hugetlb = opts->hugepages != KMEM_HUGEPAGES_NEVER &&
 		  os_free_hugepages(opts->hugepage_shift) >=
 			  (long)(l.nr_nodes * (l.direct >> opts->hugepage_shift));
@@ -327,16 +358,21 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 			      l.nr_nodes * (l.direct >> opts->hugepage_shift));
 		return -ENOMEM;
 	}
-	ret = map_memory(opts, topo, &l, hugetlb, &why);
-	if (ret && hugetlb && opts->hugepages == KMEM_HUGEPAGES_AUTO) {
+	ret = map_memory(opts, topo, &l, hugetlb, perm, &why);
+	if (ret && ret != -EEXIST && hugetlb && opts->hugepages == KMEM_HUGEPAGES_AUTO) {
 		/* the pool shrank under us, or hugetlb is refused: fall back once */
 		unmap_memory(&l);
 		hugetlb = false;
-		ret = map_memory(opts, topo, &l, hugetlb, &why);
+		ret = map_memory(opts, topo, &l, hugetlb, perm, &why);
 	}
 	if (ret) {
-		__kmem_printk("kmem: %s failed: %s\n", why, strerror(-ret));
+		if (ret == -EEXIST)
+			__kmem_printk("kmem: cannot map the arena at base_address 0x%lx: "
+				      "address in use\n", opts->base_address);
+		else
+			__kmem_printk("kmem: %s failed: %s\n", why, strerror(-ret));
 		unmap_memory(&l);
+		free(perm);
 		return ret;
 	}
 	if (!hugetlb && !opts->quiet)
@@ -348,9 +384,12 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	if (ret) {
 		__kmem_printk("kmem: creating the shared segment failed: %s\n", strerror(-ret));
 		unmap_memory(&l);
+		free(perm);
 		return ret;
 	}
 	fill_shared(opts, topo, &l, hugetlb);
+	memcpy((char *)kmem_mm.shm + l.hpage_file_off, perm, l.nr_nodes * l.hpages * sizeof(*perm));
+	free(perm);
 	if (hugetlb && opts->zones != KMEM_ZONES_CARVE && read_phys(&l))
 		kmem_mm.shm->flags |= KMEM_SHF_PHYS_REAL;
 	if (opts->zones == KMEM_ZONES_PHYS && !(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL)) {
@@ -371,6 +410,7 @@ void __kmem_arena_destroy(void)
 		l.nr_nodes = kmem_mm.shm->nr_nodes;
 		os_unmap(kmem_mm.shm, kmem_mm.shm_size);
 		os_close(kmem_mm.shm_fd);
+		kmem_mm.shm_fd = -1;
 	}
 	l.mem_size = kmem_mm.mem_size;
 	if (kmem_mm.mem_base)

@@ -18,9 +18,10 @@
 
 #include "internal.h"
 #include "kasan.h"
+#include "kmemd_proto.h"
 #include "os.h"
 
-struct kmem_mm kmem_mm = { .shm_fd = -1 };
+struct kmem_mm kmem_mm = { .shm_fd = -1, .attach_sock = -1 };
 ptrdiff_t __kmem_rseq_offset;
 
 __thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));
@@ -211,6 +212,19 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 		o->no_rseq = !strcmp(v, "off");
 		return 0;
 	}
+	if (!strcmp(key, "base_address"))
+		return parse_u64(v, (1ULL << 47) - 1, &n) ?: (o->base_address = (unsigned long)n, 0);
+	if (!strcmp(key, "attach")) {
+		if (!strcmp(v, "never"))
+			o->attach = KMEM_ATTACH_NEVER;
+		else if (!strcmp(v, "auto"))
+			o->attach = KMEM_ATTACH_AUTO;
+		else if (!strcmp(v, "require"))
+			o->attach = KMEM_ATTACH_REQUIRE;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (!strcmp(key, "quiet")) {
 		if (strcmp(v, "0") && strcmp(v, "1"))
 			return -EINVAL;
@@ -270,6 +284,31 @@ static int rseq_usable(void)
 	return KMEM_HAVE_RSEQ_ASM && __rseq_size > 0 && rseq_current_cpu() >= 0;
 }
 
+static void choose_pcp_mode(const struct kmem_options *opts)
+{
+	__kasan_init();
+	/* memcheck's hooks are not on the rseq fast paths (kasan.h) */
+	kmem_mm.pcp_mode = !opts->no_rseq && rseq_usable() && !kasan_valgrind() ?
+			   KMEM_PCP_RSEQ : KMEM_PCP_LOCKED;
+	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !opts->no_rseq && !opts->quiet)
+		__kmem_printk("kmem: rseq is not registered for this thread; per-CPU page lists "
+			      "use per-CPU locks\n");
+}
+
+/* Attach to kmemd at @path (NULL: the default); caller holds init_lock. */
+static int do_attach(const struct kmem_options *opts, const char *path, bool quiet_absent)
+{
+	int ret;
+
+	choose_pcp_mode(opts);
+	ret = __kmem_attach(path, quiet_absent);
+	if (ret)
+		return ret;
+	/* kswapd runs in kmemd (vmscan.c skips it here: kmem_mm.owner != 0) */
+	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* Build everything; caller holds init_lock. */
 static int do_init(const struct kmem_options *opts)
 {
@@ -287,13 +326,7 @@ static int do_init(const struct kmem_options *opts)
 		return ret;
 	}
 	kmem_mm.opts = *opts;
-	__kasan_init();
-	/* memcheck's hooks are not on the rseq fast paths (kasan.h) */
-	kmem_mm.pcp_mode = !opts->no_rseq && rseq_usable() && !kasan_valgrind() ?
-			   KMEM_PCP_RSEQ : KMEM_PCP_LOCKED;
-	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !opts->no_rseq && !opts->quiet)
-		__kmem_printk("kmem: rseq is not registered for this thread; per-CPU page lists "
-			      "use per-CPU locks\n");
+	choose_pcp_mode(opts);
 	ret = __kmem_arena_create(opts, &topo);
 	if (ret)
 		return ret;
@@ -323,13 +356,27 @@ static int do_init(const struct kmem_options *opts)
  * for.  Safe to clear: init takes no local_irq_save() of its own, and a
  * signal handler cannot run here if the caller had signals blocked.
  */
-static int do_init_task(const struct kmem_options *opts)
+static int attach_or_init(const struct kmem_options *opts, enum kmem_attach_mode mode)
+{
+	int ret;
+
+	if (mode == KMEM_ATTACH_NEVER)
+		return do_init(opts);
+	ret = do_attach(opts, NULL, mode == KMEM_ATTACH_AUTO);
+	if (!ret || mode == KMEM_ATTACH_REQUIRE)
+		return ret;
+	if (ret != -ENOENT && ret != -ECONNREFUSED)
+		__kmem_printk("kmem: running embedded (KMEM_ATTACH=require forbids this)\n");
+	return do_init(opts);
+}
+
+static int do_init_task(const struct kmem_options *opts, enum kmem_attach_mode mode)
 {
 	unsigned long context = __kmem_preempt_count;
 	int ret;
 
 	__kmem_preempt_count = 0;
-	ret = do_init(opts);
+	ret = attach_or_init(opts, mode);
 	__kmem_preempt_count = context;
 	return ret;
 }
@@ -344,9 +391,43 @@ int kmem_init(const struct kmem_options *opts)
 		opts = &defaults;
 	}
 	pthread_mutex_lock(&init_lock);
-	ret = kmem_mm.ready ? -EALREADY : do_init_task(opts);
+	ret = kmem_mm.ready ? -EALREADY : do_init_task(opts, opts->attach);
 	pthread_mutex_unlock(&init_lock);
 	return ret;
+}
+
+int kmem_attach(const char *socket_path)
+{
+	struct kmem_options opts;
+	int ret;
+
+	kmem_options_init(&opts);
+	pthread_mutex_lock(&init_lock);
+	ret = kmem_mm.ready ? -EALREADY : do_attach(&opts, socket_path, false);
+	pthread_mutex_unlock(&init_lock);
+	return ret;
+}
+
+/*
+ * First use without kmem_init(): attach when a daemon is announced
+ * ($KMEM_SOCKET set, or the default socket exists), as $KMEM_ATTACH says:
+ * auto (the default) falls back to embedded, require does not, never
+ * does not try.
+ */
+static enum kmem_attach_mode first_use_mode(void)
+{
+	const char *env = getenv("KMEM_ATTACH");
+	const char *sock = getenv("KMEM_SOCKET");
+
+	if (env && !strcmp(env, "never"))
+		return KMEM_ATTACH_NEVER;
+	if (env && !strcmp(env, "require"))
+		return KMEM_ATTACH_REQUIRE;
+	if (env && *env && strcmp(env, "auto"))
+		__kmem_printk("kmem: ignoring KMEM_ATTACH=%s (auto, never or require)\n", env);
+	if ((sock && *sock) || os_path_exists(KMEMD_DEFAULT_SOCKET))
+		return KMEM_ATTACH_AUTO;
+	return KMEM_ATTACH_NEVER;
 }
 
 int __kmem_init_once(void)
@@ -357,20 +438,41 @@ int __kmem_init_once(void)
 	kmem_options_init(&opts);
 	pthread_mutex_lock(&init_lock);
 	if (!kmem_mm.ready)
-		ret = do_init_task(&opts);
+		ret = do_init_task(&opts, first_use_mode());
 	pthread_mutex_unlock(&init_lock);
 	return ret;
+}
+
+static void teardown(void)
+{
+	__kmem_kswapd_stop();
+	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+	__kmem_vmalloc_exit();
+	__kmem_slab_exit();
+	if (kmem_mm.owner)
+		__kmem_detach();
+	else
+		__kmem_arena_destroy();
 }
 
 void kmem_exit(void)
 {
 	pthread_mutex_lock(&init_lock);
-	__kmem_kswapd_stop();
-	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
-	__kmem_vmalloc_exit();
-	__kmem_slab_exit();
-	__kmem_arena_destroy();
+	teardown();
 	pthread_mutex_unlock(&init_lock);
+}
+
+int kmem_detach(void)
+{
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&init_lock);
+	if (kmem_mm.ready && kmem_mm.owner) {
+		teardown();
+		ret = 0;
+	}
+	pthread_mutex_unlock(&init_lock);
+	return ret;
 }
 
 int kmem_get_info(struct kmem_info *info)
@@ -390,6 +492,9 @@ int kmem_get_info(struct kmem_info *info)
 	info->phys_real = shm->flags & KMEM_SHF_PHYS_REAL;
 	info->rseq = kmem_mm.pcp_mode == KMEM_PCP_RSEQ;
 	info->total_pages = shm->total_pages;
+	info->attached = kmem_mm.owner != 0;
+	info->client_id = kmem_mm.owner;
+	info->base = (uintptr_t)kmem_mm.mem_base;
 	return 0;
 }
 

@@ -57,6 +57,7 @@ struct kmem_mm {
 	size_t mem_size;
 	int shm_fd;
 	int node_fds[MAX_NUMNODES][2];	/* [direct, highmem] */
+	int attach_sock;		/* attached: the socket to kmemd, else -1 */
 	struct kmem_options opts;
 	u16 cpu_node[KMEM_MAX_CPUS];	/* copy of kmem_shared::cpu_to_node, one load away */
 	struct zone *zone_ptr[MAX_NUMNODES * MAX_NR_ZONES];	/* zone id -> this mapping */
@@ -190,6 +191,24 @@ int __kmem_topology_discover(struct kmem_topology *topo, unsigned int fake_numa)
 int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topology *topo);
 void __kmem_arena_destroy(void);
 
+/* attach.c - attached mode (docs/attach.md) */
+/*
+ * Client: connect to kmemd at @path, map what it sends and set kmem_mm up
+ * (caller holds init_lock).  @quiet_absent: say nothing when no daemon
+ * listens (auto mode).  Return: 0 or -errno, a message printed.
+ */
+int __kmem_attach(const char *path, bool quiet_absent);
+/* Client: tell kmemd, unmap and close; the caller cleared kmem_mm.ready. */
+void __kmem_detach(void);
+/* The socket kmem_attach(NULL) uses: $KMEM_SOCKET, else KMEMD_DEFAULT_SOCKET. */
+const char *__kmem_attach_socket_path(void);
+/*
+ * Server (kmemd): send the WELCOME for client @client_id on @sock, with the
+ * shared segment and the memfds.  This process must be embedded (it built
+ * the memory).  Return: 0 or -errno.
+ */
+KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
+
 /* mm_init.c */
 void __kmem_memmap_init(const struct kmem_options *opts);
 void __kmem_zones_init(const struct kmem_options *opts);
@@ -214,6 +233,7 @@ bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark
 /* Reclaim's part in the slab layer. Return: pages given back. */
 unsigned long __kmem_slab_reclaim(bool all_cpus);
 int __kmem_slab_init(void);
+int __kmem_slab_attach(void);
 void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
 void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller);

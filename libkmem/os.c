@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <poll.h>
@@ -73,6 +76,20 @@ int os_reserve(size_t size, size_t align, void **addr)
 	return 0;
 }
 
+int os_reserve_at(void *addr, size_t size)
+{
+	char *p = mmap(addr, size, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (p != addr) {	/* a kernel before 4.17 took the flag as a hint */
+		munmap(p, size);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off)
 {
 	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
@@ -95,6 +112,26 @@ int os_map(size_t size, int fd, void **addr)
 	if (p == MAP_FAILED)
 		return -errno;
 	*addr = p;
+	return 0;
+}
+
+int os_map_ro(size_t size, int fd, void **addr)
+{
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int os_fd_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -311,4 +348,107 @@ int os_futex_wait(uint32_t *word, uint32_t val, int timeout_ms)
 void os_futex_wake(uint32_t *word, int nr)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE, nr, NULL, NULL, 0);
+}
+
+int os_seqpacket_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int os_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned int nr_fds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * OS_MAX_FDS)];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nr_fds > OS_MAX_FDS)
+		return -EINVAL;
+	if (nr_fds) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nr_fds);
+	}
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+ssize_t os_recv_fds(int sock, void *buf, size_t len, int *fds, unsigned int *nr_fds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * OS_MAX_FDS)];
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm;
+	unsigned int max = *nr_fds;
+	ssize_t n;
+
+	*nr_fds = 0;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* take every fd that came, even from a bad message, so that none leaks */
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		unsigned int i, nr;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nr = (unsigned int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < nr; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*nr_fds < max)
+				fds[(*nr_fds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EMSGSIZE;
+	return n;
+}
+
+int os_send(int sock, const void *buf, size_t len)
+{
+	return os_send_fds(sock, buf, len, NULL, 0);
+}
+
+bool os_path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
 }

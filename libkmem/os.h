@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Anonymous shared memory as a file, so other processes can map it later. */
 int os_memfd_create(const char *name, bool hugetlb, unsigned int hpage_shift);
@@ -24,12 +25,18 @@ void os_close(int fd);
 
 /* Reserve @size bytes of address space aligned to @align (PROT_NONE). */
 int os_reserve(size_t size, size_t align, void **addr);
+/* Reserve exactly [@addr, +@size) (MAP_FIXED_NOREPLACE); -EEXIST if any of it is taken. */
+int os_reserve_at(void *addr, size_t size);
 /* Map @fd at exactly @addr, replacing the reservation there. */
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off);
 /* The same, with the page tables filled at once (no fault per page later). */
 int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off);
 /* Map @fd anywhere, read-write. */
 int os_map(size_t size, int fd, void **addr);
+/* Map @fd anywhere, read-only (to check it before trusting it). */
+int os_map_ro(size_t size, int fd, void **addr);
+/* The size of the file behind @fd. */
+int os_fd_size(int fd, uint64_t *size);
 int os_unmap(void *addr, size_t size);
 
 /* Bind [@addr, @addr + @size) to NUMA node @node (MPOL_BIND); -ENOSYS without NUMA. */
@@ -80,6 +87,22 @@ int os_map_anon_fixed(void *addr, size_t len, bool rw);
  */
 int os_futex_wait(uint32_t *word, uint32_t val, int timeout_ms);
 void os_futex_wake(uint32_t *word, int nr);
+
+/*
+ * SOCK_SEQPACKET unix sockets (kmemd's attach protocol): connect to @path
+ * (Return: the fd or -errno); send one packet with up to OS_MAX_FDS fds
+ * (SCM_RIGHTS); receive one packet with its fds (at most *@nr_fds kept,
+ * the rest closed; close-on-exec).  os_recv_fds returns the packet's length
+ * (0 at end of stream) or -errno (-EMSGSIZE: truncated, fds still given).
+ */
+#define OS_MAX_FDS	253	/* SCM_MAX_FD */
+int os_seqpacket_connect(const char *path);
+int os_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned int nr_fds);
+int os_send(int sock, const void *buf, size_t len);
+ssize_t os_recv_fds(int sock, void *buf, size_t len, int *fds, unsigned int *nr_fds);
+
+/* Does @path name something (a socket, a file)? */
+bool os_path_exists(const char *path);
 
 /* Short command name of this process, for reports. */
 const char *os_comm(void);

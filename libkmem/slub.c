@@ -2178,6 +2178,34 @@ int __kmem_slab_init(void)
 	return 0;
 }
 
+/*
+ * __kmem_slab_attach - the slab layer of a process attaching to kmemd: the
+ * caches exist in shared memory already; find the kmalloc caches.  Only
+ * per-process state is set up here (constructors start empty: they are
+ * code, registered by kmem_cache_create() in the process that runs them).
+ * Return: 0, or -EPROTO when the segment names a cache outside the memory.
+ */
+int __kmem_slab_attach(void)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int type, i;
+
+	for (type = 0; type < KMALLOC_NR_TYPES; type++) {
+		for (i = 1; i < KMALLOC_NR_CACHES; i++) {
+			u64 off = READ_ONCE(shm->kmalloc_caches[type][i]);
+
+			if (!off || off > kmem_mm.mem_size - sizeof(struct kmem_cache) ||
+			    off % sizeof(u64)) {
+				memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
+				return -EPROTO;
+			}
+			kmalloc_caches[type][i] = cache_at(off);
+		}
+	}
+	memset(cache_ctor, 0, sizeof(cache_ctor));
+	return 0;
+}
+
 void __kmem_slab_exit(void)
 {
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));

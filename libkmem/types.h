@@ -22,7 +22,8 @@
  *     │    │    └─ pcp_off ──────► per_cpu_pages[nr_cpu_ids] (orders 0..3)
  *     │    └─ zonelists            zone ids in fallback order
  *     ├─ memmap_off ─────────────► struct page[total_pages]
- *     └─ hpage_phys_off ─────────► u64[total_pages >> HPAGE_PFN_SHIFT]
+ *     ├─ hpage_phys_off ─────────► u64[total_pages >> HPAGE_PFN_SHIFT]
+ *     └─ hpage_file_off ─────────► u32[nr_nodes][direct huge pages per node]
  *
  * A page is in exactly one of these states:
  *   buddy      PG_buddy set, order = block order, on free_area[order] (head
@@ -52,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	1
+#define KMEM_SHARED_VERSION	2
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
@@ -269,6 +270,18 @@ struct kmem_shared {
 	u64 total_pages;		/* size of the pfn space */
 	u64 memmap_off;
 	u64 hpage_phys_off;
+	/*
+	 * What an attaching process needs to map the memory as this one did:
+	 * the pfn space sits at @base_address (in every process), @mem_size
+	 * bytes; node n's direct map huge page slot i (of 1 << hpage_shift
+	 * bytes) maps huge page hpage_file_off[n * hpages_per_node + i] of
+	 * node n's direct memfd (the identity unless sort_hugepages() sorted
+	 * them by physical address).
+	 */
+	u64 base_address;
+	u64 mem_size;
+	u64 hpage_file_off;
+	u64 hpages_per_node;
 	u32 nr_nodes;
 	u32 nr_cpu_ids;
 	u32 hpage_shift;		/* 21 or 30 */

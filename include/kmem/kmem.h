@@ -34,6 +34,12 @@ enum kmem_zone_mode {
 	KMEM_ZONES_CARVE,	/* DMA and DMA32 carved from node 0 by size */
 };
 
+enum kmem_attach_mode {
+	KMEM_ATTACH_NEVER,	/* embedded: build the allocator in this process */
+	KMEM_ATTACH_AUTO,	/* attach to kmemd if one is there, else embedded */
+	KMEM_ATTACH_REQUIRE,	/* attach to kmemd or fail */
+};
+
 /**
  * struct kmem_options - how kmem_init() builds the allocator.
  * Fill it with kmem_options_init() and change what you need.
@@ -69,6 +75,20 @@ struct kmem_options {
 	bool no_rseq;
 	/* Do not print the one-line notices (fallbacks) at init. */
 	bool quiet;
+	/*
+	 * Map the memory at exactly this address (a multiple of the huge page
+	 * size), or fail if anything is mapped there; 0: anywhere.  kmemd
+	 * sets it so that every attached process can map the memory at the
+	 * same place (see docs/attach.md).
+	 */
+	unsigned long base_address;
+	/*
+	 * kmem_init(): KMEM_ATTACH_NEVER (the default) builds the allocator
+	 * in this process; AUTO and REQUIRE attach to kmemd first (at
+	 * $KMEM_SOCKET or the default socket).  Initialisation on first use
+	 * reads $KMEM_ATTACH instead (auto, the default, never, require).
+	 */
+	enum kmem_attach_mode attach;
 };
 
 /** kmem_options_init - fill @opts with the defaults, then apply $KMEM_OPTIONS. */
@@ -82,7 +102,8 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
  *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
  *	default), percpu_pagelist_high_fraction, reclaim_timeout_ms,
- *	kswapd (on|off), rseq (on|off), quiet (0|1)
+ *	kswapd (on|off), rseq (on|off), quiet (0|1), base_address (0x...,
+ *	0: anywhere), attach (never|auto|require)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err
  * Return: 0, or -EINVAL with @err set.
@@ -106,6 +127,31 @@ KMEM_API int kmem_init(const struct kmem_options *opts);
  */
 KMEM_API void kmem_exit(void);
 
+/**
+ * kmem_attach - use kmemd's memory instead of building our own (attached mode).
+ * @socket_path: kmemd's attach socket, or NULL for $KMEM_SOCKET, else
+ *	KMEMD_DEFAULT_SOCKET ("/run/kmemd/kmemd.sock")
+ *
+ * Connects, is authenticated by its credentials, receives the arenas and
+ * maps them at the daemon's base address (never elsewhere).  Pointers from
+ * kmalloc() and friends are then valid in every attached process.  Nothing
+ * in shared memory is initialised: the daemon built it.  The socket stays
+ * open while attached; the daemon sees the process go when it closes.
+ * Return: 0; -EALREADY if kmem is already initialised (embedded or
+ *	attached); -ECONNREFUSED or -ENOENT when no daemon listens; -EPROTO
+ *	for a malformed answer; -EEXIST when the base address is taken in this
+ *	process; the daemon's errno when it refuses.  A message says why.
+ */
+KMEM_API int kmem_attach(const char *socket_path);
+
+/**
+ * kmem_detach - leave kmemd: tell it, unmap everything, close the socket.
+ * Every pointer kmem returned becomes invalid in this process (the objects
+ * stay allocated in shared memory).  No other thread may be using kmem.
+ * Return: 0, or -EINVAL when not attached.
+ */
+KMEM_API int kmem_detach(void);
+
 /** struct kmem_info - how this allocator was built. */
 struct kmem_info {
 	unsigned int nr_nodes;
@@ -117,6 +163,9 @@ struct kmem_info {
 	bool phys_real;		/* page_to_phys() gives real physical addresses */
 	bool rseq;		/* per-CPU lists run on rseq (else per-CPU locks) */
 	uint64_t total_pages;
+	bool attached;		/* attached to kmemd (else embedded) */
+	uint32_t client_id;	/* attached: our id with kmemd (page owner); else 0 */
+	uintptr_t base;		/* where the memory is mapped */
 };
 KMEM_API int kmem_get_info(struct kmem_info *info);
 
