@@ -104,6 +104,7 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 		fds[w->nr_fds] = kmem_mm.node_fds[nid][1];
 		add_map(w, w->nr_fds++, 0, pgdat->highmem_start_pfn, pgdat->highmem_pages);
 	}
+	kasan_shared_begin();
 	len = (u32)(sizeof(*w) + w->nr_maps * sizeof(w->maps[0]));
 	hdr_init(&w->h, KMEMD_MSG_WELCOME, len);
 	return os_send_fds(sock, w, len, fds, w->nr_fds);
@@ -504,6 +505,7 @@ int __kmem_attach(const char *path, bool quiet_absent)
 		return ret;
 	}
 	kmem_mm.attach_sock = st.sock;
+	kmem_mm.kasan_shared = true;
 	__kmem_report_stack_prime();
 	return 0;
 fail:

@@ -52,6 +52,7 @@ struct kmem_mm {
 	enum kmem_pcp_mode pcp_mode;
 	u32 owner;			/* this process's client id (0: embedded) */
 	bool valgrind;			/* running under memcheck (kasan.h) */
+	bool kasan_shared;		/* shared with other processes: no ASan poisoning */
 	/* mappings and fds, for kmem_exit() */
 	size_t shm_size;
 	size_t mem_size;

@@ -52,7 +52,8 @@
  * Both tools keep their state per process, kmem's memory is shared: what a
  * fork()ed child allocates looks free to its parent.  kmem's own walks over
  * every cache go through kasan_shared_cache(); users sharing objects between
- * processes get false reports (docs/debugging.md).
+ * processes get false reports (docs/debugging.md).  Attached mode shares by
+ * design, so there ASan poisoning stops altogether (kasan_shared_begin()).
  */
 #ifndef _KMEM_KASAN_H
 #define _KMEM_KASAN_H
@@ -86,9 +87,18 @@ static __always_inline bool kasan_valgrind(void)
 	return KMEM_VALGRIND && unlikely(kmem_mm.valgrind);
 }
 
+/*
+ * ASan's shadow memory is per process, the arena is not: once the memory is
+ * shared (attached, or a daemon that welcomed a client) an object allocated
+ * in one process would read as poisoned in another, so poisoning stops and
+ * the arena stays accessible (docs/attach.md).  kasan_shared_begin() turns
+ * it off for good.
+ */
 static __always_inline void kasan_poison(const void *p, size_t n)
 {
 #if KMEM_KASAN
+	if (unlikely(READ_ONCE(kmem_mm.kasan_shared)))
+		return;
 	__asan_poison_memory_region(p, n);
 #endif
 }
@@ -135,6 +145,12 @@ static inline void kasan_arena_created(void)
 
 static inline void kasan_arena_destroyed(void)
 {
+	kasan_unpoison(kmem_mm.mem_base, kmem_mm.mem_size);
+}
+
+static inline void kasan_shared_begin(void)
+{
+	WRITE_ONCE(kmem_mm.kasan_shared, true);
 	kasan_unpoison(kmem_mm.mem_base, kmem_mm.mem_size);
 }
 
