@@ -18,7 +18,10 @@
  *
  * Every message starts with struct kmemd_hdr; a message whose magic,
  * version, type or length is wrong gets an ERROR reply and the connection
- * is closed.
+ * is closed.  The client trusts nothing in a WELCOME either: counts, sizes,
+ * offsets and the segment's magic and version are checked against the
+ * packet and the files before anything is mapped (libkmem/attach.c).
+ * Server side: __kmem_attach_welcome() in libkmem (internal.h).
  */
 #ifndef _KMEM_KMEMD_PROTO_H
 #define _KMEM_KMEMD_PROTO_H
@@ -33,6 +36,12 @@
 
 /* The default attach socket; KMEM_SOCKET overrides it. */
 #define KMEMD_DEFAULT_SOCKET	"/run/kmemd/kmemd.sock"
+/*
+ * A base address for the memory (kmem_options::base_address) that suits
+ * every tool: above ASan's shadow, inside TSan's high application range,
+ * terabytes below the stack and shared libraries.  kmemd's default.
+ */
+#define KMEMD_DEFAULT_BASE	0x7e9000000000UL
 /* The default control (JSON) socket. */
 #define KMEMD_DEFAULT_CTL_SOCKET	"/run/kmemd/kmemd.ctl"
 
