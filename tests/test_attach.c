@@ -33,6 +33,7 @@
 #include "kunit.h"
 #include "internal.h"
 #include "kmemd_proto.h"
+#include "os.h"
 
 #define BASE		0x7e9000000000UL
 #define BASE_STR	"0x7e9000000000"
@@ -51,6 +52,7 @@
 
 static char sock_path[108];
 static int server_fds_at_ready;	/* the server's fds when it let the client go */
+static void (*server_setup)(void);	/* in the server, after kt_init, before listening */
 
 struct chan {
 	int rd, wr;
@@ -264,6 +266,8 @@ static int run_pair(side_fn server_fn, side_fn client_fn, unsigned int nr_conns,
 			kill(client, SIGKILL);
 			_exit(92);
 		}
+		if (server_setup)
+			server_setup();
 		srv.lsock = listen_on(sock_path);
 		if (srv.lsock < 0 || pthread_create(&thread, NULL, serve, &srv)) {
 			kill(client, SIGKILL);
@@ -484,6 +488,108 @@ static int buddy_client(const struct chan *c)
 static void test_buddyinfo_same_view(void)
 {
 	KT_ASSERT_EQ(run_pair(buddy_server, buddy_client, 1, NULL), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* a direct map whose huge pages are not in file order                */
+/* ------------------------------------------------------------------ */
+
+#define HPAGE		(2UL << 20)
+
+/* Uninstrumented, and volatile so that no memcpy() call is made of it. */
+__attribute__((no_sanitize_address)) noinline
+static void copy_words(void *dst, const void *src, size_t n)
+{
+	volatile u64 *d = dst;
+	const volatile u64 *sp = src;
+	size_t i;
+
+	for (i = 0; i < n / 8; i++)
+		d[i] = sp[i];
+}
+
+__attribute__((no_sanitize_address)) noinline
+static u64 hash_range(const void *p, size_t n)
+{
+	const volatile u64 *w = p;
+	u64 h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n / 8; i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * Do what sort_hugepages() does with real huge pages: have node 0's slot 0
+ * map file huge page 3 and slot 3 file huge page 0, contents kept, and
+ * record it in the shared table.  The client must map the same way.
+ */
+static void permute_direct_map(void)
+{
+	static u64 tmp[HPAGE / 8];
+	struct kmem_shared *shm = kmem_mm.shm;
+	u32 *perm = (u32 *)((char *)shm + shm->hpage_file_off);
+	char *a = kmem_mm.mem_base, *b = a + 3 * HPAGE;
+	int fd = kmem_mm.node_fds[0][0];
+
+	if (shm->hpages_per_node < 4 || shm->hpage_shift != 21 || perm[0] != 0 || perm[3] != 3)
+		_exit(80);
+	copy_words(tmp, a, HPAGE);
+	copy_words(a, b, HPAGE);
+	copy_words(b, tmp, HPAGE);
+	if (os_map_fixed(a, HPAGE, fd, 3 * HPAGE) || os_map_fixed(b, HPAGE, fd, 0))
+		_exit(81);
+	perm[0] = 3;
+	perm[3] = 0;
+}
+
+static int perm_server(const struct chan *c)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	size_t direct = shm->node_data[0].direct_pages << PAGE_SHIFT;
+	char *p;
+
+	CHECK(get(c) == 1);
+	/* the client's view of every byte of node 0's direct map is ours */
+	CHECK(get(c) == hash_range(kmem_mm.mem_base, direct));
+	CHECK(put(c, 5) == 0);	/* the client may write again */
+	p = (char *)(uintptr_t)get(c);
+	CHECK(bytes_are(p, 0x3c, 64));
+	kfree(p);
+	CHECK(put(c, 2) == 0);
+	return 0;
+}
+
+static int perm_client(const struct chan *c)
+{
+	struct kmem_shared *shm;
+	char *p;
+
+	CHECK(kmem_attach(sock_path) == 0);
+	shm = kmem_mm.shm;
+	CHECK(((u32 *)((char *)shm + shm->hpage_file_off))[0] == 3);
+	CHECK(put(c, 1) == 0);
+	CHECK(put(c, hash_range(kmem_mm.mem_base,
+				 shm->node_data[0].direct_pages << PAGE_SHIFT)) == 0);
+	CHECK(get(c) == 5);
+	p = kmalloc(64, GFP_KERNEL);
+	CHECK(p);
+	memset(p, 0x3c, 64);
+	CHECK(put(c, (uintptr_t)p) == 0);
+	CHECK(get(c) == 2);
+	CHECK(kmem_detach() == 0);
+	return 0;
+}
+
+static void test_permuted_direct_map(void)
+{
+	int ret;
+
+	server_setup = permute_direct_map;
+	ret = run_pair(perm_server, perm_client, 1, NULL);
+	server_setup = NULL;
+	KT_ASSERT_EQ(ret, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -891,6 +997,7 @@ static const struct kt_test attach_tests[] = {
 	KT_TEST(test_embedded_base_address),
 	KT_TEST(test_share_objects_pages_zones),
 	KT_TEST(test_buddyinfo_same_view),
+	KT_TEST(test_permuted_direct_map),
 	KT_TEST(test_base_address_taken),
 	KT_TEST(test_bad_welcome_refused),
 	KT_TEST(test_attach_detach_cycles),
