@@ -415,6 +415,7 @@ void __kmem_arena_destroy(void)
 	l.mem_size = kmem_mm.mem_size;
 	if (kmem_mm.mem_base)
 		kasan_arena_destroyed();
+	kmem_mm.kasan_shared = false;
 	unmap_memory(&l);
 	kmem_mm.shm = NULL;
 	kmem_mm.memmap = NULL;

@@ -104,7 +104,8 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 		fds[w->nr_fds] = kmem_mm.node_fds[nid][1];
 		add_map(w, w->nr_fds++, 0, pgdat->highmem_start_pfn, pgdat->highmem_pages);
 	}
-	kasan_shared_begin();
+	if (!READ_ONCE(kmem_mm.kasan_shared))
+		kasan_shared_begin();	/* another process will use the memory */
 	len = (u32)(sizeof(*w) + w->nr_maps * sizeof(w->maps[0]));
 	hdr_init(&w->h, KMEMD_MSG_WELCOME, len);
 	return os_send_fds(sock, w, len, fds, w->nr_fds);

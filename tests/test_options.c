@@ -93,6 +93,11 @@ static void test_parse_every_key(void)
 	OK("zones=auto");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_AUTO);
 	OK("zones=phys");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_PHYS);
 	OK("zones=carve");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_CARVE);
+	OK("base_address=0");		KT_ASSERT_EQ(o.base_address, 0);
+	OK("base_address=0x7e9000000000"); KT_ASSERT_EQ(o.base_address, 0x7e9000000000UL);
+	OK("attach=auto");		KT_ASSERT_EQ(o.attach, KMEM_ATTACH_AUTO);
+	OK("attach=require");		KT_ASSERT_EQ(o.attach, KMEM_ATTACH_REQUIRE);
+	OK("attach=never");		KT_ASSERT_EQ(o.attach, KMEM_ATTACH_NEVER);
 	OK("dma_mb=0");			KT_ASSERT_EQ(o.zone_dma_bytes, 0);
 	OK("dma_mb=8");			KT_ASSERT_EQ(o.zone_dma_bytes, 8UL << 20);
 	OK("dma32_mb=32");		KT_ASSERT_EQ(o.zone_dma32_bytes, 32UL << 20);
