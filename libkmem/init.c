@@ -446,8 +446,9 @@ int __kmem_init_once(void)
 static void teardown(void)
 {
 	__kmem_kswapd_stop();
+	/* attached: the memory stays, so this process's vmalloc pages go back */
+	__kmem_vmalloc_exit(kmem_mm.owner != 0);
 	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
-	__kmem_vmalloc_exit();
 	__kmem_slab_exit();
 	if (kmem_mm.owner)
 		__kmem_detach();

@@ -277,7 +277,8 @@ static __always_inline void kmem_free_wakeup(void)
 }
 
 /* vmalloc.c */
-void __kmem_vmalloc_exit(void);
+/* kmem_exit(), kmem_detach(); @free_pages: the memory outlives us (detach). */
+void __kmem_vmalloc_exit(bool free_pages);
 
 /*
  * sched.c - atomic sections (preempt_disable, local_irq_save, spin_lock)

@@ -611,8 +611,10 @@ void vfree(const void *addr)
  * __kmem_vmalloc_exit - kmem_exit(): every region's pages belong to the
  * arena that is going away, so the regions are only unmapped and dropped;
  * the reserved area and the fault thread stay for the next kmem_init().
+ * @free_pages: the memory stays (kmem_detach()): give back the pages of
+ * this process's regions, as vfree() would.
  */
-void __kmem_vmalloc_exit(void)
+void __kmem_vmalloc_exit(bool free_pages)
 {
 	unsigned int i;
 
@@ -621,6 +623,8 @@ void __kmem_vmalloc_exit(void)
 		struct vm_struct *area = vmap.areas[i];
 
 		os_map_anon_fixed(area->addr, area->size - PAGE_SIZE, false);
+		if (free_pages && area->pid == getpid())
+			free_area_pages(area);
 		free_area_struct(area);
 	}
 	vmap.nr = 0;

@@ -593,6 +593,59 @@ static void test_permuted_direct_map(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* detaching gives back this process's vmalloc pages                   */
+/* ------------------------------------------------------------------ */
+
+static u64 highmem_free(void)
+{
+	u64 n = 0;
+	int nid;
+
+	for (nid = 0; nid < num_online_nodes(); nid++) {
+		struct kmem_zone_stats st;
+
+		if (!kmem_zone_stats(nid, 3, &st))
+			n += st.free_pages + st.pcp_count;
+	}
+	return n;
+}
+
+static int detach_vm_server(const struct chan *c)
+{
+	u64 before = get(c);
+
+	CHECK(get(c) == 1);	/* detached, vmalloc area still allocated */
+	if (highmem_free() != before)
+		fprintf(stderr, "HighMem free: %llu before, %llu after\n",
+			(unsigned long long)before, (unsigned long long)highmem_free());
+	CHECK(highmem_free() == before);
+	return 0;
+}
+
+static int detach_vm_client(const struct chan *c)
+{
+	char *v;
+
+	u64 before;
+
+	CHECK(kmem_attach(sock_path) == 0);
+	before = highmem_free();
+	CHECK(put(c, before) == 0);
+	v = vmalloc(1 << 20);
+	CHECK(v);
+	memset(v, 0x11, 1 << 20);
+	CHECK(highmem_free() + (1 << 20) / PAGE_SIZE <= before);	/* taken from HighMem */
+	CHECK(kmem_detach() == 0);
+	CHECK(put(c, 1) == 0);
+	return 0;
+}
+
+static void test_detach_frees_vmalloc_pages(void)
+{
+	KT_ASSERT_EQ(run_pair(detach_vm_server, detach_vm_client, 1, NULL), 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* the address rule                                                    */
 /* ------------------------------------------------------------------ */
 
@@ -998,6 +1051,7 @@ static const struct kt_test attach_tests[] = {
 	KT_TEST(test_share_objects_pages_zones),
 	KT_TEST(test_buddyinfo_same_view),
 	KT_TEST(test_permuted_direct_map),
+	KT_TEST(test_detach_frees_vmalloc_pages),
 	KT_TEST(test_base_address_taken),
 	KT_TEST(test_bad_welcome_refused),
 	KT_TEST(test_attach_detach_cycles),
