@@ -356,6 +356,7 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 			      "%zu needed\n", os_free_hugepages(opts->hugepage_shift),
 			      (1UL << opts->hugepage_shift) >> 10,
 			      l.nr_nodes * (l.direct >> opts->hugepage_shift));
+		free(perm);
 		return -ENOMEM;
 	}
 	ret = map_memory(opts, topo, &l, hugetlb, perm, &why);
