@@ -788,14 +788,15 @@ static const char *const fake_expect[] = {
 	"map 0 (fd 1, 0x2000000 bytes at +0x0) is out of range",
 	"no answer from kmemd",
 	"message type 4 where a WELCOME was due",
+	"an oversized message",
 };
 #define NR_FAKE	(sizeof(fake_expect) / sizeof(fake_expect[0]))
 
 static int fake_answer(int conn, unsigned int i)
 {
-	union {
+	static union {
 		struct kmemd_welcome w;
-		char buf[512];
+		char buf[KMEMD_MSG_MAX + 512];
 	} m;
 	struct kmemd_welcome *w = &m.w;
 	struct kmemd_error e;
@@ -856,6 +857,10 @@ static int fake_answer(int conn, unsigned int i)
 		goto out;
 	case 12:
 		w->h.type = KMEMD_MSG_DETACH;
+		break;
+	case 13:
+		len = KMEMD_MSG_MAX + 100;
+		w->h.len = (u32)len;
 		break;
 	}
 	ret = send_with_fds(conn, w, len, fds, nr);
