@@ -492,6 +492,8 @@ int __kmem_attach(const char *path, bool quiet_absent)
 		goto fail;
 	ret = os_map(st.shm_size, st.fds[0], (void **)&shm);
 	if (ret) {
+		__kmem_printk("kmem: attach to %s: mapping the shared segment failed: %s\n",
+			      st.path, strerror(-ret));
 		shm = NULL;
 		goto fail;
 	}

@@ -366,7 +366,7 @@ static int attach_or_init(const struct kmem_options *opts, enum kmem_attach_mode
 	if (!ret || mode == KMEM_ATTACH_REQUIRE)
 		return ret;
 	if (ret != -ENOENT && ret != -ECONNREFUSED)
-		__kmem_printk("kmem: running embedded (KMEM_ATTACH=require forbids this)\n");
+		__kmem_printk("kmem: running embedded instead (attach=require would fail here)\n");
 	return do_init(opts);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -361,6 +362,9 @@ int os_seqpacket_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* a daemon that accepts and never answers must not hang us */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = OS_RECV_TIMEOUT_S },
+		   sizeof(struct timeval));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		int err = -errno;
 

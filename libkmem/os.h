@@ -90,12 +90,14 @@ void os_futex_wake(uint32_t *word, int nr);
 
 /*
  * SOCK_SEQPACKET unix sockets (kmemd's attach protocol): connect to @path
- * (Return: the fd or -errno); send one packet with up to OS_MAX_FDS fds
+ * (Return: the fd or -errno; receives on it time out after
+ * OS_RECV_TIMEOUT_S); send one packet with up to OS_MAX_FDS fds
  * (SCM_RIGHTS); receive one packet with its fds (at most *@nr_fds kept,
  * the rest closed; close-on-exec).  os_recv_fds returns the packet's length
  * (0 at end of stream) or -errno (-EMSGSIZE: truncated, fds still given).
  */
 #define OS_MAX_FDS	253	/* SCM_MAX_FD */
+#define OS_RECV_TIMEOUT_S	10	/* a receive waits at most this long (-EAGAIN) */
 int os_seqpacket_connect(const char *path);
 int os_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned int nr_fds);
 int os_send(int sock, const void *buf, size_t len);

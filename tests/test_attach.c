@@ -788,14 +788,15 @@ static const char *const fake_expect[] = {
 	"map 0 (fd 1, 0x2000000 bytes at +0x0) is out of range",
 	"no answer from kmemd",
 	"message type 4 where a WELCOME was due",
+	"an oversized message",
 };
 #define NR_FAKE	(sizeof(fake_expect) / sizeof(fake_expect[0]))
 
 static int fake_answer(int conn, unsigned int i)
 {
-	union {
+	static union {
 		struct kmemd_welcome w;
-		char buf[512];
+		char buf[KMEMD_MSG_MAX + 512];
 	} m;
 	struct kmemd_welcome *w = &m.w;
 	struct kmemd_error e;
@@ -856,6 +857,10 @@ static int fake_answer(int conn, unsigned int i)
 		goto out;
 	case 12:
 		w->h.type = KMEMD_MSG_DETACH;
+		break;
+	case 13:
+		len = KMEMD_MSG_MAX + 100;
+		w->h.len = (u32)len;
 		break;
 	}
 	ret = send_with_fds(conn, w, len, fds, nr);
@@ -1061,6 +1066,47 @@ static void test_first_use_attaches(void)
 	KT_ASSERT_EQ(run_pair(NULL, first_use_client, 1, NULL), 0);
 }
 
+/* A daemon that refuses: auto says why and runs embedded, require fails. */
+static int refuse_answer(int conn, unsigned int i)
+{
+	(void)i;
+	return fake_answer(conn, 0);
+}
+
+static int refused_client(const struct chan *c)
+{
+	struct kmem_info info;
+	pid_t pid;
+	int status;
+
+	(void)c;
+	setenv("KMEM_SOCKET", sock_path, 1);
+	setenv("KMEM_OPTIONS", "direct_mb=16,highmem_mb=8,hugepages=never,quiet=1", 1);
+	pid = fork();
+	if (!pid) {
+		kt_capture_start();
+		_exit(kmem_get_info(&info) == 0 && !info.attached && !info.client_id &&
+		      kt_captured("refused: uid 4242 may not attach") &&
+		      kt_captured("running embedded") ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status));
+	pid = fork();
+	if (!pid) {
+		setenv("KMEM_ATTACH", "require", 1);
+		kt_capture_start();
+		_exit(kmalloc(8, GFP_KERNEL) == NULL && !kmem_initialized() &&
+		      kt_captured("refused: uid 4242 may not attach") &&
+		      !kt_captured("running embedded") ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status));
+	return 0;
+}
+
+static void test_refusing_daemon_first_use(void)
+{
+	KT_ASSERT_EQ(run_pair(NULL, refused_client, 2, refuse_answer), 0);
+}
+
 static const struct kt_test attach_tests[] = {
 	KT_TEST(test_parse_base_and_attach),
 	KT_TEST(test_embedded_base_address),
@@ -1073,6 +1119,7 @@ static const struct kt_test attach_tests[] = {
 	KT_TEST(test_attach_detach_cycles),
 	KT_TEST(test_server_keeps_no_fds),
 	KT_TEST(test_first_use_attaches),
+	KT_TEST(test_refusing_daemon_first_use),
 	KT_END,
 };
 
