@@ -1499,6 +1499,86 @@ void __kmem_setup_pcp(void)
 	}
 }
 
+/*
+ * Run-time tunables (kmem_set_tunable()), the kernel's vm sysctls.  As
+ * min_free_kbytes_sysctl_handler() and friends do, a change recomputes the
+ * watermarks (under each zone's lock), the lowmem reserves and the per-CPU
+ * list limits; tunables_lock, like the kernel's pcp_batch_high_lock, keeps
+ * two setters from interleaving their recomputations.
+ */
+static pthread_mutex_t tunables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct tunable {
+	const char *key;
+	size_t off;		/* in struct kmem_tunables */
+	bool wide;		/* u64, else u32 */
+	u64 min, max;
+	bool wmarks;		/* recompute watermarks and pcp limits */
+};
+
+static const struct tunable tunables[] = {
+	{ "min_free_kbytes", offsetof(struct kmem_tunables, min_free_kbytes), true,
+	  0, 1ULL << 32, true },
+	{ "watermark_scale_factor", offsetof(struct kmem_tunables, watermark_scale_factor), false,
+	  1, 3000, true },
+	{ "percpu_pagelist_high_fraction",
+	  offsetof(struct kmem_tunables, percpu_pagelist_high_fraction), false, 0, UINT32_MAX, true },
+	{ "reclaim_timeout_ms", offsetof(struct kmem_tunables, reclaim_timeout_ms), false,
+	  0, 3600 * 1000, false },
+};
+
+static const struct tunable *find_tunable(const char *key)
+{
+	size_t i;
+
+	for (i = 0; key && i < sizeof(tunables) / sizeof(tunables[0]); i++)
+		if (!strcmp(tunables[i].key, key))
+			return &tunables[i];
+	return NULL;
+}
+
+int kmem_get_tunable(const char *key, unsigned long *value)
+{
+	const struct tunable *t = find_tunable(key);
+	void *p;
+
+	if (!t || !value)
+		return -EINVAL;
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	p = (u8 *)&kmem_mm.shm->tun + t->off;
+	*value = t->wide ? READ_ONCE(*(u64 *)p) : READ_ONCE(*(u32 *)p);
+	return 0;
+}
+
+int kmem_set_tunable(const char *key, unsigned long value)
+{
+	const struct tunable *t = find_tunable(key);
+	void *p;
+
+	if (!t || value < t->min || value > t->max)
+		return -EINVAL;
+	/* The kernel's percpu_pagelist_high_fraction: 0, or at least 8. */
+	if (t->off == offsetof(struct kmem_tunables, percpu_pagelist_high_fraction) &&
+	    value && value < 8)
+		return -EINVAL;
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	p = (u8 *)&kmem_mm.shm->tun + t->off;
+	pthread_mutex_lock(&tunables_lock);
+	if (t->wide)
+		WRITE_ONCE(*(u64 *)p, (u64)value);
+	else
+		WRITE_ONCE(*(u32 *)p, (u32)value);
+	if (t->wmarks) {
+		__kmem_setup_per_zone_wmarks();
+		__kmem_setup_per_zone_lowmem_reserve();
+		__kmem_setup_pcp();
+	}
+	pthread_mutex_unlock(&tunables_lock);
+	return 0;
+}
+
 int __kmem_numa_node_id(void)
 {
 	int cpu = sched_getcpu();
