@@ -8,6 +8,7 @@
  * each of which must get an error reply.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -653,15 +654,13 @@ static void test_fault(void)
 	KT_ASSERT_EQ(geti(json_object_get(f, "failslab"), "probability"), 0);
 	json_decref(reply);
 
-	static const char *const arm[] = {
-		"{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"verbose\", \"value\": 0}",
-		"{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"ignore-gfp-wait\", \"value\": false}",
-		"{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"times\", \"value\": 1}",
-		"{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"interval\", \"value\": \"1\"}",
-		"{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"probability\", \"value\": 100}",
+	static const char *const arm[][2] = {
+		{ "verbose", "0" }, { "ignore-gfp-wait", "false" }, { "times", "1" },
+		{ "interval", "\"1\"" }, { "probability", "100" },
 	};
 	for (size_t i = 0; i < sizeof(arm) / sizeof(arm[0]); i++) {
-		reply = ctl("%s", arm[i]);
+		reply = ctl("{\"cmd\": \"fault.set\", \"which\": \"failslab\", \"attr\": \"%s\", "
+			    "\"value\": %s}", arm[i][0], arm[i][1]);
 		CU_ASSERT_PTR_NULL(err_code(reply));
 		json_decref(reply);
 	}
@@ -873,6 +872,74 @@ static void test_fuzz_mutations(void)
 	}
 }
 
+/*
+ * kmemd may answer several clients at once: requests from two threads, one
+ * of them changing things (shrink, drop-pcp, a tunable), beside a thread
+ * that allocates and frees.
+ */
+static bool stop_churn;
+
+static void *churn(void *arg)
+{
+	void *p[64];
+	unsigned int i;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop_churn, __ATOMIC_RELAXED)) {
+		for (i = 0; i < 64; i++)
+			p[i] = kmalloc(32 + i * 8, GFP_KERNEL);
+		for (i = 0; i < 64; i++)
+			kfree(p[i]);
+	}
+	return NULL;
+}
+
+static void *asker(void *arg)
+{
+	static const char *const reqs[] = {
+		"{\"cmd\":\"buddyinfo\"}", "{\"cmd\":\"zoneinfo\"}", "{\"cmd\":\"slabinfo\"}",
+		"{\"cmd\":\"meminfo\"}", "{\"cmd\":\"numastat\"}", "{\"cmd\":\"vmallocinfo\"}",
+		"{\"cmd\":\"watermarks\"}", "{\"cmd\":\"fault.get\"}", "{\"cmd\":\"shrink\"}",
+		"{\"cmd\":\"drop-pcp\"}",
+		"{\"cmd\":\"tunables.set\",\"key\":\"watermark_scale_factor\",\"value\":10}",
+	};
+	unsigned long bad = 0, i;
+	size_t n = sizeof(reqs) / sizeof(reqs[0]) - (arg ? 0 : 3);
+
+	for (i = 0; i < 300; i++) {
+		const char *req = reqs[i % n];
+		char *out = kmemd_ctl_handle(req, strlen(req));
+		json_t *reply = out ? json_loads(out, 0, NULL) : NULL;
+
+		if (!reply || json_integer_value(json_object_get(reply, "version")) != 1 ||
+		    json_object_get(reply, "error"))
+			bad++;
+		json_decref(reply);
+		free(out);
+	}
+	return (void *)bad;
+}
+
+static void test_concurrent(void)
+{
+	pthread_t t[3];
+	void *bad[2];
+	unsigned long wsf;
+
+	CU_ASSERT_EQUAL_FATAL(kmem_get_tunable("watermark_scale_factor", &wsf), 0);
+	__atomic_store_n(&stop_churn, false, __ATOMIC_RELAXED);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t[0], NULL, churn, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t[1], NULL, asker, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t[2], NULL, asker, (void *)1), 0);
+	pthread_join(t[1], &bad[0]);
+	pthread_join(t[2], &bad[1]);
+	__atomic_store_n(&stop_churn, true, __ATOMIC_RELAXED);
+	pthread_join(t[0], NULL);
+	KT_ASSERT_EQ((unsigned long)bad[0], 0);
+	KT_ASSERT_EQ((unsigned long)bad[1], 0);
+	CU_ASSERT_EQUAL(kmem_set_tunable("watermark_scale_factor", wsf), 0);
+}
+
 /* kmem_set_tunable()/kmem_get_tunable() and kmem_cache_shrink_name() directly. */
 static void test_libkmem_setters(void)
 {
@@ -907,6 +974,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_clients),
 	KT_TEST(test_fuzz_corpus),
 	KT_TEST(test_fuzz_mutations),
+	KT_TEST(test_concurrent),
 	KT_TEST(test_libkmem_setters),
 	KT_END,
 };
