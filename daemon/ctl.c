@@ -943,6 +943,11 @@ static const struct ctl_cmd *parse_request(const char *request, size_t len, json
 		ctl_fail(err, "EINVAL", "no request");
 		return NULL;
 	}
+	/* The line's end, if the caller passed it, is not part of the request. */
+	if (len && request[len - 1] == '\n')
+		len--;
+	if (len && request[len - 1] == '\r')
+		len--;
 	if (len > KMEMD_CTL_MAX_REQUEST) {
 		ctl_fail(err, "EMSGSIZE", "request of %zu bytes; at most %d", len,
 			 KMEMD_CTL_MAX_REQUEST);

@@ -806,6 +806,16 @@ static void test_fuzz_corpus(void)
 		json_decref(reply);
 	}
 	expect_error(ctl_raw(big, KMEMD_CTL_MAX_REQUEST + 1), "EMSGSIZE");
+	/* The line's end does not count, if the caller passes it. */
+	big[KMEMD_CTL_MAX_REQUEST] = '\r';
+	big[KMEMD_CTL_MAX_REQUEST + 1] = '\n';
+	{
+		json_t *reply = ctl_raw(big, KMEMD_CTL_MAX_REQUEST + 2);
+
+		CU_ASSERT_PTR_NULL(err_code(reply));
+		json_decref(reply);
+	}
+	expect_error(ctl_raw("\n", 1), "EBADMSG");
 
 	/* Deep nesting, under the size limit. */
 	for (i = 0; i < 2000; i++) {
