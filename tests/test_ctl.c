@@ -285,6 +285,7 @@ static void test_list_and_schemas(void)
 		json_decref(reply);
 	}
 	KT_ASSERT_EQ(n, 17);
+	KT_ASSERT_EQ(json_object_size(schema_defs), n + 1);	/* and "error" */
 	json_decref(list);
 }
 
@@ -395,6 +396,43 @@ static void test_slabinfo_workload(void)
 	CU_ASSERT_EQUAL(kmem_cache_get_stats(s, &st), 0);
 	KT_ASSERT_EQ(st.active_objs, 0);
 	KT_ASSERT_EQ(st.num_slabs, 0);
+	kmem_cache_destroy(s);
+}
+
+/* A SLAB_RECLAIM_ACCOUNT cache counts in SReclaimable, the others in SUnreclaim. */
+static void test_meminfo_reclaimable(void)
+{
+	struct kmem_cache *s = kmem_cache_create("ctl_reclaimable", 512, 0,
+						 SLAB_RECLAIM_ACCOUNT, NULL);
+	struct kmem_cache_stats st;
+	json_t *r0, *r1, *m0, *m1, *row;
+	void *obj[100];
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	r0 = ctl_ok("meminfo");
+	for (i = 0; i < 100; i++) {
+		obj[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(obj[i]);
+	}
+	r1 = ctl_ok("meminfo");
+	CU_ASSERT_EQUAL(kmem_cache_get_stats(s, &st), 0);
+	m0 = json_object_get(r0, "meminfo");
+	m1 = json_object_get(r1, "meminfo");
+	KT_ASSERT_EQ(geti(m1, "SReclaimable") - geti(m0, "SReclaimable"),
+		     st.num_slabs * st.pagesperslab * 4);
+	KT_ASSERT_EQ(geti(m1, "SUnreclaim"), geti(m0, "SUnreclaim"));
+	json_decref(r0);
+	json_decref(r1);
+
+	r1 = ctl_ok("slabinfo");
+	row = find_cache(r1, "ctl_reclaimable");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+	CU_ASSERT(json_is_true(json_object_get(row, "reclaimable")));
+	CU_ASSERT(json_is_false(json_object_get(find_cache(r1, "kmalloc-64"), "reclaimable")));
+	json_decref(r1);
+	for (i = 0; i < 100; i++)
+		kmem_cache_free(s, obj[i]);
 	kmem_cache_destroy(s);
 }
 
@@ -977,6 +1015,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_slabinfo_workload),
 	KT_TEST(test_node1_workload),
 	KT_TEST(test_meminfo),
+	KT_TEST(test_meminfo_reclaimable),
 	KT_TEST(test_vmstat),
 	KT_TEST(test_tunables),
 	KT_TEST(test_shrink_and_drop_pcp),
