@@ -44,6 +44,12 @@ static int suite_init(void)
 	return kt_init(OPTS);
 }
 
+/* The same, with per-CPU locks instead of rseq (kmemd on a kernel without it). */
+static int suite_init_locked(void)
+{
+	return suite_init() ?: (kmem_exit(), kt_init(OPTS ",rseq=off"));
+}
+
 static int suite_exit(void)
 {
 	kmemd_ctl_set_ops(NULL);
@@ -1029,7 +1035,8 @@ static const struct kt_test tests[] = {
 };
 
 static const struct kt_suite suite = { "ctl", suite_init, suite_exit, tests };
-static const struct kt_suite *const suites[] = { &suite, NULL };
+static const struct kt_suite locked = { "ctl rseq=off", suite_init_locked, suite_exit, tests };
+static const struct kt_suite *const suites[] = { &suite, &locked, NULL };
 
 int main(int argc, char **argv)
 {
