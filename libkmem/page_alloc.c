@@ -340,7 +340,8 @@ static __always_inline int pcp_push(struct zone *zone, unsigned int order, int *
 	*cpu = pcp_lock_cpu();
 	pcp = zone_pcp(zone, *cpu);
 	pcp_lock(pcp);
-	ret = percpu_stack_push_locked(&pcp->word[order], pcp->slots[order], pcp->high[order], pfn);
+	ret = percpu_stack_push_locked(&pcp->word[order], pcp->slots[order],
+				       READ_ONCE(pcp->high[order]), pfn);
 	pcp_unlock(pcp);
 	return ret;
 }
@@ -364,7 +365,7 @@ static noinline struct page *__rmqueue_pcplist_refill(struct zone *zone, unsigne
 						      int cpu)
 {
 	u32 pfns[PCP_SLOTS];
-	unsigned int batch = zone_pcp(zone, cpu)->batch[order], n, i;
+	unsigned int batch = READ_ONCE(zone_pcp(zone, cpu)->batch[order]), n, i;
 
 	n = rmqueue_bulk(zone, order, batch, pfns);
 	if (!n)
@@ -532,7 +533,7 @@ static bool __zone_watermark_ok(const struct zone *z, unsigned int order, u64 ma
 		if (alloc_flags & ALLOC_OOM)
 			min -= min / 2;
 	}
-	if (free_pages <= min + (s64)z->lowmem_reserve[highest_zoneidx])
+	if (free_pages <= min + (s64)READ_ONCE(z->lowmem_reserve[highest_zoneidx]))
 		return false;
 	if (!order)
 		return true;
@@ -549,7 +550,7 @@ static __always_inline bool zone_watermark_fast(const struct zone *z, unsigned i
 	s64 free_pages = (s64)READ_ONCE(z->free_pages);
 
 	if (likely(!order) &&
-	    free_pages > (s64)(mark + z->lowmem_reserve[highest_zoneidx]))
+	    free_pages > (s64)(mark + READ_ONCE(z->lowmem_reserve[highest_zoneidx])))
 		return true;
 	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
 }
@@ -636,7 +637,7 @@ static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned i
 			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
-					 zone->_watermark[alloc_flags & ALLOC_WMARK_MASK],
+					 READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]),
 					 ac->highest_zoneidx, alloc_flags))
 			continue;
 		page = rmqueue(ac, zone, order, &from_pcp, &cpu);
@@ -710,7 +711,7 @@ static bool alloc_goal_met(void *arg)
 		if (zone->idx > g->ac->highest_zoneidx || zone->idx < g->ac->lowest_zoneidx)
 			continue;
 		if (__zone_watermark_ok(zone, g->order,
-					zone->_watermark[g->alloc_flags & ALLOC_WMARK_MASK],
+					READ_ONCE(zone->_watermark[g->alloc_flags & ALLOC_WMARK_MASK]),
 					g->ac->highest_zoneidx, g->alloc_flags,
 					(s64)READ_ONCE(zone->free_pages)))
 			return true;
@@ -1381,17 +1382,17 @@ void __kmem_setup_per_zone_wmarks(void)
 				u64 min_pages = managed / 1024;
 
 				min_pages = min_pages < 32 ? 32 : min_pages > 128 ? 128 : min_pages;
-				zone->_watermark[WMARK_MIN] = managed ? min_pages : 0;
+				WRITE_ONCE(zone->_watermark[WMARK_MIN], managed ? min_pages : 0);
 			} else {
-				zone->_watermark[WMARK_MIN] = tmp;
+				WRITE_ONCE(zone->_watermark[WMARK_MIN], tmp);
 			}
 			tmp = tmp >> 2;
 			if (managed * shm->tun.watermark_scale_factor / 10000 > tmp)
 				tmp = managed * shm->tun.watermark_scale_factor / 10000;
-			zone->watermark_boost = 0;
-			zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + tmp;
-			zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_MIN] + tmp * 2;
-			zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_MIN] + tmp * 3;
+			WRITE_ONCE(zone->watermark_boost, 0);
+			WRITE_ONCE(zone->_watermark[WMARK_LOW], zone->_watermark[WMARK_MIN] + tmp);
+			WRITE_ONCE(zone->_watermark[WMARK_HIGH], zone->_watermark[WMARK_MIN] + tmp * 2);
+			WRITE_ONCE(zone->_watermark[WMARK_PROMO], zone->_watermark[WMARK_MIN] + tmp * 3);
 			zone_unlock(zone);
 		}
 	}
@@ -1412,10 +1413,10 @@ void __kmem_setup_per_zone_lowmem_reserve(void)
 			bool clear = !ratio || !zone->managed_pages;
 			u64 managed_pages = 0;
 
-			zone->lowmem_reserve[i] = 0;
+			WRITE_ONCE(zone->lowmem_reserve[i], 0);
 			for (j = i + 1; j < MAX_NR_ZONES; j++) {
 				managed_pages += pgdat->node_zones[j].managed_pages;
-				zone->lowmem_reserve[j] = clear ? 0 : managed_pages / ratio;
+				WRITE_ONCE(zone->lowmem_reserve[j], clear ? 0 : managed_pages / ratio);
 			}
 		}
 	}
@@ -1474,8 +1475,8 @@ void __kmem_setup_pcp(void)
 
 			if (!zone_populated(zone))
 				continue;
-			zone->pcp_batch = zone_batchsize(zone);
-			zone->pcp_high = zone_highsize(zone, zone->pcp_batch);
+			WRITE_ONCE(zone->pcp_batch, zone_batchsize(zone));
+			WRITE_ONCE(zone->pcp_high, zone_highsize(zone, zone->pcp_batch));
 			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
 				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 
@@ -1497,6 +1498,86 @@ void __kmem_setup_pcp(void)
 			}
 		}
 	}
+}
+
+/*
+ * Run-time tunables (kmem_set_tunable()), the kernel's vm sysctls.  As
+ * min_free_kbytes_sysctl_handler() and friends do, a change recomputes the
+ * watermarks (under each zone's lock), the lowmem reserves and the per-CPU
+ * list limits; tunables_lock, like the kernel's pcp_batch_high_lock, keeps
+ * two setters from interleaving their recomputations.
+ */
+static pthread_mutex_t tunables_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct tunable {
+	const char *key;
+	size_t off;		/* in struct kmem_tunables */
+	bool wide;		/* u64, else u32 */
+	u64 min, max;
+	bool wmarks;		/* recompute watermarks and pcp limits */
+};
+
+static const struct tunable tunables[] = {
+	{ "min_free_kbytes", offsetof(struct kmem_tunables, min_free_kbytes), true,
+	  0, 1ULL << 32, true },
+	{ "watermark_scale_factor", offsetof(struct kmem_tunables, watermark_scale_factor), false,
+	  1, 3000, true },
+	{ "percpu_pagelist_high_fraction",
+	  offsetof(struct kmem_tunables, percpu_pagelist_high_fraction), false, 0, UINT32_MAX, true },
+	{ "reclaim_timeout_ms", offsetof(struct kmem_tunables, reclaim_timeout_ms), false,
+	  0, 3600 * 1000, false },
+};
+
+static const struct tunable *find_tunable(const char *key)
+{
+	size_t i;
+
+	for (i = 0; key && i < sizeof(tunables) / sizeof(tunables[0]); i++)
+		if (!strcmp(tunables[i].key, key))
+			return &tunables[i];
+	return NULL;
+}
+
+int kmem_get_tunable(const char *key, unsigned long *value)
+{
+	const struct tunable *t = find_tunable(key);
+	void *p;
+
+	if (!t || !value)
+		return -EINVAL;
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	p = (u8 *)&kmem_mm.shm->tun + t->off;
+	*value = t->wide ? READ_ONCE(*(u64 *)p) : READ_ONCE(*(u32 *)p);
+	return 0;
+}
+
+int kmem_set_tunable(const char *key, unsigned long value)
+{
+	const struct tunable *t = find_tunable(key);
+	void *p;
+
+	if (!t || value < t->min || value > t->max)
+		return -EINVAL;
+	/* The kernel's percpu_pagelist_high_fraction: 0, or at least 8. */
+	if (t->off == offsetof(struct kmem_tunables, percpu_pagelist_high_fraction) &&
+	    value && value < 8)
+		return -EINVAL;
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	p = (u8 *)&kmem_mm.shm->tun + t->off;
+	pthread_mutex_lock(&tunables_lock);
+	if (t->wide)
+		WRITE_ONCE(*(u64 *)p, (u64)value);
+	else
+		WRITE_ONCE(*(u32 *)p, (u32)value);
+	if (t->wmarks) {
+		__kmem_setup_per_zone_wmarks();
+		__kmem_setup_per_zone_lowmem_reserve();
+		__kmem_setup_pcp();
+	}
+	pthread_mutex_unlock(&tunables_lock);
+	return 0;
 }
 
 int __kmem_numa_node_id(void)

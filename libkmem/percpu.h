@@ -364,7 +364,11 @@ static __always_inline int percpu_stack_pop64_bulk(u64 *word, u64 *slots, int cp
 }
 #endif
 
-/* The same operations for KMEM_PCP_LOCKED mode: caller holds the stack's lock. */
+/*
+ * The same operations for KMEM_PCP_LOCKED mode: caller holds the stack's
+ * lock.  The word is stored with WRITE_ONCE: the statistics (pcp counts,
+ * numastat) read it without the lock.
+ */
 static inline int percpu_stack_pop_locked(u64 *word, u32 *slots, u32 *out, u64 delta)
 {
 	u64 w = *word;
@@ -372,7 +376,7 @@ static inline int percpu_stack_pop_locked(u64 *word, u32 *slots, u32 *out, u64 d
 	if (!(w & PCP_COUNT_MASK))
 		return 0;
 	*out = slots[(w & PCP_COUNT_MASK) - 1];
-	*word = w + delta;
+	WRITE_ONCE(*word, w + delta);
 	return 1;
 }
 
@@ -383,7 +387,7 @@ static inline int percpu_stack_push_locked(u64 *word, u32 *slots, u32 limit, u32
 	if ((w & PCP_COUNT_MASK) >= limit)
 		return 0;
 	slots[w & PCP_COUNT_MASK] = val;
-	*word = w + 1;
+	WRITE_ONCE(*word, w + 1);
 	return 1;
 }
 
@@ -394,7 +398,7 @@ static inline int percpu_stack_pop64_locked(u64 *word, u64 *slots, u64 *out, u64
 	if (!(w & PCP_COUNT_MASK))
 		return 0;
 	*out = slots[(w & PCP_COUNT_MASK) - 1];
-	*word = w + delta;
+	WRITE_ONCE(*word, w + delta);
 	return 1;
 }
 
@@ -405,7 +409,7 @@ static inline int percpu_stack_push64_locked(u64 *word, u64 *slots, u32 limit, u
 	if ((w & PCP_COUNT_MASK) >= limit)
 		return 0;
 	slots[w & PCP_COUNT_MASK] = val;
-	*word = w + 1;
+	WRITE_ONCE(*word, w + 1);
 	return 1;
 }
 

@@ -1729,6 +1729,38 @@ int kmem_cache_shrink(struct kmem_cache *s)
 	return 0;
 }
 
+long kmem_cache_shrink_name(const char *name)
+{
+	struct kmem_shared *shm;
+	unsigned long pages = 0;
+	bool found = false;
+	unsigned int id;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	shm = kmem_mm.shm;
+	/* slab_mutex keeps the caches alive, as in __kmem_slab_reclaim(). */
+	if (pthread_mutex_lock(&shm->slab_mutex) == EOWNERDEAD)
+		__kmem_lock_owner_died(&shm->slab_mutex);
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+		struct kmem_cache *s;
+
+		if (!off)
+			continue;
+		s = cache_at(off);
+		kasan_shared_cache(s);
+		if (s->state != KMEM_CACHE_ALIVE || (name && strcmp(s->name, name)))
+			continue;
+		found = true;
+		flush_all(s, false);
+		xfer_drain(s);
+		pages += discard_empty_slabs(s);
+	}
+	pthread_mutex_unlock(&shm->slab_mutex);
+	return found || !name ? (long)pages : -ENOENT;
+}
+
 /* Every live cache's object cache on the CPU this runs on (rseq). */
 static void flush_cpu_local_all(void *arg)
 {

@@ -352,7 +352,7 @@ static bool pgdat_balanced(struct pglist_data *pgdat, unsigned int order,
 		if (!zone->managed_pages)
 			continue;
 		any = true;
-		if (__kmem_zone_watermark_ok(zone, order, zone->_watermark[WMARK_HIGH],
+		if (__kmem_zone_watermark_ok(zone, order, READ_ONCE(zone->_watermark[WMARK_HIGH]),
 					     highest_zoneidx))
 			return true;
 	}

@@ -53,21 +53,22 @@ int kmem_zone_stats(int nid, int z, struct kmem_zone_stats *st)
 	st->node = nid;
 	st->name = zone_names[z];
 	st->free_pages = READ_ONCE(zone->free_pages);
-	st->min = zone->_watermark[WMARK_MIN];
-	st->low = zone->_watermark[WMARK_LOW];
-	st->high = zone->_watermark[WMARK_HIGH];
-	st->promo = zone->_watermark[WMARK_PROMO];
+	st->min = READ_ONCE(zone->_watermark[WMARK_MIN]);
+	st->low = READ_ONCE(zone->_watermark[WMARK_LOW]);
+	st->high = READ_ONCE(zone->_watermark[WMARK_HIGH]);
+	st->promo = READ_ONCE(zone->_watermark[WMARK_PROMO]);
 	st->spanned = zone->spanned_pages;
 	st->present = zone->present_pages;
 	st->managed = zone->managed_pages;
 	st->start_pfn = zone->zone_start_pfn;
-	memcpy(st->protection, zone->lowmem_reserve, sizeof(st->protection));
+	for (o = 0; o < MAX_NR_ZONES; o++)
+		st->protection[o] = READ_ONCE(zone->lowmem_reserve[o]);
 	for (o = 0; o < NR_PAGE_ORDERS; o++)
 		st->nr_free[o] = READ_ONCE(zone->free_area[o].nr_free);
 	if (zone_populated(zone))
 		st->pcp_count = pcp_pages(zone);
-	st->pcp_high = zone->pcp_high;
-	st->pcp_batch = zone->pcp_batch;
+	st->pcp_high = READ_ONCE(zone->pcp_high);
+	st->pcp_batch = READ_ONCE(zone->pcp_batch);
 	st->alloc_fail = READ_ONCE(zone->alloc_fail);
 	return 0;
 }

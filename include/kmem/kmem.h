@@ -274,6 +274,34 @@ KMEM_API int kmem_set_fault_around_bytes(unsigned long bytes);
 KMEM_API unsigned long kmem_drain_all_pages(void);
 
 /**
+ * kmem_set_tunable - change a tunable at run time, as writing
+ * /proc/sys/vm/<key> does; the new value is seen by every process sharing
+ * kmem's memory.
+ * @key: "min_free_kbytes" (0..4294967296), "watermark_scale_factor"
+ *	(1..3000), "percpu_pagelist_high_fraction" (0, or 8 and up) or
+ *	"reclaim_timeout_ms" (0..3600000)
+ * @value: the new value
+ *
+ * The first three recompute every zone's watermarks, lowmem reserves and
+ * per-CPU list limits at once, as the kernel's sysctl handlers do.
+ * Context: may sleep; setters are serialised within the process.
+ * Return: 0; -EINVAL for an unknown key or a value out of range; -ENOMEM
+ *	if kmem could not be initialised.
+ */
+KMEM_API int kmem_set_tunable(const char *key, unsigned long value);
+/** kmem_get_tunable - read a tunable named as for kmem_set_tunable(). Return: 0 or -EINVAL. */
+KMEM_API int kmem_get_tunable(const char *key, unsigned long *value);
+
+/**
+ * kmem_cache_shrink_name - kmem_cache_shrink() every live cache called
+ * @name, or every live cache when @name is NULL (kmemctl's "shrink").
+ * Context: may sleep.
+ * Return: pages given back to the page allocator; -ENOENT when no live
+ *	cache is called @name; -ENOMEM if kmem could not be initialised.
+ */
+KMEM_API long kmem_cache_shrink_name(const char *name);
+
+/**
  * kmem_set_report_sink - where kmem's reports (Bad page state, warnings,
  * allocation failures) go: @fn is called with each complete message.
  * NULL restores the default, stderr.
