@@ -32,6 +32,22 @@
 static struct kmemd_client *clients;
 static unsigned int next_client_id = 1;
 
+/* Close any fds a client sent along (clients send none). */
+static void drop_fds(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int *fds = (int *)CMSG_DATA(cm);
+			size_t i, n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (i = 0; i < n; i++)
+				close(fds[i]);
+		}
+	}
+}
+
 static void client_unlink(struct kmemd_client *c)
 {
 	struct kmemd_client **pp;
@@ -64,6 +80,30 @@ static void send_error(int fd, int err, const char *fmt, ...)
 }
 
 /*
+ * Close @fd so that the peer still reads what was sent last (an ERROR, a
+ * SHUTDOWN): a unix socket closed with packets left unread makes the
+ * peer's next recv() fail with ECONNRESET before it sees the queued ones.
+ * So stop the peer sending (SHUT_RD), discard what it sent, then close.
+ */
+void kmemd_close_quietly(int fd)
+{
+	char buf[512], cbuf[CMSG_SPACE(sizeof(int) * 16)];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int i;
+
+	shutdown(fd, SHUT_RD);
+	for (i = 0; i < 1024; i++) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			break;
+		drop_fds(&mh);
+	}
+	close(fd);
+}
+
+/*
  * client_gone - the client's socket closed or its process exited.
  * Context: the event loop.
  *
@@ -82,7 +122,7 @@ static void client_gone(struct kmemd_client *c, const char *why)
 	snprintf(c->gone_reason, sizeof(c->gone_reason), "%s", why);
 	if (c->fd >= 0) {
 		kmemd_unwatch(c->fd);
-		close(c->fd);
+		kmemd_close_quietly(c->fd);
 		c->fd = -1;
 	}
 	if (c->pidfd >= 0) {
@@ -166,14 +206,14 @@ void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg)
 			  (int)cred.pid, cred.uid, cred.gid);
 		send_error(fd, EACCES, "permission denied: uid %u is not allowed by %s",
 			   cred.uid, cfg->val[KEY_NAME]);
-		close(fd);
+		kmemd_close_quietly(fd);
 		return;
 	}
 	if (kmemd_clients_live() >= cfg->max_clients) {
 		pr_notice("refused pid %d: too many clients (max_clients=%u)", (int)cred.pid,
 			  cfg->max_clients);
 		send_error(fd, EUSERS, "too many clients (max_clients=%u)", cfg->max_clients);
-		close(fd);
+		kmemd_close_quietly(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -245,22 +285,6 @@ static void handle_hello(struct kmemd_client *c, const struct kmemd_hello *m)
 	}
 	c->state = CLIENT_ATTACHED;
 	pr_info("client %u attached: pid %d uid %u comm %s", c->id, (int)c->pid, c->uid, c->comm);
-}
-
-/* Close any fds a client sent along (clients send none). */
-static void drop_fds(struct msghdr *mh)
-{
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int *fds = (int *)CMSG_DATA(cm);
-			size_t i, n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (i = 0; i < n; i++)
-				close(fds[i]);
-		}
-	}
 }
 
 void kmemd_client_event(struct kmemd_client *c, bool pidfd_event)

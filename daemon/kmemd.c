@@ -241,7 +241,7 @@ static const struct kmemd_ctl_ops ctl_ops = {
 static void ctl_close(struct ctl_conn *cc)
 {
 	kmemd_unwatch(cc->fd);
-	close(cc->fd);
+	kmemd_close_quietly(cc->fd);
 	free(cc);
 }
 
@@ -287,7 +287,7 @@ static void ctl_accept(void)
 
 		pr_notice("control connection from uid %u refused", cred.uid);
 		ctl_send(fd, denied, sizeof(denied) - 1);
-		close(fd);
+		kmemd_close_quietly(fd);
 		return;
 	}
 	cc = malloc(sizeof(*cc));

@@ -167,6 +167,8 @@ struct kmemd_client {
 int kmemd_watch(int fd, struct kmemd_tag *tag);
 void kmemd_unwatch(int fd);
 
+/* Close a socket so that the peer still reads what was sent last. */
+void kmemd_close_quietly(int fd);
 /* Is a peer with these credentials allowed by allowed_users / allowed_groups? */
 bool kmemd_peer_allowed(const struct kmemd_config *cfg, int fd, uid_t uid, gid_t gid);
 /* A connection on the attach socket: authenticate, limit, register. */
