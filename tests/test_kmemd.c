@@ -179,30 +179,67 @@ static void kmemd_prepare(struct kmemd *d, const char *extra)
 	CU_ASSERT_FATAL(d->reader_running);
 }
 
-static bool kmemd_start_env(struct kmemd *d, const char *extra, bool watchdog)
+#define START_WATCHDOG	(1 << 0)	/* WATCHDOG_USEC=200000 */
+#define START_ACTIVATE	(1 << 1)	/* sockets passed as systemd does (LISTEN_FDS) */
+
+static int listen_on(const char *path, int type)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16))
+		return -1;
+	return fd;
+}
+
+static bool kmemd_start_env(struct kmemd *d, const char *extra, unsigned int flags)
+{
+	int lfd[2] = { -1, -1 };
+	char run[128];
+
 	kmemd_prepare(d, extra);
+	if (flags & START_ACTIVATE) {
+		snprintf(run, sizeof(run), "%s/run", d->dir);
+		mkdir(run, 0755);
+		lfd[0] = listen_on(d->sock, SOCK_SEQPACKET);
+		lfd[1] = listen_on(d->ctl, SOCK_STREAM);
+		CU_ASSERT_FATAL(lfd[0] >= 0 && lfd[1] >= 0);
+	}
 	fflush(NULL);
 	d->pid = fork();
 	CU_ASSERT_FATAL(d->pid >= 0);
 	if (d->pid == 0) {
 		char pid[16];
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
 		setenv("NOTIFY_SOCKET", d->notify, 1);
 		unsetenv("JOURNAL_STREAM");
 		unsetenv("LISTEN_FDS");
 		unsetenv("KMEM_OPTIONS");
-		if (watchdog) {
-			snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		if (flags & START_WATCHDOG) {
 			setenv("WATCHDOG_USEC", "200000", 1);
 			setenv("WATCHDOG_PID", pid, 1);
+		}
+		if (flags & START_ACTIVATE) {
+			/* fds 3 and 4, as systemd passes them */
+			int a = fcntl(lfd[0], F_DUPFD_CLOEXEC, 10), b = fcntl(lfd[1], F_DUPFD_CLOEXEC, 10);
+
+			if (a < 0 || b < 0 || dup2(a, 3) != 3 || dup2(b, 4) != 4)
+				_exit(126);
+			setenv("LISTEN_FDS", "2", 1);
+			setenv("LISTEN_PID", pid, 1);
 		}
 		execl(KMEMD_PATH, "kmemd", "--config", d->conf, (char *)NULL);
 		_exit(127);
 	}
+	if (lfd[0] >= 0)
+		close(lfd[0]);
+	if (lfd[1] >= 0)
+		close(lfd[1]);
 	if (!notify_wait(d, "READY=1", 20000)) {
 		fprintf(stderr, "kmemd did not get ready; its log:\n%s\n", read_log(d));
 		return false;
@@ -212,7 +249,7 @@ static bool kmemd_start_env(struct kmemd *d, const char *extra, bool watchdog)
 
 static bool kmemd_start(struct kmemd *d, const char *extra)
 {
-	return kmemd_start_env(d, extra, false);
+	return kmemd_start_env(d, extra, 0);
 }
 
 /* SIGTERM (or @sig), then wait.  Return: the wait status, -1 if it hung. */
@@ -388,7 +425,7 @@ static void test_watchdog(void)
 {
 	struct kmemd d;
 
-	if (!kmemd_start_env(&d, NULL, true)) {
+	if (!kmemd_start_env(&d, NULL, START_WATCHDOG)) {
 		CU_FAIL("kmemd did not start");
 		kmemd_cleanup(&d);
 		return;
@@ -781,6 +818,34 @@ static void test_second_instance_refused(void)
 	kmemd_cleanup(&d);
 }
 
+/* Socket activation: kmemd takes the sockets it is given and leaves their files. */
+static void test_socket_activation(void)
+{
+	struct kmemd_hello h = hello();
+	struct kmemd d;
+	int fd, ret;
+
+	if (!kmemd_start_env(&d, NULL, START_ACTIVATE)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	CU_ASSERT(log_wait(&d, "kmemd.sock (from systemd)", 1000));
+	CU_ASSERT(log_wait(&d, "kmemd.ctl (from systemd)", 1000));
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	ret = hello_reply(fd, &h);
+	CU_ASSERT(ret == 0 || ret == ENOSYS);
+	close(fd);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
+	ret = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	/* the socket files are systemd's: still there */
+	CU_ASSERT(access(d.sock, F_OK) == 0);
+	CU_ASSERT(access(d.ctl, F_OK) == 0);
+	kmemd_cleanup(&d);
+}
+
 static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_notify_and_stop),
 	KT_TEST(test_watchdog),
@@ -791,6 +856,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_sighup_reload),
 	KT_TEST(test_sigterm_with_clients),
 	KT_TEST(test_second_instance_refused),
+	KT_TEST(test_socket_activation),
 	KT_END,
 };
 
