@@ -818,6 +818,47 @@ static void test_second_instance_refused(void)
 	kmemd_cleanup(&d);
 }
 
+/*
+ * A client process exits while its socket lives on in a child: the pidfd,
+ * not the socket, tells kmemd it is gone.
+ */
+static void test_client_death_by_pidfd(void)
+{
+	struct kmemd d;
+	pid_t pid;
+	int status;
+
+	if (!kmemd_start(&d, "log_level = debug\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int fd = connect_to(d.sock, SOCK_SEQPACKET);
+
+		if (fd < 0)
+			_exit(1);
+		/* let kmemd accept it before the socket changes hands */
+		usleep(200000);
+		if (fork() == 0) {
+			close(STDOUT_FILENO);	/* ctest waits for its pipe to close */
+			close(STDERR_FILENO);
+			sleep(3);	/* holds the socket open past its parent's end */
+			_exit(0);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT(log_wait(&d, "closed: process exited", 2000));
+	CU_ASSERT(clients_wait(&d, "connected", 0));
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 /* Socket activation: kmemd takes the sockets it is given and leaves their files. */
 static void test_socket_activation(void)
 {
@@ -857,6 +898,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_sigterm_with_clients),
 	KT_TEST(test_second_instance_refused),
 	KT_TEST(test_socket_activation),
+	KT_TEST(test_client_death_by_pidfd),
 	KT_END,
 };
 
