@@ -30,6 +30,12 @@
 #include "kmemd_proto.h"
 
 static struct kmemd_client *clients;
+/*
+ * Forgotten clients wait here until the loop has handled every event of
+ * its batch (kmemd_clients_reap()): the socket's EOF and the pidfd often
+ * fire together, and the second event still points at the client.
+ */
+static struct kmemd_client *forgotten;
 static unsigned int next_client_id = 1;
 
 /* Close any fds a client sent along (clients send none). */
@@ -132,7 +138,9 @@ static void client_gone(struct kmemd_client *c, const char *why)
 	}
 	if (c->state != CLIENT_ATTACHED) {
 		client_unlink(c);
-		free(c);
+		c->state = CLIENT_GONE;
+		c->next = forgotten;
+		forgotten = c;
 		return;
 	}
 	c->state = CLIENT_GONE;
@@ -303,6 +311,8 @@ void kmemd_client_event(struct kmemd_client *c, bool pidfd_event)
 	char msg[128];
 	ssize_t n;
 
+	if (c->state == CLIENT_GONE)
+		return;		/* an event of the batch that saw it go */
 	if (pidfd_event) {
 		client_gone(c, "process exited");
 		return;
@@ -377,6 +387,17 @@ void kmemd_client_event(struct kmemd_client *c, bool pidfd_event)
 	}
 }
 
+void kmemd_clients_reap(void)
+{
+	struct kmemd_client *c;
+
+	while (forgotten) {
+		c = forgotten;
+		forgotten = c->next;
+		free(c);
+	}
+}
+
 void kmemd_clients_shutdown(void)
 {
 	struct kmemd_hdr h = {
@@ -397,6 +418,7 @@ void kmemd_clients_shutdown(void)
 		clients = c->next;
 		free(c);
 	}
+	kmemd_clients_reap();
 }
 
 json_t *kmemd_clients_json(void)

@@ -572,8 +572,6 @@ static void run_loop(int sfd, int tfd)
 				break;
 			case TAG_CLIENT:
 				kmemd_client_event(tag->obj, false);
-				/* the client may be freed now: no other event of this batch is
-				 * for it, as a freed client's fds were removed from epoll first */
 				break;
 			case TAG_CLIENT_PIDFD:
 				kmemd_client_event(tag->obj, true);
@@ -587,6 +585,7 @@ static void run_loop(int sfd, int tfd)
 				notify_status(NULL);
 			}
 		}
+		kmemd_clients_reap();
 	}
 }
 

@@ -175,6 +175,8 @@ bool kmemd_peer_allowed(const struct kmemd_config *cfg, int fd, uid_t uid, gid_t
 void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg);
 /* Readable client socket (@pidfd_event: its pidfd fired instead). */
 void kmemd_client_event(struct kmemd_client *c, bool pidfd_event);
+/* Free the clients forgotten while handling a batch of events; after the batch. */
+void kmemd_clients_reap(void);
 /* Tell every client the daemon stops (SHUTDOWN), and close them all. */
 void kmemd_clients_shutdown(void);
 /* Live clients (connected or attached) and attached ones. */

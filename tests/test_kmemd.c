@@ -742,7 +742,8 @@ static void test_sighup_reload(void)
 		kmemd_cleanup(&d);
 		return;
 	}
-	write_conf(&d, "max_clients = 8\ndirect_mb = 32\nwatermark_scale_factor = 50\n");
+	write_conf(&d, "max_clients = 8\ndirect_mb = 32\nwatermark_scale_factor = 50\n"
+		       "failslab = 1,0,0,-1\nlog_level = debug\n");
 	kill(d.pid, SIGHUP);
 	CU_ASSERT(notify_wait(&d, "RELOADING=1", 5000));
 	CU_ASSERT(notify_wait(&d, "MONOTONIC_USEC=", 1000));
@@ -753,6 +754,10 @@ static void test_sighup_reload(void)
 	CU_ASSERT(log_wait(&d, "reload: direct_mb: '16' -> '32' needs a restart", 2000));
 	CU_ASSERT(log_wait(&d, "watermark_scale_factor: '' -> '50' needs a restart", 2000));
 	CU_ASSERT(log_wait(&d, "needs a restart: direct_mb, watermark_scale_factor", 2000));
+	CU_ASSERT(log_wait(&d, "reload: failslab: '' -> '1,0,0,-1'", 2000));
+	CU_ASSERT(log_wait(&d, "reload: log_level: 'info' -> 'debug'", 2000));
+	CU_ASSERT(log_wait(&d, "reload: 3 change(s) applied; needs a restart", 2000));
+	CU_ASSERT(!strstr(read_log(&d), "failslab: Invalid"));
 
 	/* a file that does not parse changes nothing */
 	write_conf(&d, "max_clients = none\n");
