@@ -864,6 +864,53 @@ static void test_client_death_by_pidfd(void)
 	kmemd_cleanup(&d);
 }
 
+/*
+ * The control socket's framing (kmemd.c): one reply line per request line,
+ * two requests in one write, a request with no end refused; and the
+ * client table kmemd gives the "clients" command.
+ */
+static void test_ctl_socket(void)
+{
+	char big[8192];	/* longer than KMEMD_CTL_MAX_REQUEST */
+	char reply[1024] = "", pid[32];
+	size_t used = 0;
+	struct kmemd d;
+	int fd, cfd;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(clients_wait(&d, "connected", 1));
+	snprintf(pid, sizeof(pid), "\"pid\":%d", (int)getpid());
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), pid) != NULL);
+
+	cfd = connect_to(d.ctl, SOCK_STREAM);
+	CU_ASSERT_FATAL(cfd >= 0);
+	CU_ASSERT(send(cfd, "{\"cmd\":\"clients\"}\n{\"cmd\":\"clients\"}\n", 36, 0) == 36);
+	while (count(reply, "\n") < 2) {
+		ssize_t n = recv_msg(cfd, reply + used, sizeof(reply) - 1 - used, 5000);
+
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		reply[used] = '\0';
+	}
+	KT_ASSERT_EQ(count(reply, "\n"), 2);
+	KT_ASSERT_EQ(count(reply, pid), 2);
+	close(cfd);
+
+	memset(big, ' ', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	CU_ASSERT(strstr(ctl_request(&d, big), "request too long") != NULL);
+	close(fd);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 /* Socket activation: kmemd takes the sockets it is given and leaves their files. */
 static void test_socket_activation(void)
 {
@@ -903,6 +950,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_sigterm_with_clients),
 	KT_TEST(test_second_instance_refused),
 	KT_TEST(test_socket_activation),
+	KT_TEST(test_ctl_socket),
 	KT_TEST(test_client_death_by_pidfd),
 	KT_END,
 };
