@@ -501,8 +501,9 @@ void kmemd_config_free(struct kmemd_config *cfg)
 /*
  * Starts from kmem_options_init() (so $KMEM_OPTIONS still sets what the
  * configuration leaves at the library's default), then every allocator key
- * that has a value.  The direct map's base address goes here too once the
- * library takes one.
+ * that has a value.  With kmemd-attach merged (struct kmem_options gains
+ * base_address), one line joins them before the return:
+ *	opts->base_address = cfg->base_address;
  */
 int config_to_options(const struct kmemd_config *cfg, struct kmem_options *opts, char *err,
 		      size_t errlen)
