@@ -344,6 +344,29 @@ static void ctl_event(struct ctl_conn *cc)
 /* -------------------------------------------------------------- reload */
 
 /*
+ * The watermark and reclaim tunables change live where libkmem has
+ * kmem_set_tunable(); back to the default (an empty value) needs a restart.
+ * Return: true if @k was changed to @v.
+ */
+static bool apply_tunable(int k, const char *v)
+{
+	unsigned long n;
+	char *end;
+	int ret;
+
+	if ((k != KEY_MIN_FREE_KBYTES && k != KEY_WATERMARK_SCALE_FACTOR &&
+	     k != KEY_RECLAIM_TIMEOUT_MS) || !kmem_set_tunable || !*v)
+		return false;
+	n = strtoul(v, &end, 0);
+	ret = kmem_set_tunable(kmemd_key_name(k), n);
+	if (ret) {
+		pr_err("reload: %s: kmem_set_tunable: %s", kmemd_key_name(k), strerror(-ret));
+		return false;
+	}
+	return true;
+}
+
+/*
  * SIGHUP: read the file again (with the same --set on top), apply what can
  * change in a running daemon, and log every other changed key as needing a
  * restart.  A file that does not parse changes nothing.
@@ -368,7 +391,7 @@ static void reload(void)
 
 		if (!strcmp(cfg.val[k], n.val[k]))
 			continue;
-		if (!kmemd_key_live(k)) {
+		if (!kmemd_key_live(k) && !apply_tunable(k, n.val[k])) {
 			pr_warn("reload: %s: '%s' -> '%s' needs a restart; keeping '%s'",
 				kmemd_key_name(k), cfg.val[k], n.val[k], cfg.val[k]);
 			snprintf(restart + strlen(restart), sizeof(restart) - strlen(restart),

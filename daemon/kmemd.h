@@ -193,4 +193,12 @@ json_t *kmemd_clients_json(void);
  */
 extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__((weak));
 
+/*
+ * kmem_set_tunable - change min_free_kbytes, watermark_scale_factor,
+ * percpu_pagelist_high_fraction or reclaim_timeout_ms in the running
+ * allocator (include/kmem/kmem.h on branch kmemd-ctl).  Weak until that
+ * lands: those keys then need a restart.  Return: 0 or -errno.
+ */
+extern int kmem_set_tunable(const char *key, unsigned long value) __attribute__((weak));
+
 #endif /* _KMEMD_KMEMD_H */
