@@ -248,17 +248,16 @@ static void ctl_close(struct ctl_conn *cc)
 /* Blocking enough to deliver one reply; a peer that reads nothing is dropped. */
 static int ctl_send(int fd, const char *s, size_t len)
 {
+	unsigned int waits = 0;
+
 	while (len) {
 		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN) {
 			struct timespec ts = { 0, 1000000 };
-			static unsigned int spins;
 
-			if (++spins > 1000) {
-				spins = 0;
+			if (++waits > 1000)	/* a second without room: drop the peer */
 				return -1;
-			}
 			nanosleep(&ts, NULL);
 			continue;
 		}
