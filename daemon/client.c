@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The attach socket's side of kmemd: who may connect, the per-message
+ * checks of libkmem/kmemd_proto.h, and the table of clients.
+ *
+ * A client goes CONNECTED (accepted: peer credentials checked, pidfd
+ * opened) -> ATTACHED (a valid HELLO, answered by the WELCOME that
+ * __kmem_attach_welcome() sends with the memfds) -> GONE (its socket
+ * closed, or its pidfd said the process exited).  Any malformed message
+ * gets an ERROR naming what was wrong, and the connection is closed.
+ *
+ * A client that never attached is forgotten when it goes.  An attached one
+ * stays in the table, GONE, because the memory it owned is still accounted
+ * to it: client_gone() is where that memory will be given back.
+ *
+ * Single-threaded: everything here runs on the daemon's event loop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kmemd.h"
+#include "kmemd_proto.h"
+
+static struct kmemd_client *clients;
+/*
+ * Forgotten clients wait here until the loop has handled every event of
+ * its batch (kmemd_clients_reap()): the socket's EOF and the pidfd often
+ * fire together, and the second event still points at the client.
+ */
+static struct kmemd_client *forgotten;
+static unsigned int next_client_id = 1;
+
+/* Close any fds a client sent along (clients send none). */
+static void drop_fds(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int *fds = (int *)CMSG_DATA(cm);
+			size_t i, n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (i = 0; i < n; i++)
+				close(fds[i]);
+		}
+	}
+}
+
+static void client_unlink(struct kmemd_client *c)
+{
+	struct kmemd_client **pp;
+
+	for (pp = &clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+static void send_error(int fd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_error(int fd, int err, const char *fmt, ...)
+{
+	struct kmemd_error e;
+	va_list ap;
+
+	memset(&e, 0, sizeof(e));
+	e.h.magic = KMEMD_MAGIC;
+	e.h.version = KMEMD_PROTO_VERSION;
+	e.h.type = KMEMD_MSG_ERROR;
+	e.h.len = sizeof(e);
+	e.err = err;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	if (send(fd, &e, sizeof(e), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(e))
+		pr_debug("could not send ERROR (%s) on fd %d: %m", e.msg, fd);
+}
+
+/*
+ * Close @fd so that the peer still reads what was sent last (an ERROR, a
+ * SHUTDOWN): a unix socket closed with packets left unread makes the
+ * peer's next recv() fail with ECONNRESET before it sees the queued ones.
+ * So stop the peer sending (SHUT_RD), discard what it sent, then close.
+ */
+void kmemd_close_quietly(int fd)
+{
+	char buf[512], cbuf[CMSG_SPACE(sizeof(int) * 16)];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int i;
+
+	shutdown(fd, SHUT_RD);
+	for (i = 0; i < 1024; i++) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			break;
+		drop_fds(&mh);
+	}
+	close(fd);
+}
+
+/*
+ * client_gone - the client's socket closed or its process exited.
+ * Context: the event loop.
+ *
+ * This is where a dead client's memory goes back to the buddy allocators
+ * (its pages, vmalloc pages and caches; robust locks it held), the next
+ * step of the daemon.  For now it is logged and marked GONE.
+ */
+static void client_gone(struct kmemd_client *c, const char *why)
+{
+	if (c->state == CLIENT_GONE)
+		return;
+	if (c->state == CLIENT_ATTACHED)
+		pr_info("client %u (pid %d, %s) gone: %s", c->id, (int)c->pid, c->comm, why);
+	else
+		pr_debug("connection from pid %d closed: %s", (int)c->pid, why);
+	snprintf(c->gone_reason, sizeof(c->gone_reason), "%s", why);
+	if (c->fd >= 0) {
+		kmemd_unwatch(c->fd);
+		kmemd_close_quietly(c->fd);
+		c->fd = -1;
+	}
+	if (c->pidfd >= 0) {
+		kmemd_unwatch(c->pidfd);
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	if (c->state != CLIENT_ATTACHED) {
+		client_unlink(c);
+		c->state = CLIENT_GONE;
+		c->next = forgotten;
+		forgotten = c;
+		return;
+	}
+	c->state = CLIENT_GONE;
+}
+
+bool kmemd_peer_allowed(const struct kmemd_config *cfg, int fd, uid_t uid, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	unsigned int i, j, n = 0;
+
+	if (uid == 0 || uid == getuid())
+		return true;
+	for (i = 0; i < cfg->nr_users; i++)
+		if (cfg->users[i] == uid)
+			return true;
+	if (!cfg->nr_groups)
+		return false;
+	if (fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		n = len / sizeof(gid_t);
+	for (i = 0; i < cfg->nr_groups; i++) {
+		if (cfg->groups[i] == gid)
+			return true;
+		for (j = 0; j < n; j++)
+			if (cfg->groups[i] == groups[j])
+				return true;
+	}
+	return false;
+}
+
+unsigned int kmemd_clients_live(void)
+{
+	struct kmemd_client *c;
+	unsigned int n = 0;
+
+	for (c = clients; c; c = c->next)
+		n += c->state != CLIENT_GONE;
+	return n;
+}
+
+unsigned int kmemd_clients_attached(void)
+{
+	struct kmemd_client *c;
+	unsigned int n = 0;
+
+	for (c = clients; c; c = c->next)
+		n += c->state == CLIENT_ATTACHED;
+	return n;
+}
+
+void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct kmemd_client *c;
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			pr_warn("accept on the attach socket: %m");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		pr_warn("SO_PEERCRED: %m");
+		close(fd);
+		return;
+	}
+	if (!kmemd_peer_allowed(cfg, fd, cred.uid, cred.gid)) {
+		pr_notice("refused pid %d: uid %u gid %u not in allowed_users/allowed_groups",
+			  (int)cred.pid, cred.uid, cred.gid);
+		send_error(fd, EACCES, "permission denied: uid %u is not allowed by %s",
+			   cred.uid, cfg->val[KEY_NAME]);
+		kmemd_close_quietly(fd);
+		return;
+	}
+	if (kmemd_clients_live() >= cfg->max_clients) {
+		pr_notice("refused pid %d: too many clients (max_clients=%u)", (int)cred.pid,
+			  cfg->max_clients);
+		send_error(fd, EUSERS, "too many clients (max_clients=%u)", cfg->max_clients);
+		kmemd_close_quietly(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		send_error(fd, ENOMEM, "out of memory");
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->state = CLIENT_CONNECTED;
+	c->connected_at = (uint64_t)time(NULL);
+	c->sock_tag = (struct kmemd_tag){ TAG_CLIENT, c };
+	c->pidfd_tag = (struct kmemd_tag){ TAG_CLIENT_PIDFD, c };
+	c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
+	if (c->pidfd < 0)
+		pr_debug("pidfd_open(%d): %m; watching the socket only", (int)cred.pid);
+	c->next = clients;
+	clients = c;
+	if (kmemd_watch(fd, &c->sock_tag) ||
+	    (c->pidfd >= 0 && kmemd_watch(c->pidfd, &c->pidfd_tag))) {
+		pr_warn("epoll: %m");
+		client_gone(c, "epoll failed");
+		return;
+	}
+	pr_debug("connection from pid %d uid %u", (int)cred.pid, cred.uid);
+}
+
+static const char *const type_names[] = {
+	[KMEMD_MSG_HELLO] = "HELLO", [KMEMD_MSG_WELCOME] = "WELCOME",
+	[KMEMD_MSG_ERROR] = "ERROR", [KMEMD_MSG_DETACH] = "DETACH",
+	[KMEMD_MSG_SHUTDOWN] = "SHUTDOWN",
+};
+
+/* Refuse: tell the client why, log it, close. */
+static void refuse(struct kmemd_client *c, int err, const char *msg)
+{
+	pr_notice("pid %d (%s): %s", (int)c->pid, c->comm[0] ? c->comm : "?", msg);
+	send_error(c->fd, err, "%s", msg);
+	client_gone(c, msg);
+}
+
+static void handle_hello(struct kmemd_client *c, const struct kmemd_hello *m)
+{
+	char msg[128];
+	int ret;
+
+	if (c->state == CLIENT_ATTACHED) {
+		refuse(c, EPROTO, "HELLO twice");
+		return;
+	}
+	memcpy(c->comm, m->comm, sizeof(c->comm) - 1);
+	c->comm[sizeof(c->comm) - 1] = '\0';
+	if (m->pid != (u32)c->pid)
+		pr_debug("pid %d says it is pid %u (another pid namespace?)", (int)c->pid, m->pid);
+	if (!__kmem_attach_welcome) {
+		refuse(c, ENOSYS, "attach not built");
+		return;
+	}
+	c->id = next_client_id++;
+	ret = __kmem_attach_welcome(c->fd, c->id);
+	if (ret < 0) {
+		snprintf(msg, sizeof(msg), "attach failed: %s", strerror(-ret));
+		c->id = 0;
+		refuse(c, -ret, msg);
+		return;
+	}
+	c->state = CLIENT_ATTACHED;
+	pr_info("client %u attached: pid %d uid %u comm %s", c->id, (int)c->pid, c->uid, c->comm);
+}
+
+void kmemd_client_event(struct kmemd_client *c, bool pidfd_event)
+{
+	union {
+		struct kmemd_hdr h;
+		struct kmemd_hello hello;
+		char buf[KMEMD_MSG_MAX + 1];
+	} m;
+	char cbuf[CMSG_SPACE(sizeof(int) * 16)];
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	char msg[128];
+	ssize_t n;
+
+	if (c->state == CLIENT_GONE)
+		return;		/* an event of the batch that saw it go */
+	if (pidfd_event) {
+		client_gone(c, "process exited");
+		return;
+	}
+	n = recvmsg(c->fd, &mh, MSG_TRUNC | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		client_gone(c, "socket error");
+		return;
+	}
+	drop_fds(&mh);
+	if (n == 0) {
+		client_gone(c, "socket closed");
+		return;
+	}
+	if (n > KMEMD_MSG_MAX || (mh.msg_flags & MSG_TRUNC)) {
+		snprintf(msg, sizeof(msg), "oversized message (%zd bytes, at most %d)", n,
+			 KMEMD_MSG_MAX);
+		refuse(c, EMSGSIZE, msg);
+		return;
+	}
+	if ((size_t)n < sizeof(m.h)) {
+		snprintf(msg, sizeof(msg), "truncated message (%zd bytes)", n);
+		refuse(c, EBADMSG, msg);
+		return;
+	}
+	if (m.h.magic != KMEMD_MAGIC) {
+		snprintf(msg, sizeof(msg), "bad magic 0x%08x", m.h.magic);
+		refuse(c, EPROTO, msg);
+		return;
+	}
+	if (m.h.version != KMEMD_PROTO_VERSION) {
+		snprintf(msg, sizeof(msg), "unsupported protocol version %u (kmemd speaks %d)",
+			 m.h.version, KMEMD_PROTO_VERSION);
+		refuse(c, EPROTONOSUPPORT, msg);
+		return;
+	}
+	if (m.h.len != (size_t)n) {
+		snprintf(msg, sizeof(msg), "length mismatch: header says %u, packet has %zd",
+			 m.h.len, n);
+		refuse(c, EBADMSG, msg);
+		return;
+	}
+	switch (m.h.type) {
+	case KMEMD_MSG_HELLO:
+		if (n != sizeof(m.hello)) {
+			snprintf(msg, sizeof(msg), "HELLO of %zd bytes (expected %zu)", n,
+				 sizeof(m.hello));
+			refuse(c, EBADMSG, msg);
+			return;
+		}
+		handle_hello(c, &m.hello);
+		return;
+	case KMEMD_MSG_DETACH:
+		if (n != sizeof(m.h)) {
+			refuse(c, EBADMSG, "DETACH with a payload");
+			return;
+		}
+		client_gone(c, "detached");
+		return;
+	case KMEMD_MSG_WELCOME:
+	case KMEMD_MSG_ERROR:
+	case KMEMD_MSG_SHUTDOWN:
+		snprintf(msg, sizeof(msg), "%s is not sent by clients", type_names[m.h.type]);
+		refuse(c, EPROTO, msg);
+		return;
+	default:
+		snprintf(msg, sizeof(msg), "unknown message type %u", m.h.type);
+		refuse(c, EBADMSG, msg);
+		return;
+	}
+}
+
+void kmemd_clients_reap(void)
+{
+	struct kmemd_client *c;
+
+	while (forgotten) {
+		c = forgotten;
+		forgotten = c->next;
+		free(c);
+	}
+}
+
+void kmemd_clients_shutdown(void)
+{
+	struct kmemd_hdr h = {
+		.magic = KMEMD_MAGIC, .version = KMEMD_PROTO_VERSION,
+		.type = KMEMD_MSG_SHUTDOWN, .len = sizeof(h),
+	};
+	struct kmemd_client *c, *next;
+
+	for (c = clients; c; c = next) {
+		next = c->next;
+		if (c->fd >= 0 && send(c->fd, &h, sizeof(h), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			pr_debug("SHUTDOWN to pid %d: %m", (int)c->pid);
+		if (c->state != CLIENT_GONE)
+			client_gone(c, "daemon stopping");
+	}
+	while (clients) {
+		c = clients;
+		clients = c->next;
+		free(c);
+	}
+	kmemd_clients_reap();
+}
+
+json_t *kmemd_clients_json(void)
+{
+	static const char *const state[] = {
+		[CLIENT_CONNECTED] = "connected", [CLIENT_ATTACHED] = "attached",
+		[CLIENT_GONE] = "gone",
+	};
+	json_t *arr = json_array();
+	struct kmemd_client *c;
+
+	for (c = clients; c && arr; c = c->next) {
+		json_t *o = json_pack("{s:I, s:i, s:I, s:I, s:s, s:s, s:I}", "id",
+				      (json_int_t)c->id, "pid", (int)c->pid, "uid",
+				      (json_int_t)c->uid, "gid", (json_int_t)c->gid, "comm",
+				      c->comm, "state", state[c->state], "connected_at",
+				      (json_int_t)c->connected_at);
+
+		if (o && c->state == CLIENT_GONE)
+			json_object_set_new(o, "gone_reason", json_string(c->gone_reason));
+		if (o)
+			json_array_append_new(arr, o);
+	}
+	return arr;
+}

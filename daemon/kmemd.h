@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmemd's own declarations, shared by the daemon/ sources (never installed).
+ *
+ *	config.c	kmemd.conf and the command line -> struct kmemd_config
+ *	hugepages.c	raising the huge page pool at start, restoring it at exit
+ *	client.c	the attach socket: authentication, HELLO, the client table
+ *	kmemd.c		main(), the epoll loop, signals, systemd, the control socket
+ */
+#ifndef _KMEMD_KMEMD_H
+#define _KMEMD_KMEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <kmem/kmem.h>
+
+/* ---------------------------------------------------------------- log */
+
+/* syslog's levels, which journald reads from a "<N>" prefix. */
+enum kmemd_log_level {
+	KMEMD_LOG_ERR = 3,
+	KMEMD_LOG_WARNING = 4,
+	KMEMD_LOG_NOTICE = 5,
+	KMEMD_LOG_INFO = 6,
+	KMEMD_LOG_DEBUG = 7,
+};
+
+extern int kmemd_log_level;
+void kmemd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pr_err(...)	kmemd_log(KMEMD_LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)	kmemd_log(KMEMD_LOG_WARNING, __VA_ARGS__)
+#define pr_notice(...)	kmemd_log(KMEMD_LOG_NOTICE, __VA_ARGS__)
+#define pr_info(...)	kmemd_log(KMEMD_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)	kmemd_log(KMEMD_LOG_DEBUG, __VA_ARGS__)
+
+/* ------------------------------------------------------------- config.c */
+
+/*
+ * Every key of kmemd.conf.  The table in config.c gives each its name,
+ * default, check and whether SIGHUP can change it without a restart.
+ */
+enum kmemd_key {
+	KEY_NAME,
+	KEY_SOCKET,
+	KEY_CTL_SOCKET,
+	KEY_SOCKET_MODE,
+	KEY_SOCKET_GROUP,
+	KEY_ALLOWED_USERS,
+	KEY_ALLOWED_GROUPS,
+	KEY_MAX_CLIENTS,
+	KEY_FAKE_NUMA,
+	KEY_DIRECT_MB,
+	KEY_HIGHMEM_MB,
+	KEY_HUGEPAGES,
+	KEY_HUGEPAGE_SIZE,
+	KEY_RESERVE_HUGEPAGES,
+	KEY_BASE_ADDRESS,
+	KEY_MIN_FREE_KBYTES,
+	KEY_WATERMARK_SCALE_FACTOR,
+	KEY_KSWAPD,
+	KEY_RECLAIM_TIMEOUT_MS,
+	KEY_LOG_LEVEL,
+	KEY_WATCHDOG,
+	KEY_FAILSLAB,
+	KEY_FAIL_PAGE_ALLOC,
+	NR_KEYS
+};
+
+#define KMEMD_MAX_IDS	64
+
+struct kmemd_config {
+	char *val[NR_KEYS];		/* every key's text (defaults filled in) */
+	/* parsed */
+	unsigned int socket_mode;
+	gid_t socket_gid;		/* (gid_t)-1: the daemon's */
+	uid_t users[KMEMD_MAX_IDS];
+	unsigned int nr_users;
+	gid_t groups[KMEMD_MAX_IDS];
+	unsigned int nr_groups;
+	unsigned int max_clients;
+	bool reserve_hugepages;
+	unsigned long base_address;
+	int log_level;
+	bool watchdog;
+};
+
+/* Flags given on the command line: --set key=value, in order. */
+struct kmemd_cmdline {
+	const char *config;		/* --config, or the built-in default */
+	bool config_given;		/* a missing file is an error only then */
+	const char **sets;
+	unsigned int nr_sets;
+	bool foreground;
+};
+
+const char *kmemd_key_name(enum kmemd_key key);
+bool kmemd_key_live(enum kmemd_key key);
+
+/*
+ * kmemd_config_load - defaults, then @cl->config, then every --set.
+ * On error @err holds "FILE:LINE: key: message" (or "--set: key: message").
+ * Return: 0 or -EINVAL.
+ */
+int kmemd_config_load(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, char *err,
+		      size_t errlen);
+void kmemd_config_free(struct kmemd_config *cfg);
+/* The allocator's part of @cfg as kmem_options.  Return: 0 or -EINVAL (@err). */
+int config_to_options(const struct kmemd_config *cfg, struct kmem_options *opts, char *err,
+		      size_t errlen);
+/* Apply failslab= / fail_page_alloc= (kernel boot syntax) with kmem_fault_set(). */
+int kmemd_config_apply_faults(const struct kmemd_config *cfg);
+
+/* ---------------------------------------------------------- hugepages.c */
+
+/*
+ * Raise the huge page pool so that @bytes_per_node of direct map fits on each
+ * of @nr_nodes nodes (pages of 1 << @shift bytes); remember what was there.
+ * Return: 0 or -errno (logged).
+ */
+int kmemd_hugepages_reserve(unsigned int nr_nodes, size_t bytes_per_node, unsigned int shift);
+/* Give back what kmemd_hugepages_reserve() added. */
+void kmemd_hugepages_restore(void);
+
+/* ------------------------------------------------------------- client.c */
+
+/* A tag for epoll: which kind of fd an event is for, and its object. */
+enum kmemd_tag_kind {
+	TAG_ATTACH_LISTEN,
+	TAG_CTL_LISTEN,
+	TAG_SIGNAL,
+	TAG_TIMER,
+	TAG_CLIENT,
+	TAG_CLIENT_PIDFD,
+	TAG_CTL_CONN,
+};
+
+struct kmemd_tag {
+	enum kmemd_tag_kind kind;
+	void *obj;
+};
+
+enum kmemd_client_state {
+	CLIENT_CONNECTED,		/* accepted, no HELLO yet */
+	CLIENT_ATTACHED,		/* WELCOME sent */
+	CLIENT_GONE,			/* socket closed or process exited */
+};
+
+struct kmemd_client {
+	struct kmemd_client *next;
+	int fd, pidfd;
+	unsigned int id;		/* client id given in the WELCOME; 0 before */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	char comm[16];
+	enum kmemd_client_state state;
+	uint64_t connected_at;		/* CLOCK_REALTIME seconds */
+	char gone_reason[64];
+	struct kmemd_tag sock_tag, pidfd_tag;
+};
+
+/* The loop's epoll set: client.c adds and removes its fds through these. */
+int kmemd_watch(int fd, struct kmemd_tag *tag);
+void kmemd_unwatch(int fd);
+
+/* Close a socket so that the peer still reads what was sent last. */
+void kmemd_close_quietly(int fd);
+/* Is a peer with these credentials allowed by allowed_users / allowed_groups? */
+bool kmemd_peer_allowed(const struct kmemd_config *cfg, int fd, uid_t uid, gid_t gid);
+/* A connection on the attach socket: authenticate, limit, register. */
+void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg);
+/* Readable client socket (@pidfd_event: its pidfd fired instead). */
+void kmemd_client_event(struct kmemd_client *c, bool pidfd_event);
+/* Free the clients forgotten while handling a batch of events; after the batch. */
+void kmemd_clients_reap(void);
+/* Tell every client the daemon stops (SHUTDOWN), and close them all. */
+void kmemd_clients_shutdown(void);
+/* Live clients (connected or attached) and attached ones. */
+unsigned int kmemd_clients_live(void);
+unsigned int kmemd_clients_attached(void);
+/* The table as JSON, for the control protocol's "clients". */
+json_t *kmemd_clients_json(void);
+
+/*
+ * __kmem_attach_welcome - the server side of the attach handshake, in
+ * libkmem/attach.c (branch kmemd-attach): sends the WELCOME and the memfds
+ * on @sock.  Weak until that lands: kmemd then refuses with ENOSYS.
+ * Return: 0 or -errno.
+ */
+extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__((weak));
+
+/*
+ * kmem_set_tunable - change min_free_kbytes, watermark_scale_factor,
+ * percpu_pagelist_high_fraction or reclaim_timeout_ms in the running
+ * allocator (include/kmem/kmem.h on branch kmemd-ctl).  Weak until that
+ * lands: those keys then need a restart.  Return: 0 or -errno.
+ */
+extern int kmem_set_tunable(const char *key, unsigned long value) __attribute__((weak));
+
+#endif /* _KMEMD_KMEMD_H */

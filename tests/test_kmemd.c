@@ -1,0 +1,966 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kmemd, black box: the real build/daemon/kmemd (KMEMD_PATH) started on a
+ * temporary configuration in a temporary runtime directory, with small
+ * memory and no huge pages, and its own NOTIFY_SOCKET (a datagram socket
+ * made here) standing in for systemd.
+ *
+ * What it checks: READY=1 / STATUS= / RELOADING=1 / STOPPING=1 /
+ * WATCHDOG=1 arrive; bad configurations exit 2 naming FILE:LINE: key;
+ * every malformed message (the corpus below) gets an ERROR and the
+ * connection is closed, and the daemon serves the next connection; a uid
+ * not allowed is refused; max_clients holds; SIGHUP applies live keys and
+ * names those needing a restart; SIGTERM sends SHUTDOWN to every client,
+ * exits 0 and removes the socket files.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kunit.h"
+#include "kmemd_proto.h"
+
+#ifndef KMEMD_PATH
+#error "KMEMD_PATH: the kmemd binary (tests/CMakeLists.txt)"
+#endif
+
+struct kmemd {
+	pid_t pid;
+	int notify_fd;
+	char dir[64];
+	char conf[96], log[96], sock[96], ctl[96], notify[96];
+	/*
+	 * Every sd_notify datagram received, concatenated, by a thread that
+	 * reads them as systemd would: a full queue would block the daemon.
+	 */
+	pthread_t reader;
+	bool reader_running, reader_stop;
+	pthread_mutex_t lock;
+	char notes[16384];
+	size_t notes_len;
+};
+
+static void write_conf(struct kmemd *d, const char *extra)
+{
+	FILE *f = fopen(d->conf, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "# test configuration\nname = test\nsocket = %s\nctl_socket = %s\n"
+		   "socket_mode = 0666\ndirect_mb = 16\nhighmem_mb = 8\nhugepages = never\n"
+		   "reserve_hugepages = no\n%s",
+		d->sock, d->ctl, extra ?: "");
+	fclose(f);
+}
+
+static void *notify_reader(void *arg)
+{
+	struct kmemd *d = arg;
+	char buf[1024];
+
+	while (!__atomic_load_n(&d->reader_stop, __ATOMIC_RELAXED)) {
+		struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		pthread_mutex_lock(&d->lock);
+		if (d->notes_len + (size_t)n + 2 > sizeof(d->notes)) {	/* keep the tail */
+			memmove(d->notes, d->notes + 8192, d->notes_len - 8192 + 1);
+			d->notes_len -= 8192;
+		}
+		memcpy(d->notes + d->notes_len, buf, (size_t)n);
+		d->notes_len += (size_t)n;
+		d->notes[d->notes_len++] = '\n';
+		d->notes[d->notes_len] = '\0';
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+static unsigned int count(const char *hay, const char *needle);
+
+/* Occurrences of @needle in what the daemon told "systemd" so far. */
+static unsigned int notes_count(struct kmemd *d, const char *needle)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&d->lock);
+	n = count(d->notes, needle);
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/* Wait up to @ms until @needle has arrived @times times. */
+static bool notify_wait_n(struct kmemd *d, const char *needle, unsigned int times, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (notes_count(d, needle) >= times)
+			return true;
+		usleep(10000);
+	}
+	return notes_count(d, needle) >= times;
+}
+
+static bool notify_wait(struct kmemd *d, const char *needle, int ms)
+{
+	return notify_wait_n(d, needle, 1, ms);
+}
+
+static unsigned int count(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+static char *read_log(struct kmemd *d)
+{
+	static char buf[65536];
+	int fd = open(d->log, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+static bool log_wait(struct kmemd *d, const char *needle, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (strstr(read_log(d), needle))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/* Temporary directory, config and notify socket, without starting anything. */
+static void kmemd_prepare(struct kmemd *d, const char *extra)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	strcpy(d->dir, "/tmp/kmemd-test.XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(d->dir));
+	chmod(d->dir, 0755);	/* the unprivileged child must reach the socket */
+	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
+	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
+	snprintf(d->notify, sizeof(d->notify), "%s/notify", d->dir);
+	write_conf(d, extra);
+	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CU_ASSERT_FATAL(d->notify_fd >= 0);
+	strcpy(sa.sun_path, d->notify);
+	CU_ASSERT_FATAL(!bind(d->notify_fd, (struct sockaddr *)&sa, sizeof(sa)));
+	pthread_mutex_init(&d->lock, NULL);
+	d->reader_running = !pthread_create(&d->reader, NULL, notify_reader, d);
+	CU_ASSERT_FATAL(d->reader_running);
+}
+
+#define START_WATCHDOG	(1 << 0)	/* WATCHDOG_USEC=200000 */
+#define START_ACTIVATE	(1 << 1)	/* sockets passed as systemd does (LISTEN_FDS) */
+
+static int listen_on(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16))
+		return -1;
+	return fd;
+}
+
+static bool kmemd_start_env(struct kmemd *d, const char *extra, unsigned int flags)
+{
+	int lfd[2] = { -1, -1 };
+	char run[128];
+
+	kmemd_prepare(d, extra);
+	if (flags & START_ACTIVATE) {
+		snprintf(run, sizeof(run), "%s/run", d->dir);
+		mkdir(run, 0755);
+		lfd[0] = listen_on(d->sock, SOCK_SEQPACKET);
+		lfd[1] = listen_on(d->ctl, SOCK_STREAM);
+		CU_ASSERT_FATAL(lfd[0] >= 0 && lfd[1] >= 0);
+	}
+	fflush(NULL);
+	d->pid = fork();
+	CU_ASSERT_FATAL(d->pid >= 0);
+	if (d->pid == 0) {
+		char pid[16];
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("NOTIFY_SOCKET", d->notify, 1);
+		unsetenv("JOURNAL_STREAM");
+		unsetenv("LISTEN_FDS");
+		unsetenv("KMEM_OPTIONS");
+		if (flags & START_WATCHDOG) {
+			setenv("WATCHDOG_USEC", "200000", 1);
+			setenv("WATCHDOG_PID", pid, 1);
+		}
+		if (flags & START_ACTIVATE) {
+			/* fds 3 and 4, as systemd passes them */
+			int a = fcntl(lfd[0], F_DUPFD_CLOEXEC, 10), b = fcntl(lfd[1], F_DUPFD_CLOEXEC, 10);
+
+			if (a < 0 || b < 0 || dup2(a, 3) != 3 || dup2(b, 4) != 4)
+				_exit(126);
+			setenv("LISTEN_FDS", "2", 1);
+			setenv("LISTEN_PID", pid, 1);
+		}
+		execl(KMEMD_PATH, "kmemd", "--config", d->conf, (char *)NULL);
+		_exit(127);
+	}
+	if (lfd[0] >= 0)
+		close(lfd[0]);
+	if (lfd[1] >= 0)
+		close(lfd[1]);
+	if (!notify_wait(d, "READY=1", 20000)) {
+		fprintf(stderr, "kmemd did not get ready; its log:\n%s\n", read_log(d));
+		return false;
+	}
+	return true;
+}
+
+static bool kmemd_start(struct kmemd *d, const char *extra)
+{
+	return kmemd_start_env(d, extra, 0);
+}
+
+/* SIGTERM (or @sig), then wait.  Return: the wait status, -1 if it hung. */
+static int kmemd_stop(struct kmemd *d, int sig)
+{
+	int status, i;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return status;
+		}
+		usleep(10000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = -1;
+	fprintf(stderr, "kmemd did not stop; its log:\n%s\n", read_log(d));
+	return -1;
+}
+
+static void rm_rf(const char *dir)
+{
+	struct dirent *e;
+	char path[512];
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((e = readdir(dp))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			rm_rf(path);
+		else
+			unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+static void kmemd_cleanup(struct kmemd *d)
+{
+	if (d->pid > 0)
+		kmemd_stop(d, SIGKILL);
+	if (d->reader_running) {
+		__atomic_store_n(&d->reader_stop, true, __ATOMIC_RELAXED);
+		pthread_join(d->reader, NULL);
+	}
+	if (d->notify_fd > 0)
+		close(d->notify_fd);
+	rm_rf(d->dir);
+}
+
+static int connect_to(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One packet from the daemon within @ms: its length, 0 at EOF, -1 if none. */
+static ssize_t recv_msg(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return recv(fd, buf, len, 0);
+}
+
+/* Expect an ERROR (@err, 0: any) then the connection's end. */
+static bool expect_error(int fd, int err, char *msg, size_t len)
+{
+	union {
+		struct kmemd_error e;
+		char buf[KMEMD_MSG_MAX];
+	} m;
+	ssize_t n = recv_msg(fd, &m, sizeof(m), 5000);
+
+	if (n != (ssize_t)sizeof(m.e) || m.e.h.magic != KMEMD_MAGIC ||
+	    m.e.h.type != KMEMD_MSG_ERROR) {
+		fprintf(stderr, "expected an ERROR, got %zd bytes (type %u)\n", n,
+			n >= 8 ? m.e.h.type : 0);
+		return false;
+	}
+	m.e.msg[sizeof(m.e.msg) - 1] = '\0';
+	if (msg)
+		snprintf(msg, len, "%s", m.e.msg);
+	if (err && m.e.err != err) {
+		fprintf(stderr, "ERROR %d (%s), expected %d\n", m.e.err, m.e.msg, err);
+		return false;
+	}
+	/* closed: EOF, or ECONNRESET where the daemon left a packet unread */
+	n = recv_msg(fd, &m, sizeof(m), 5000);
+	if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
+		fprintf(stderr, "connection not closed after the ERROR (%zd)\n", n);
+		return false;
+	}
+	return true;
+}
+
+static struct kmemd_hdr hdr(u16 type, u32 len)
+{
+	return (struct kmemd_hdr){ .magic = KMEMD_MAGIC, .version = KMEMD_PROTO_VERSION,
+				   .type = type, .len = len };
+}
+
+static struct kmemd_hello hello(void)
+{
+	struct kmemd_hello h = { .h = hdr(KMEMD_MSG_HELLO, sizeof(h)), .pid = (u32)getpid() };
+
+	strcpy(h.comm, "test_kmemd");
+	return h;
+}
+
+/* A reply to a valid HELLO: WELCOME once attach.c is built, ENOSYS until then. */
+static int hello_reply(int fd, struct kmemd_hello *h)
+{
+	union {
+		struct kmemd_hdr h;
+		struct kmemd_error e;
+		char buf[KMEMD_MSG_MAX];
+	} m;
+	ssize_t n;
+
+	if (send(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		return -1;
+	n = recv_msg(fd, &m, sizeof(m), 5000);
+	if (n < (ssize_t)sizeof(m.h))
+		return -1;
+	if (m.h.type == KMEMD_MSG_WELCOME)
+		return 0;
+	if (m.h.type == KMEMD_MSG_ERROR)
+		return m.e.err;
+	return -1;
+}
+
+static void test_notify_and_stop(void)
+{
+	struct kmemd d;
+	int status;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	CU_ASSERT(notify_wait(&d, "STATUS=", 2000));
+	CU_ASSERT(access(d.sock, F_OK) == 0);
+	CU_ASSERT(access(d.ctl, F_OK) == 0);
+	status = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT(notify_wait(&d, "STOPPING=1", 2000));
+	CU_ASSERT(access(d.sock, F_OK) && errno == ENOENT);
+	CU_ASSERT(access(d.ctl, F_OK) && errno == ENOENT);
+	kmemd_cleanup(&d);
+}
+
+static void test_watchdog(void)
+{
+	struct kmemd d;
+
+	if (!kmemd_start_env(&d, NULL, START_WATCHDOG)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	CU_ASSERT(notify_wait(&d, "WATCHDOG=1", 3000));
+	CU_ASSERT(log_wait(&d, "watchdog: pinging every 100 ms", 1000));
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/* kmemd on @conf_text (and @set, a --set) must exit 2 printing @expect. */
+/* ... @expect follows "FILE:" unless a --set is what is wrong. */
+static void bad_config(const char *conf_text, const char *set, const char *expect_tail)
+{
+	char dir[] = "/tmp/kmemd-test.XXXXXX", path[64], out[4096], expect[160];
+	char *argv[] = { "kmemd", "--config", path, set ? "--set" : NULL, (char *)set, NULL };
+	FILE *f;
+	int status;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/kmemd.conf", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(conf_text, f);
+	fclose(f);
+	status = kt_run(KMEMD_PATH, argv, out, sizeof(out), 30);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	if (set)
+		snprintf(expect, sizeof(expect), "%s", expect_tail);
+	else
+		snprintf(expect, sizeof(expect), "%s:%s", path, expect_tail);
+	if (!strstr(out, expect)) {
+		fprintf(stderr, "expected \"%s\" in:\n%s\n", expect, out);
+		CU_FAIL("config error message");
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_config_errors(void)
+{
+	char out[4096];
+	char *help[] = { "kmemd", "--help", NULL };
+	char *bogus[] = { "kmemd", "--bogus", NULL };
+	int status;
+
+	bad_config("name = x\nno_such_key = 1\n", NULL, "2: no_such_key: unknown key");
+	bad_config("# c\n\nmax_clients = many\n", NULL, "3: max_clients:");
+	bad_config("hugepages = sometimes\n", NULL, "1: hugepages:");
+	bad_config("base_address = 0x1234\n", NULL, "1: base_address:");
+	bad_config("reserve_hugepages = maybe\n", NULL, "1: reserve_hugepages:");
+	bad_config("socket = relative.sock\n", NULL, "1: socket:");
+	bad_config("log_level = loud\n", NULL, "1: log_level:");
+	bad_config("failslab = 1,2\n", NULL, "1: failslab:");
+	bad_config("just words\n", NULL, "1: just words: expected key = value");
+	bad_config("", "direct_mb=lots", "--set: direct_mb:");
+	bad_config("", "nope=1", "--set: nope: unknown key");
+
+	status = kt_run(KMEMD_PATH, help, out, sizeof(out), 30);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "--config"));
+	status = kt_run(KMEMD_PATH, bogus, out, sizeof(out), 30);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+}
+
+/*
+ * The malformed-message corpus: each entry is one or two packets, and the
+ * errno its ERROR must carry (0: the HELLO-twice case, decided at run time).
+ */
+struct bad_msg {
+	const char *name;
+	char pkt[KMEMD_MSG_MAX + 64];
+	size_t len;
+	bool twice;	/* send the packet twice */
+	int err;
+};
+
+static void build_corpus(struct bad_msg *c, unsigned int *nr)
+{
+	struct kmemd_hello h = hello();
+	struct kmemd_hdr x;
+	unsigned int n = 0;
+
+#define ADD(nm, ptr, ln, tw, e)					\
+	do {							\
+		c[n].name = nm;					\
+		memset(c[n].pkt, 0, sizeof(c[n].pkt));		\
+		memcpy(c[n].pkt, ptr, ln);			\
+		c[n].len = ln;					\
+		c[n].twice = tw;				\
+		c[n].err = e;					\
+		n++;						\
+	} while (0)
+
+	h.h.magic = 0xdeadbeef;
+	ADD("bad magic", &h, sizeof(h), false, EPROTO);
+	h = hello();
+	h.h.version = 99;
+	ADD("bad version", &h, sizeof(h), false, EPROTONOSUPPORT);
+	x = hdr(77, sizeof(x));
+	ADD("unknown type", &x, sizeof(x), false, EBADMSG);
+	x = hdr(KMEMD_MSG_DETACH, 4);
+	ADD("short len", &x, sizeof(x), false, EBADMSG);
+	h = hello();
+	h.h.len = sizeof(h) + 8;
+	ADD("len mismatch", &h, sizeof(h), false, EBADMSG);
+	h = hello();
+	ADD("HELLO too short", &h, sizeof(h) - 4, false, EBADMSG);
+	/* fix the header of the short HELLO so only its size is wrong */
+	((struct kmemd_hdr *)c[n - 1].pkt)->len = sizeof(h) - 4;
+	ADD("truncated 2-byte packet", &h, 2, false, EBADMSG);
+	x = hdr(KMEMD_MSG_HELLO, KMEMD_MSG_MAX + 32);
+	ADD("oversized packet", &x, sizeof(x), false, EMSGSIZE);
+	c[n - 1].len = KMEMD_MSG_MAX + 32;
+	x = hdr(KMEMD_MSG_WELCOME, sizeof(x));
+	ADD("WELCOME sent by a client", &x, sizeof(x), false, EPROTO);
+	x = hdr(KMEMD_MSG_SHUTDOWN, sizeof(x));
+	ADD("SHUTDOWN sent by a client", &x, sizeof(x), false, EPROTO);
+	h = hello();
+	ADD("HELLO twice", &h, sizeof(h), true, 0);
+#undef ADD
+	*nr = n;
+}
+
+static void test_malformed_messages(void)
+{
+	static struct bad_msg corpus[16];
+	struct kmemd_hello h = hello();
+	unsigned int nr, i;
+	struct kmemd d;
+	bool attach_built;
+	char msg[240];
+	int fd, ret;
+
+	build_corpus(corpus, &nr);
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	/* Without libkmem/attach.c, a valid HELLO is refused with ENOSYS. */
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	ret = hello_reply(fd, &h);
+	CU_ASSERT(ret == 0 || ret == ENOSYS);
+	attach_built = ret == 0;
+	close(fd);
+
+	for (i = 0; i < nr; i++) {
+		struct bad_msg *b = &corpus[i];
+		int err = b->err ?: (attach_built ? EPROTO : ENOSYS);
+
+		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT(send(fd, b->pkt, b->len, 0) == (ssize_t)b->len);
+		if (b->twice) {
+			if (attach_built) {
+				ret = hello_reply(fd, (struct kmemd_hello *)b->pkt);
+				CU_ASSERT(ret == -1 || ret == 0);
+			}
+			send(fd, b->pkt, b->len, MSG_NOSIGNAL);
+		}
+		if (!expect_error(fd, err, msg, sizeof(msg))) {
+			fprintf(stderr, "corpus entry '%s' failed\n", b->name);
+			CU_FAIL("malformed message not refused as expected");
+		}
+		close(fd);
+		/* the daemon still answers a fresh connection */
+		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		CU_ASSERT_FATAL(fd >= 0);
+		h = hello();
+		ret = hello_reply(fd, &h);
+		CU_ASSERT(ret == (attach_built ? 0 : ENOSYS));
+		close(fd);
+	}
+	CU_ASSERT(log_wait(&d, "bad magic 0xdeadbeef", 1000));
+	CU_ASSERT(log_wait(&d, "attach not built", 1000) || attach_built);
+	ret = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	kmemd_cleanup(&d);
+}
+
+/* A control request: the reply line, or "" */
+static char *ctl_request(struct kmemd *d, const char *req)
+{
+	static char reply[8192];
+	size_t used = 0;
+	int fd = connect_to(d->ctl, SOCK_STREAM);
+
+	reply[0] = '\0';
+	if (fd < 0)
+		return reply;
+	/* a refusal may come, and the socket close, before the request goes */
+	send(fd, req, strlen(req), MSG_NOSIGNAL);
+	{
+		while (used < sizeof(reply) - 1 && !memchr(reply, '\n', used)) {
+			ssize_t n = recv_msg(fd, reply + used, sizeof(reply) - 1 - used, 5000);
+
+			if (n <= 0)
+				break;
+			used += (size_t)n;
+			reply[used] = '\0';
+		}
+	}
+	close(fd);
+	return reply;
+}
+
+static void test_disallowed_uid(void)
+{
+	struct kmemd d;
+	pid_t pid;
+	int status;
+
+	if (getuid() != 0) {
+		printf("SKIPPED: test_disallowed_uid needs root (setuid to 65534)\n");
+		return;
+	}
+	if (!kmemd_start(&d, "allowed_users = 0\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		char msg[240];
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		if (fd < 0)
+			_exit(11);
+		if (!expect_error(fd, EACCES, msg, sizeof(msg)) || !strstr(msg, "permission denied"))
+			_exit(12);
+		close(fd);
+		if (!strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "permission denied"))
+			_exit(13);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	KT_ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 100, 0);
+	CU_ASSERT(log_wait(&d, "uid 65534 gid 65534 not in allowed_users/allowed_groups", 2000));
+	/* root still may */
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/* Count "pid":<ours> entries in the control protocol's clients list. */
+static unsigned int clients_listed(struct kmemd *d, const char *state)
+{
+	char needle[32];
+
+	snprintf(needle, sizeof(needle), "\"state\":\"%s\"", state);
+	return count(ctl_request(d, "{\"cmd\":\"clients\"}\n"), needle);
+}
+
+static bool clients_wait(struct kmemd *d, const char *state, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		if (clients_listed(d, state) == n)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+static void test_max_clients(void)
+{
+	struct pollfd p;
+	struct kmemd d;
+	char msg[240];
+	int fd[3], fd2;
+
+	if (!kmemd_start(&d, "max_clients = 2\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fd[0] = connect_to(d.sock, SOCK_SEQPACKET);
+	fd[1] = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd[0] >= 0 && fd[1] >= 0);
+	CU_ASSERT(clients_wait(&d, "connected", 2));
+	fd[2] = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd[2] >= 0);
+	CU_ASSERT(expect_error(fd[2], EUSERS, msg, sizeof(msg)));
+	CU_ASSERT(strstr(msg, "too many clients") != NULL);
+	close(fd[2]);
+	/* one leaves: there is room again */
+	close(fd[0]);
+	CU_ASSERT(clients_wait(&d, "connected", 1));
+	fd2 = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd2 >= 0);
+	p = (struct pollfd){ .fd = fd2, .events = POLLIN };
+	CU_ASSERT(poll(&p, 1, 300) == 0);
+	CU_ASSERT(clients_wait(&d, "connected", 2));
+	close(fd2);
+	close(fd[1]);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+static void test_sighup_reload(void)
+{
+	struct kmemd d;
+	int status;
+
+	if (!kmemd_start(&d, "max_clients = 4\ndirect_mb = 16\nlog_level = info\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	write_conf(&d, "max_clients = 8\ndirect_mb = 32\nwatermark_scale_factor = 50\n"
+		       "failslab = 1,0,0,-1\nlog_level = debug\n");
+	kill(d.pid, SIGHUP);
+	CU_ASSERT(notify_wait(&d, "RELOADING=1", 5000));
+	CU_ASSERT(notify_wait(&d, "MONOTONIC_USEC=", 1000));
+	/* READY=1 again after the reload */
+	CU_ASSERT(notify_wait(&d, "RELOADING=1\nMONOTONIC_USEC", 100));
+	CU_ASSERT(notify_wait_n(&d, "READY=1", 2, 2000));
+	CU_ASSERT(log_wait(&d, "reload: max_clients: '4' -> '8'", 2000));
+	CU_ASSERT(log_wait(&d, "reload: direct_mb: '16' -> '32' needs a restart", 2000));
+	/* live where libkmem has kmem_set_tunable(), else for the next start */
+	CU_ASSERT(log_wait(&d, "reload: watermark_scale_factor: '' -> '50'", 2000));
+	CU_ASSERT(log_wait(&d, "change(s) applied; needs a restart: direct_mb", 2000));
+	CU_ASSERT(log_wait(&d, "reload: failslab: '' -> '1,0,0,-1'", 2000));
+	CU_ASSERT(log_wait(&d, "reload: log_level: 'info' -> 'debug'", 2000));
+
+	CU_ASSERT(!strstr(read_log(&d), "failslab: Invalid"));
+
+	/* a file that does not parse changes nothing */
+	write_conf(&d, "max_clients = none\n");
+	kill(d.pid, SIGHUP);
+	CU_ASSERT(log_wait(&d, ":10: max_clients: expected a number", 2000));
+	CU_ASSERT(log_wait(&d, "configuration unchanged", 2000));
+	/* and the daemon runs on */
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
+	status = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	kmemd_cleanup(&d);
+}
+
+static void test_sigterm_with_clients(void)
+{
+	struct kmemd_hdr m;
+	struct kmemd d;
+	int fd[3], i, status;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		fd[i] = connect_to(d.sock, SOCK_SEQPACKET);
+		CU_ASSERT_FATAL(fd[i] >= 0);
+	}
+	CU_ASSERT(clients_wait(&d, "connected", 3));
+	status = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 3; i++) {
+		memset(&m, 0, sizeof(m));
+		CU_ASSERT(recv_msg(fd[i], &m, sizeof(m), 2000) == (ssize_t)sizeof(m));
+		CU_ASSERT(m.magic == KMEMD_MAGIC && m.type == KMEMD_MSG_SHUTDOWN &&
+			  m.len == sizeof(m));
+		CU_ASSERT(recv_msg(fd[i], &m, sizeof(m), 2000) == 0);
+		close(fd[i]);
+	}
+	CU_ASSERT(notify_wait(&d, "STOPPING=1", 2000));
+	CU_ASSERT(access(d.sock, F_OK) && errno == ENOENT);
+	kmemd_cleanup(&d);
+}
+
+static void test_second_instance_refused(void)
+{
+	struct kmemd d;
+	char out[4096];
+	char *argv[] = { "kmemd", "--config", d.conf, NULL };
+	int status;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	status = kt_run(KMEMD_PATH, argv, out, sizeof(out), 30);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	CU_ASSERT(strstr(out, "another kmemd is listening there") != NULL);
+	/* the first one still serves */
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/*
+ * A client process exits while its socket lives on in a child: the pidfd,
+ * not the socket, tells kmemd it is gone.
+ */
+static void test_client_death_by_pidfd(void)
+{
+	struct kmemd d;
+	pid_t pid;
+	int status;
+
+	if (!kmemd_start(&d, "log_level = debug\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fflush(NULL);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int fd = connect_to(d.sock, SOCK_SEQPACKET);
+
+		if (fd < 0)
+			_exit(1);
+		/* let kmemd accept it before the socket changes hands */
+		usleep(200000);
+		if (fork() == 0) {
+			close(STDOUT_FILENO);	/* ctest waits for its pipe to close */
+			close(STDERR_FILENO);
+			sleep(3);	/* holds the socket open past its parent's end */
+			_exit(0);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT(log_wait(&d, "closed: process exited", 2000));
+	CU_ASSERT(clients_wait(&d, "connected", 0));
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/*
+ * The control socket's framing (kmemd.c): one reply line per request line,
+ * two requests in one write, a request with no end refused; and the
+ * client table kmemd gives the "clients" command.
+ */
+static void test_ctl_socket(void)
+{
+	char big[8192];	/* longer than KMEMD_CTL_MAX_REQUEST */
+	char reply[1024] = "", pid[32];
+	size_t used = 0;
+	struct kmemd d;
+	int fd, cfd;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(clients_wait(&d, "connected", 1));
+	snprintf(pid, sizeof(pid), "\"pid\":%d", (int)getpid());
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), pid) != NULL);
+
+	cfd = connect_to(d.ctl, SOCK_STREAM);
+	CU_ASSERT_FATAL(cfd >= 0);
+	CU_ASSERT(send(cfd, "{\"cmd\":\"clients\"}\n{\"cmd\":\"clients\"}\n", 36, 0) == 36);
+	while (count(reply, "\n") < 2) {
+		ssize_t n = recv_msg(cfd, reply + used, sizeof(reply) - 1 - used, 5000);
+
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		reply[used] = '\0';
+	}
+	KT_ASSERT_EQ(count(reply, "\n"), 2);
+	KT_ASSERT_EQ(count(reply, pid), 2);
+	close(cfd);
+
+	memset(big, ' ', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	CU_ASSERT(strstr(ctl_request(&d, big), "request too long") != NULL);
+	close(fd);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/* Socket activation: kmemd takes the sockets it is given and leaves their files. */
+static void test_socket_activation(void)
+{
+	struct kmemd_hello h = hello();
+	struct kmemd d;
+	int fd, ret;
+
+	if (!kmemd_start_env(&d, NULL, START_ACTIVATE)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	CU_ASSERT(log_wait(&d, "kmemd.sock (from systemd)", 1000));
+	CU_ASSERT(log_wait(&d, "kmemd.ctl (from systemd)", 1000));
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	ret = hello_reply(fd, &h);
+	CU_ASSERT(ret == 0 || ret == ENOSYS);
+	close(fd);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
+	ret = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	/* the socket files are systemd's: still there */
+	CU_ASSERT(access(d.sock, F_OK) == 0);
+	CU_ASSERT(access(d.ctl, F_OK) == 0);
+	kmemd_cleanup(&d);
+}
+
+static const struct kt_test kmemd_tests[] = {
+	KT_TEST(test_notify_and_stop),
+	KT_TEST(test_watchdog),
+	KT_TEST(test_config_errors),
+	KT_TEST(test_malformed_messages),
+	KT_TEST(test_disallowed_uid),
+	KT_TEST(test_max_clients),
+	KT_TEST(test_sighup_reload),
+	KT_TEST(test_sigterm_with_clients),
+	KT_TEST(test_second_instance_refused),
+	KT_TEST(test_socket_activation),
+	KT_TEST(test_ctl_socket),
+	KT_TEST(test_client_death_by_pidfd),
+	KT_END,
+};
+
+static const struct kt_suite kmemd_suite = { "kmemd", NULL, NULL, kmemd_tests };
+
+int main(int argc, char **argv)
+{
+	static const struct kt_suite *const suites[] = { &kmemd_suite, NULL };
+
+	return kt_main(argc, argv, suites);
+}
