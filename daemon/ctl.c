@@ -648,11 +648,41 @@ static int cmd_clients(json_t *req, json_t *reply, struct ctl_err *err)
 	const struct kmemd_ctl_ops *ops = __atomic_load_n(&ctl_ops, __ATOMIC_ACQUIRE);
 	json_t *arr = ops && ops->clients ? ops->clients() : json_array();
 
+	char *buf = NULL;
+	size_t size = 0, i;
+	json_t *c;
+	FILE *f;
+
 	if (!json_is_array(arr)) {
 		json_decref(arr);
 		return ctl_fail(err, "EIO", "the clients provider gave no list");
 	}
-	return put(reply, "clients", arr) ? 0 : oom(err);
+	/* the text view: one line per client, as ps would print them */
+	f = open_memstream(&buf, &size);
+	if (f) {
+		fprintf(f, "%5s %8s %6s %-10s %-16s %s\n", "ID", "PID", "UID", "STATE", "COMMAND",
+			"GONE");
+		json_array_foreach(arr, i, c) {
+			const char *comm = json_string_value(json_object_get(c, "comm"));
+			const char *state = json_string_value(json_object_get(c, "state"));
+			const char *gone = json_string_value(json_object_get(c, "gone_reason"));
+
+			fprintf(f, "%5lld %8lld %6lld %-10s %-16s %s\n",
+				json_integer_value(json_object_get(c, "id")),
+				json_integer_value(json_object_get(c, "pid")),
+				json_integer_value(json_object_get(c, "uid")), state ? state : "?",
+				comm ? comm : "?", gone ? gone : "");
+		}
+		fclose(f);
+	}
+	if (!put(reply, "clients", arr))
+		return oom(err);
+	if (buf && !put(reply, "text", json_string(buf))) {
+		free(buf);
+		return oom(err);
+	}
+	free(buf);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
