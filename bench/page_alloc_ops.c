@@ -45,12 +45,26 @@ static void die(const char *what)
 	abort();
 }
 
+/*
+ * bench_kmem_init - embedded kmem_init() with the benchmarks' sizes, or, when
+ * KMEM_BENCH_ATTACH names kmemd's attach socket, kmem_attach() to that daemon
+ * (bench/attach_ratios.py runs each benchmark both ways to compare them).
+ * Attached, the sizes are the daemon's configuration (direct_mb, highmem_mb).
+ */
 int bench_kmem_init(void)
 {
 	struct kmem_options opts;
 	const char *env = getenv("KMEM_OPTIONS");
+	const char *sock = getenv("KMEM_BENCH_ATTACH");
 	char err[160];
 	int ret;
+
+	if (sock && *sock) {
+		ret = kmem_attach(sock);
+		if (ret)
+			fprintf(stderr, "bench: kmem_attach(%s): %s\n", sock, strerror(-ret));
+		return ret;
+	}
 
 	kmem_options_init(&opts);
 	opts.node_direct_bytes = 256UL << 20;
@@ -117,8 +131,9 @@ void bench_kmem_describe(char *buf, size_t len)
 	/* Without hugetlb the direct map is shmem, huge only if shmem THP is on. */
 	sysfs_choice("/sys/kernel/mm/transparent_hugepage/shmem_enabled", thp, sizeof(thp));
 	snprintf(buf, len,
-		 "per-CPU lists: %s; direct map: %s%s%s; %u node(s), %u CPU(s); "
+		 "%s; per-CPU lists: %s; direct map: %s%s%s; %u node(s), %u CPU(s); "
 		 "node 0 Normal: %llu pages managed, pcp high %u batch %u",
+		 info.attached ? "attached to kmemd" : "embedded",
 		 info.rseq ? "rseq" : "per-CPU locks", info.hugetlb ? "hugetlb" : "shmem",
 		 info.hugetlb ? "" : ", shmem THP ", info.hugetlb ? "" : thp,
 		 info.nr_nodes, info.nr_cpu_ids, (unsigned long long)st.managed, st.pcp_high,
