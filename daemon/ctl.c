@@ -35,6 +35,15 @@
 
 #include "ctl.h"
 
+/*
+ * libkmem's segment checks (libkmem/segment.c, declared in its internal.h,
+ * which this file does not include): the views return -EUCLEAN when the
+ * shared segment a client can write is corrupted, and this says what they
+ * found.  kmemd links kmem_static, so these are there.
+ */
+const char *__kmem_segment_error(void);
+void __kmem_segment_error_clear(void);
+
 #define NR_ZONES	4	/* DMA, DMA32, Normal, HighMem */
 #define NR_ORDERS	11
 #define KB_PER_PAGE	4	/* kmem's pages are 4 KiB */
@@ -67,12 +76,15 @@ static const char *errno_code(int ret)
 	case ENOENT:	return "ENOENT";
 	case ENOMEM:	return "ENOMEM";
 	case ERANGE:	return "ERANGE";
+	case EUCLEAN:	return "EUCLEAN";
 	default:	return "EIO";
 	}
 }
 
 static int ctl_fail_errno(struct ctl_err *err, int ret, const char *what)
 {
+	if (ret == -EUCLEAN && *__kmem_segment_error())
+		return ctl_fail(err, "EUCLEAN", "%s", __kmem_segment_error());
 	return ctl_fail(err, errno_code(ret), "%s: %s", what, strerror(-ret));
 }
 
@@ -1050,8 +1062,10 @@ char *kmemd_ctl_handle(const char *request, size_t len)
 		reply = json_object();
 		if (!reply || !put(reply, "cmd", json_string(cmd->name)))
 			oom(&err);
-		else
+		else {
+			__kmem_segment_error_clear();
 			cmd->fn(req, reply, &err);
+		}
 	}
 	if (err.code) {
 		json_decref(reply);

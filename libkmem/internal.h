@@ -362,6 +362,23 @@ void __kmem_report_stack_prime(void);
 bool __kmem_ratelimit(u64 *last_ns, unsigned int *burst, unsigned int interval_ms,
 		      unsigned int max_burst);
 
+/*
+ * segment.c - bounds checks of the shared segment for the views the daemon
+ * runs; each returns 0 or -EUCLEAN after printing what it found (and
+ * keeping it for __kmem_segment_error()).  Never on an allocation path.
+ */
+struct kmem_cache;
+int __cold __printf(2, 3) __kmem_segment_corrupt(const char *view, const char *fmt, ...);
+const char *__kmem_segment_error(void);
+void __kmem_segment_error_clear(void);
+bool __kmem_pfn_valid(u64 pfn);
+int __kmem_check_segment(const char *view);
+int __kmem_check_cache(unsigned int id, u64 off, const char *view);
+int __kmem_check_slab_pfn(const struct kmem_cache *s, int nid, const char *list, u64 pfn,
+			  const char *view);
+int __kmem_check_zone(int nid, int z, const char *view);
+int __kmem_check_zones(const char *view);
+
 /* vmstat.c */
 const char *const *__kmem_zone_names(void);
 

@@ -39,15 +39,27 @@ static u64 pcp_pages(const struct zone *zone)
 	return pages;
 }
 
-int kmem_zone_stats(int nid, int z, struct kmem_zone_stats *st)
+/*
+ * The views check what they read of the segment first (segment.c): a client
+ * may have written anything there, and the daemon runs these.  @view names
+ * the view in the report.
+ */
+static int zone_stats(int nid, int z, struct kmem_zone_stats *st, const char *view)
 {
 	const struct zone *zone;
 	unsigned int o;
+	int ret;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
+	ret = __kmem_check_segment(view);
+	if (ret)
+		return ret;
 	if (nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes || z < 0 || z >= MAX_NR_ZONES)
 		return -EINVAL;
+	ret = __kmem_check_zone(nid, z, view);
+	if (ret)
+		return ret;
 	zone = &NODE_DATA(nid)->node_zones[z];
 	memset(st, 0, sizeof(*st));
 	st->node = nid;
@@ -73,16 +85,30 @@ int kmem_zone_stats(int nid, int z, struct kmem_zone_stats *st)
 	return 0;
 }
 
+int kmem_zone_stats(int nid, int z, struct kmem_zone_stats *st)
+{
+	return zone_stats(nid, z, st, "zone statistics");
+}
+
 int kmem_numa_stats(int nid, struct kmem_numa_stats *st)
 {
 	struct kmem_shared *shm;
 	unsigned int z, cpu, order;
+	int ret;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
 	shm = kmem_mm.shm;
+	ret = __kmem_check_segment("numastat");
+	if (ret)
+		return ret;
 	if (nid < 0 || nid >= (int)shm->nr_nodes)
 		return -EINVAL;
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		ret = __kmem_check_zone(nid, (int)z, "numastat");
+		if (ret)
+			return ret;
+	}
 	memset(st, 0, sizeof(*st));
 	for (z = 0; z < MAX_NR_ZONES; z++) {
 		const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
@@ -130,13 +156,18 @@ int kmem_show_buddyinfo(FILE *f)
 {
 	struct kmem_zone_stats st;
 	char line[256];
-	int nid, z, o, len;
+	int nid, z, o, len, ret;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
+	ret = __kmem_check_zones("buddyinfo");
+	if (ret)
+		return ret;
 	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
-			kmem_zone_stats(nid, z, &st);
+			ret = zone_stats(nid, z, &st, "buddyinfo");
+			if (ret)
+				return ret;
 			if (!st.present)
 				continue;
 			len = snprintf(line, sizeof(line), "Node %d, zone %8s ", nid, st.name);
@@ -152,15 +183,21 @@ int kmem_show_buddyinfo(FILE *f)
 int kmem_show_zoneinfo(FILE *f)
 {
 	struct kmem_zone_stats st;
-	int nid, z, cpu;
+	int nid, z, cpu, ret;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
+	/* Checked up front: a view is all or nothing, never cut off half-way. */
+	ret = __kmem_check_zones("zoneinfo");
+	if (ret)
+		return ret;
 	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 
-			kmem_zone_stats(nid, z, &st);
+			ret = zone_stats(nid, z, &st, "zoneinfo");
+			if (ret)
+				return ret;
 			emit(f, "Node %d, zone %8s\n", nid, st.name);
 			emit(f, "  pages free     %llu\n"
 				"        boost    0\n"
@@ -208,13 +245,19 @@ int kmem_show_numastat(FILE *f)
 	static const char *const rows[] = { "numa_hit", "numa_miss", "numa_foreign",
 					    "interleave_hit", "local_node", "other_node" };
 	struct kmem_numa_stats st[MAX_NUMNODES];
-	int nid, r, n;
+	int nid, r, n, ret;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
+	ret = __kmem_check_zones("numastat");
+	if (ret)
+		return ret;
 	n = (int)kmem_mm.shm->nr_nodes;
-	for (nid = 0; nid < n; nid++)
-		kmem_numa_stats(nid, &st[nid]);
+	for (nid = 0; nid < n; nid++) {
+		ret = kmem_numa_stats(nid, &st[nid]);
+		if (ret)
+			return ret;
+	}
 	emit(f, "%-16s", "");
 	for (nid = 0; nid < n; nid++) {
 		char name[16];
