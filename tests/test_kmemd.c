@@ -29,8 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kmem/kmem.h>
+
 #include "kunit.h"
 #include "kmemd_proto.h"
+#include "slab.h"
 
 #ifndef KMEMD_PATH
 #error "KMEMD_PATH: the kmemd binary (tests/CMakeLists.txt)"
@@ -912,6 +915,72 @@ static void test_ctl_socket(void)
 	kmemd_cleanup(&d);
 }
 
+/* kmemctl COMMAND against @d's control socket: its exit status, its output in @out. */
+static int kmemctl(struct kmemd *d, const char *cmd, char *out, size_t len)
+{
+	char line[512];
+	size_t used = 0;
+	FILE *p;
+
+	snprintf(line, sizeof(line), "%s --socket %s %s 2>&1", KMEMCTL_PATH, d->ctl, cmd);
+	p = popen(line, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	out[0] = '\0';
+	while (used < len - 1 && fgets(out + used, (int)(len - used), p))
+		used += strlen(out + used);
+	return pclose(p);
+}
+
+/*
+ * An attached client (this process, white box) corrupts a caches[] slot of
+ * the shared segment: kmemd's slabinfo answers with an error naming it, it
+ * still answers "info", and after the client puts the slot back and leaves,
+ * slabinfo works again and kmemd stops cleanly.
+ */
+static void test_corrupted_segment(void)
+{
+	char out[8192];
+	struct kmemd d;
+	unsigned int id;
+	u64 saved;
+	int ret;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	ret = kmem_attach(d.sock);
+	CU_ASSERT_EQUAL_FATAL(ret, 0);
+	for (id = 1; id < KMEM_MAX_CACHES && !kmem_mm.shm->caches[id]; id++)
+		;
+	CU_ASSERT_FATAL(id < KMEM_MAX_CACHES);
+	saved = kmem_mm.shm->caches[id];
+	kmem_mm.shm->caches[id] = 0x10ULL << 40;
+
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"slabinfo\"}\n"), "\"EUCLEAN\"") != NULL);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"slabinfo\"}\n"),
+			 "outside the direct map; refusing slabinfo") != NULL);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"meminfo\"}\n"), "\"EUCLEAN\"") != NULL);
+	ret = kmemctl(&d, "slabinfo", out, sizeof(out));
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 1);
+	if (!strstr(out, "shared segment corrupted"))
+		fprintf(stderr, "kmemctl slabinfo said: %s\n", out);
+	CU_ASSERT(strstr(out, "shared segment corrupted") != NULL);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"info\"}\n"), "\"total_pages\"") != NULL);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"buddyinfo\"}\n"), "\"error\"") == NULL);
+	CU_ASSERT(log_wait(&d, "shared segment corrupted: caches[", 2000));
+
+	kmem_mm.shm->caches[id] = saved;
+	CU_ASSERT_EQUAL(kmem_detach(), 0);
+	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"slabinfo\"}\n"), "\"error\"") == NULL);
+	ret = kmemctl(&d, "slabinfo", out, sizeof(out));
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	ret = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
+	kmemd_cleanup(&d);
+}
+
 /* Socket activation: kmemd takes the sockets it is given and leaves their files. */
 static void test_socket_activation(void)
 {
@@ -953,6 +1022,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_socket_activation),
 	KT_TEST(test_ctl_socket),
 	KT_TEST(test_client_death_by_pidfd),
+	KT_TEST(test_corrupted_segment),
 	KT_END,
 };
 
