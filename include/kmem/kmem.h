@@ -183,7 +183,10 @@ struct kmem_zone_stats {
 	uint32_t pcp_high, pcp_batch;
 	uint64_t alloc_fail;
 };
-/** kmem_zone_stats - read zone @zone (enum zone_type) of node @nid. Return: 0 or -EINVAL. */
+/**
+ * kmem_zone_stats - read zone @zone (enum zone_type) of node @nid.
+ * Return: 0, -EINVAL, or -EUCLEAN when the zone in the shared segment is corrupted.
+ */
 KMEM_API int kmem_zone_stats(int nid, int zone, struct kmem_zone_stats *st);
 
 /** struct kmem_numa_stats - /sys/devices/system/node/nodeN/numastat */
@@ -211,7 +214,11 @@ KMEM_API int kmem_node_distance(int from, int to);
 /** kmem_cpu_to_node - the (fake) node CPU @cpu belongs to, -1 if out of range. */
 KMEM_API int kmem_cpu_to_node(int cpu);
 
-/* /proc-style views; each returns 0 or -errno. */
+/*
+ * /proc-style views; each returns 0 or -errno: -EUCLEAN (and a "shared
+ * segment corrupted" message) when what it reads of the shared segment is
+ * out of bounds, as a client could leave it (docs/kmemd.md).
+ */
 KMEM_API int kmem_show_buddyinfo(FILE *f);
 KMEM_API int kmem_show_zoneinfo(FILE *f);
 KMEM_API int kmem_show_numastat(FILE *f);
@@ -237,7 +244,8 @@ KMEM_API int kmem_cache_get_stats(struct kmem_cache *s, struct kmem_cache_stats 
 /**
  * kmem_cache_stats_next - iterate over every cache (kmalloc caches included).
  * @iter: 0 to start; advanced by each call
- * Return: 0 with @st filled, -ENOENT after the last.
+ * Return: 0 with @st filled, -ENOENT after the last, -EUCLEAN when a cache
+ * or its slab lists in the shared segment are corrupted (the walk stops).
  */
 KMEM_API int kmem_cache_stats_next(unsigned int *iter, struct kmem_cache_stats *st);
 /** kmem_show_slabinfo - /proc/slabinfo, "slabinfo - version: 2.1". */
