@@ -177,7 +177,7 @@ def main():
             print("%-22s %12.1f %12.1f %8.3f %8.3f  %5.3f..%5.3f%s"
                   % (label, e, a, a / e, pr, rr[0], rr[-1], "" if pr <= 1.05 else "  > 1.05"))
         print("(medians: att/emb of the two modes' medians; paired: median of the per-round\n"
-              " ratios, each round's two runs adjacent in time, the estimate the 5%% target is\n"
+              " ratios, each round's two runs adjacent in time, the estimate the 5% target is\n"
               " checked on; range: the lowest and highest per-round ratio)\n")
 
         lat = os.path.join(bench, "bench_attach_latency")

@@ -45,6 +45,11 @@ void __kmem_segment_error_clear(void)
 	segment_error[0] = '\0';
 }
 
+/*
+ * __kmem_segment_corrupt - report what a check found; @view: what is refused
+ * because of it ("slabinfo"), or NULL when the caller carries on regardless.
+ * Return: -EUCLEAN.
+ */
 int __kmem_segment_corrupt(const char *view, const char *fmt, ...)
 {
 	char what[192];
@@ -53,8 +58,8 @@ int __kmem_segment_corrupt(const char *view, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(segment_error, sizeof(segment_error), "shared segment corrupted: %s; refusing %s",
-		 what, view);
+	snprintf(segment_error, sizeof(segment_error), "shared segment corrupted: %s%s%s", what,
+		 view ? "; refusing " : "", view ?: "");
 	__kmem_printk("kmem: %s\n", segment_error);
 	return -EUCLEAN;
 }

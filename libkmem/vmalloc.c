@@ -721,12 +721,19 @@ static void print_caller(FILE *f, const void *caller)
 		fprintf(f, " %p", caller);
 }
 
+/*
+ * The areas are this process's own, but the node of each page comes from
+ * its struct page in the shared memmap, which a client can write: a node
+ * id out of range makes the view refuse (segment.c) instead of counting
+ * outside counts[].
+ */
 int kmem_show_vmallocinfo(FILE *f)
 {
 	unsigned int i, nid;
+	int ret = 0;
 
 	pthread_rwlock_rdlock(&vmap.lock);
-	for (i = 0; i < vmap.nr; i++) {
+	for (i = 0; i < vmap.nr && !ret; i++) {
 		struct vm_struct *a = vmap.areas[i];
 		unsigned int counts[MAX_NUMNODES] = { 0 }, p;
 
@@ -735,17 +742,30 @@ int kmem_show_vmallocinfo(FILE *f)
 		print_caller(f, a->caller);
 		pthread_mutex_lock(&a->lock);
 		fprintf(f, " pages=%u vmalloc", a->nr_populated);
-		for (p = 0; p < a->nr_pages; p++)
-			if (a->pfns[p] != PFN_NIL)
-				counts[page_to_nid(pfn_to_page(a->pfns[p]))]++;
+		for (p = 0; p < a->nr_pages && !ret; p++) {
+			u32 pfn = a->pfns[p];
+
+			if (pfn == PFN_NIL)
+				continue;
+			if (!__kmem_pfn_valid(pfn))
+				ret = __kmem_segment_corrupt("vmallocinfo", "area %#lx page %u: pfn "
+							     "%#x beyond the pfn space",
+							     (unsigned long)a->addr, p, pfn);
+			else if ((nid = READ_ONCE(pfn_to_page(pfn)->zone_id) / MAX_NR_ZONES) >=
+				 MAX_NUMNODES)
+				ret = __kmem_segment_corrupt("vmallocinfo", "pfn %#x: zone_id %u",
+							     pfn, READ_ONCE(pfn_to_page(pfn)->zone_id));
+			else
+				counts[nid]++;
+		}
 		pthread_mutex_unlock(&a->lock);
-		for (nid = 0; kmem_mm.shm && nid < kmem_mm.shm->nr_nodes; nid++)
+		for (nid = 0; kmem_mm.shm && nid < MAX_NUMNODES; nid++)
 			if (counts[nid])
 				fprintf(f, " N%u=%u", nid, counts[nid]);
 		fputc('\n', f);
 	}
 	pthread_rwlock_unlock(&vmap.lock);
-	return 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */

@@ -425,6 +425,17 @@ static void *kswapd(void *arg)
 		highest = (enum zone_type)__atomic_exchange_n(&pgdat->kswapd_highest_zoneidx,
 							      0, __ATOMIC_ACQ_REL);
 		highest = highest ? highest - 1 : MAX_NR_ZONES - 1;
+		/*
+		 * Any client writes these two (wakeup_kswapd()); in the daemon
+		 * they index its zones and free areas, so they are checked.
+		 */
+		if (unlikely((unsigned int)highest >= MAX_NR_ZONES || order > MAX_PAGE_ORDER)) {
+			__kmem_segment_corrupt(NULL, "node %d: kswapd_order %u, "
+					       "kswapd_highest_zoneidx %u; balancing every zone at order 0",
+					       nid, order, (unsigned int)highest + 1);
+			highest = MAX_NR_ZONES - 1;
+			order = 0;
+		}
 		if (!pgdat_balanced(pgdat, order, highest)) {
 			__atomic_store_n(&pgdat->kswapd_running, 1, __ATOMIC_RELEASE);
 			balance_pgdat(pgdat, order, highest);

@@ -14,12 +14,16 @@
 #include <jansson.h>
 #include <kmem/kmem.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <unistd.h>
 
 #include "ctl.h"
+#include "os.h"
 #include "kunit.h"
 #include "slab.h"
 
-#define OPTS	"direct_mb=16,highmem_mb=8,hugepages=never"
+#define OPTS	"direct_mb=16,highmem_mb=8,hugepages=never,kswapd=on"
 
 static int suite_init(void)
 {
@@ -287,6 +291,49 @@ static void test_header_counts(void)
 	all_views_ok();
 }
 
+/* vmallocinfo counts pages per node by their struct page: a bad zone_id. */
+static void test_vmalloc_page_node(void)
+{
+	char *p = vmalloc(4 * 4096);
+	struct page *page;
+	u16 saved;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memset(p, 1, 4 * 4096);
+	page = vmalloc_to_page(p + 4096);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+	expect_ok("vmallocinfo");
+	saved = page->zone_id;
+	page->zone_id = 0xfff0;
+	expect_corrupt("vmallocinfo", "zone_id 65520");
+	expect_ok("info");
+	page->zone_id = saved;
+	expect_ok("vmallocinfo");
+	vfree(p);
+}
+
+/* kswapd (the daemon's, here this process's) indexes by what wakers wrote. */
+static void test_kswapd_request(void)
+{
+	struct pglist_data *pgdat = NODE_DATA(0);
+	int i;
+
+	__atomic_store_n(&pgdat->kswapd_order, 60, __ATOMIC_RELEASE);
+	__atomic_store_n(&pgdat->kswapd_highest_zoneidx, 200, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&pgdat->kswapd_wait, 1, __ATOMIC_RELEASE);
+	os_futex_wake(&pgdat->kswapd_wait, 1);
+	/* it takes the request (exchanging the words to 0) and survives it */
+	for (i = 0; i < 200 && __atomic_load_n(&pgdat->kswapd_highest_zoneidx, __ATOMIC_ACQUIRE);
+	     i++)
+		usleep(5000);
+	if (kmem_mm.shm->tun.kswapd) {
+		KT_ASSERT_EQ(__atomic_load_n(&pgdat->kswapd_order, __ATOMIC_ACQUIRE), 0);
+	}
+	__atomic_store_n(&pgdat->kswapd_order, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&pgdat->kswapd_highest_zoneidx, 0, __ATOMIC_RELEASE);
+	all_views_ok();
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_caches_slot),
 	KT_TEST(test_cache_fields),
@@ -295,6 +342,8 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_zone_fields),
 	KT_TEST(test_pcp_counts),
 	KT_TEST(test_header_counts),
+	KT_TEST(test_vmalloc_page_node),
+	KT_TEST(test_kswapd_request),
 	KT_END,
 };
 
