@@ -1657,3 +1657,115 @@ enum zone_type page_zonenum(const struct page *page)
 {
 	return (enum zone_type)(page->zone_id % MAX_NR_ZONES);
 }
+
+/* ------------------------------------------------------------------ */
+/* recovery after a client died (client_gone.c)                       */
+/* ------------------------------------------------------------------ */
+
+/**
+ * __kmem_zone_rebuild - rebuild @zone's free lists from the page flags.
+ *
+ * A process that died holding zone->lock may have left a list half
+ * linked, so the lists are not trusted: the flags are.  A page with
+ * PG_buddy heads a free block of page->order; the walk takes the blocks in
+ * pfn order, so a block that is misaligned, runs past the zone or starts
+ * inside one already taken (an overlap) cannot be right and loses its
+ * PG_buddy (its pages are then lost, never handed out twice).
+ * Context: caller holds zone->lock.  Return: free blocks found.
+ */
+u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
+{
+	u64 pfn = zone->zone_start_pfn, end = pfn + zone->spanned_pages, blocks = 0, bad = 0;
+	u64 covered = pfn;	/* first pfn not inside a block already listed */
+	unsigned int o;
+
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		zone->free_area[o].head = PFN_NIL;
+		zone->free_area[o].nr_free = 0;
+	}
+	WRITE_ONCE(zone->free_pages, 0);
+	for (; pfn < end; pfn++) {
+		struct page *page = __pfn_to_page(pfn);
+		u64 size;
+
+		if (!(READ_ONCE(page->flags) & PG_buddy))
+			continue;
+		o = READ_ONCE(page->order);
+		size = 1ULL << (o < NR_PAGE_ORDERS ? o : 0);
+		if (o >= NR_PAGE_ORDERS || (pfn & (size - 1)) || pfn + size > end || pfn < covered ||
+		    READ_ONCE(page->_refcount) != 0 ||
+		    (READ_ONCE(page->flags) & (PG_reserved | PG_slab))) {
+			__clear_page_buddy(page);
+			bad++;
+			continue;
+		}
+		add_to_free_list(page, zone, o);
+		WRITE_ONCE(zone->free_pages, zone->free_pages + size);
+		covered = pfn + size;
+		blocks++;
+	}
+	if (overlaps)
+		*overlaps = bad;
+	return blocks;
+}
+
+/**
+ * __kmem_pcp_check - bound a per-CPU list whose lock died with its holder
+ * (KMEM_PCP_LOCKED mode): count at most the slots, and the list cut at its
+ * first entry that is not a free block of this zone.  The blocks past the
+ * cut are lost rather than handed out twice.
+ * Context: caller holds pcp->lock.  Return: entries dropped.
+ */
+unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	u32 zid = zone->node * MAX_NR_ZONES + zone->idx;
+	unsigned int o, dropped = 0;
+
+	for (o = 0; o < NR_PCP_ORDERS; o++) {
+		u64 w = READ_ONCE(pcp->word[o]);
+		u32 count = (u32)(w & PCP_COUNT_MASK), i;
+
+		if (count > PCP_SLOTS)
+			count = PCP_SLOTS;
+		for (i = 0; i < count; i++) {
+			u32 pfn = pcp->slots[o][i];
+			struct page *page;
+
+			if (pfn < zone->zone_start_pfn ||
+			    pfn >= zone->zone_start_pfn + zone->spanned_pages)
+				break;
+			page = __pfn_to_page(pfn);
+			if (page->zone_id != zid || (pfn & ((1u << o) - 1)) ||
+			    READ_ONCE(page->_refcount) != 0 ||
+			    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab)))
+				break;
+		}
+		if (i != (u32)(w & PCP_COUNT_MASK)) {
+			dropped += (u32)(w & PCP_COUNT_MASK) - i;
+			WRITE_ONCE(pcp->word[o], (w & ~PCP_COUNT_MASK) | i);
+		}
+	}
+	return dropped;
+}
+
+/**
+ * __kmem_return_block - give the buddy lists a block a dead client
+ * allocated: whatever its reference count, nobody can free it any more.
+ * Straight to the buddy lists, not this CPU's list, so the zone's free
+ * count shows it at once.
+ */
+void __kmem_return_block(struct page *page, unsigned int order)
+{
+	u32 pfn = (u32)__page_to_pfn(page);
+	u64 i;
+
+	if (READ_ONCE(page->flags) & PG_head) {
+		for (i = 1; i < (1ULL << order); i++)
+			page[i].compound_head = 0;
+	}
+	WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~(PG_head | PG_client_block));
+	page->owner = 0;
+	__atomic_store_n(&page->_refcount, 0, __ATOMIC_RELEASE);
+	free_pcppages_bulk(page_zone(page), &pfn, 1, order);
+	kmem_free_wakeup();
+}

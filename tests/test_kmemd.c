@@ -31,6 +31,10 @@
 
 #include "kunit.h"
 #include "kmemd_proto.h"
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+#include "slab.h"
 
 #ifndef KMEMD_PATH
 #error "KMEMD_PATH: the kmemd binary (tests/CMakeLists.txt)"
@@ -940,6 +944,447 @@ static void test_socket_activation(void)
 	kmemd_cleanup(&d);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* a client's death (docs/attach.md, "When a client dies")             */
+/* ------------------------------------------------------------------ */
+
+/* A control request whose reply may be long (zoneinfo, clients): malloc'd. */
+static char *ctl_request_big(struct kmemd *d, const char *req)
+{
+	size_t size = 1 << 20, used = 0;
+	char *reply = calloc(1, size);
+	int fd = connect_to(d->ctl, SOCK_STREAM);
+
+	if (!reply || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return reply;
+	}
+	send(fd, req, strlen(req), MSG_NOSIGNAL);
+	while (used < size - 1 && !memchr(reply, '\n', used)) {
+		ssize_t n = recv_msg(fd, reply + used, size - 1 - used, 5000);
+
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	reply[used] = '\0';
+	close(fd);
+	return reply;
+}
+
+/* Sum of every @key (a number) in @json. */
+static long long sum_key(const char *json, const char *key)
+{
+	char needle[64];
+	long long sum = 0;
+	size_t len;
+
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	len = strlen(needle);
+	while ((json = strstr(json, needle))) {
+		json += len;
+		sum += strtoll(json, NULL, 10);
+	}
+	return sum;
+}
+
+/*
+ * Free pages in the daemon's memory, every per-CPU list and every cache's
+ * empty slabs given back first: what a dead client's leftovers are
+ * measured against.  -1 if the daemon did not answer.
+ */
+static long long free_pages_now(struct kmemd *d)
+{
+	char *r;
+	long long n;
+
+	free(ctl_request_big(d, "{\"cmd\":\"shrink\"}\n"));
+	free(ctl_request_big(d, "{\"cmd\":\"drop-pcp\"}\n"));
+	r = ctl_request_big(d, "{\"cmd\":\"zoneinfo\"}\n");
+	n = r && strstr(r, "\"zoneinfo\"") ? sum_key(r, "free") + sum_key(r, "pcp_count") : -1;
+	free(r);
+	return n;
+}
+
+/* Wait until @n dead clients have been recovered; the clients reply in *@out. */
+static bool recovered_wait(struct kmemd *d, unsigned int n, char **out)
+{
+	char *r = NULL;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		free(r);
+		r = ctl_request_big(d, "{\"cmd\":\"clients\"}\n");
+		if (r && count(r, "\"recovery\":\"done\"") >= n)
+			break;
+		usleep(5000);
+	}
+	if (out)
+		*out = r;
+	else
+		free(r);
+	return i < 500;
+}
+
+/* Every field @key of the clients reply's last recovered client. */
+static long long last_field(const char *clients, const char *key)
+{
+	char needle[64];
+	const char *p, *last = NULL;
+
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	for (p = clients; (p = strstr(p, needle)); p++)
+		last = p;
+	return last ? strtoll(last + strlen(needle), NULL, 10) : -1;
+}
+
+/* A child that attaches to @d, runs @fn and _exits with its result. */
+static pid_t spawn_client(struct kmemd *d, int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (kmem_attach(d->sock))
+			_exit(90);
+		_exit(fn(arg));
+	}
+	return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The tight loop the kill test interrupts at random: it frees what it takes. */
+static int churn(void *arg)
+{
+	unsigned int seed = (unsigned int)(uintptr_t)arg;
+	int fd = (int)((uintptr_t)arg >> 32);
+
+	/* attached: tell the parent the clock starts */
+	if (write(fd, "a", 1) != 1)
+		return 1;
+	for (;;) {
+		unsigned int order = rand_r(&seed) % 4;
+		struct page *page = alloc_pages(GFP_KERNEL, order);
+		void *p = kmalloc(16 + rand_r(&seed) % 2000, GFP_KERNEL);
+		char *v = vmalloc(8 * PAGE_SIZE);
+
+		if (v) {
+			v[0] = 1;
+			v[5 * PAGE_SIZE] = 1;
+		}
+		if (page)
+			__free_pages(page, order);
+		kfree(p);
+		vfree(v);
+	}
+	return 0;
+}
+
+/*
+ * Kill a client at random points of an alloc/free loop (pages of orders
+ * 0-3, kmalloc, a touched vmalloc area), KMEM_TEST_KILLS times (200, the
+ * issue's figure): after each, once the daemon has recovered it, the free
+ * pages are back to the baseline but for a few pages that kmalloc objects
+ * in flight at the kill keep allocated (objects of the shared caches stay,
+ * by design).
+ */
+static void test_client_killed_at_random(void)
+{
+	const char *env = getenv("KMEM_TEST_KILLS");
+	unsigned int kills = env ? (unsigned int)atoi(env) : 200, i, seed = (unsigned int)getpid();
+	long long base, now, worst = 0, returned = 0, vreturned = 0;
+	struct timespec t0, t1;
+	struct kmemd d;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	base = free_pages_now(&d);
+	CU_ASSERT_FATAL(base > 0);
+	for (i = 0; i < kills; i++) {
+		int pfd[2], status;
+		char c, *clients = NULL;
+		pid_t pid;
+
+		CU_ASSERT_FATAL(!pipe(pfd));
+		pid = spawn_client(&d, churn,
+				   (void *)((uintptr_t)rand_r(&seed) | (uintptr_t)pfd[1] << 32));
+		CU_ASSERT_FATAL(pid > 0);
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1) {
+			close(pfd[0]);
+			CU_FAIL("the client did not attach");
+			waitpid(pid, &status, 0);
+			break;
+		}
+		close(pfd[0]);
+		usleep(rand_r(&seed) % 20001);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (!recovered_wait(&d, i + 1, &clients)) {
+			CU_FAIL("the daemon did not recover a killed client");
+			fprintf(stderr, "%s\n", read_log(&d));
+			free(clients);
+			break;
+		}
+		if (i + 1 == kills) {
+			returned = sum_key(clients, "pages_returned");
+			vreturned = sum_key(clients, "vmalloc_pages_returned");
+		}
+		free(clients);
+		now = free_pages_now(&d);
+		CU_ASSERT_FATAL(now >= 0);	/* the daemon still answers */
+		if (getenv("KMEM_TEST_VERBOSE"))
+			printf("kill %u: %lld pages short\n", i, base - now);
+		if (base - now > worst)
+			worst = base - now;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	now = free_pages_now(&d);
+	printf("\n  client deaths: %u kills in %.1f s, %lld pages and %lld vmalloc pages returned, "
+	       "at most %lld pages left allocated (%lld at the end), locks recovered: %u\n",
+	       i, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       returned, vreturned, worst, base - now,
+	       count(read_log(&d), "rebuilt after a client died"));
+	KT_ASSERT_EQ(i, kills);
+	/*
+	 * What stays is the kmalloc objects in flight at the kills: they land
+	 * in the same few slabs, so it levels off (at about 33 pages here, a
+	 * slab per size class from 16 to 2048 bytes) instead of growing with
+	 * the kills.  Two slabs per class is the bound.
+	 */
+	CU_ASSERT(base - now <= 128);
+	CU_ASSERT(worst <= 128);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+static u32 lock_zone_id;
+
+/* Take a zone's lock, scribble on its lists, die holding it. */
+static int die_holding_zone_lock(void *arg)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, 0);
+	struct zone *zone;
+
+	(void)arg;
+	if (!page)
+		return 1;
+	zone = page_zone(page);
+	__free_pages(page, 0);
+	pthread_mutex_lock(&zone->lock);
+	/* what a death mid-update could leave: a list head out of range, a wrong count */
+	zone->free_area[2].head = 0xfffffff0u;
+	zone->free_area[5].nr_free += 7;
+	zone->free_pages += 12345;
+	raise(SIGKILL);
+	return 2;
+}
+
+/* After the recovery: the zone serves every order again. */
+static int alloc_from_zone(void *arg)
+{
+	unsigned int o, i;
+
+	(void)arg;
+	for (o = 0; o <= 5; o++) {
+		for (i = 0; i < 8; i++) {
+			struct page *page = alloc_pages(GFP_KERNEL, o);
+
+			if (!page)
+				return 10 + (int)o;
+			if (page->zone_id != lock_zone_id)
+				return 20 + (int)o;
+			__free_pages(page, o);
+		}
+	}
+	return 0;
+}
+
+static void test_client_killed_holding_zone_lock(void)
+{
+	long long base, after;
+	struct kmemd d;
+	pid_t pid;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	base = free_pages_now(&d);
+	pid = spawn_client(&d, die_holding_zone_lock, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT(recovered_wait(&d, 1, NULL));
+	CU_ASSERT(log_wait(&d, "rebuilt after a client died holding its lock", 2000));
+	CU_ASSERT(log_wait(&d, "1 locks recovered", 2000));
+	after = free_pages_now(&d);
+	KT_ASSERT_EQ(after, base);
+	/* the zone the dead client locked is the first the next one gets */
+	{
+		char *r = ctl_request_big(&d, "{\"cmd\":\"zoneinfo\"}\n");
+
+		free(r);
+	}
+	lock_zone_id = UINT32_MAX;
+	pid = spawn_client(&d, die_holding_zone_lock, NULL);
+	(void)pid;
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT(recovered_wait(&d, 2, NULL));
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	/* any zone id a plain GFP_KERNEL allocation lands in will do */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct page *page;
+
+		if (kmem_attach(d.sock))
+			_exit(90);
+		page = alloc_pages(GFP_KERNEL, 0);
+		if (!page)
+			_exit(91);
+		lock_zone_id = page->zone_id;
+		__free_pages(page, 0);
+		_exit(alloc_from_zone(NULL));
+	}
+	KT_ASSERT_EQ(wait_exit(pid), 0);
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/* Take kmalloc-64's node 0 list_lock, break its partial list, die holding it. */
+static int die_holding_list_lock(void *arg)
+{
+	struct kmem_cache *s;
+	struct kmem_cache_node *n;
+	void *p[200];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 200; i++)	/* partial slabs to lose */
+		p[i] = kmalloc(64, GFP_KERNEL);
+	for (i = 0; i < 200; i += 2)
+		kfree(p[i]);
+	s = cache_at(slab_cache_off(kmem_head_page(p[1])));
+	n = cache_node(s, 0);
+	pthread_mutex_lock(&n->list_lock);
+	n->partial = 0xfffffff0u;
+	raise(SIGKILL);
+	return 2;
+}
+
+static int kmalloc_works(void *arg)
+{
+	void *p[2000];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++)
+		if (!(p[i] = kmalloc(64, GFP_KERNEL)))
+			return 10;
+	for (i = 0; i < 2000; i++)
+		kfree(p[i]);
+	return 0;
+}
+
+static void test_client_killed_holding_list_lock(void)
+{
+	struct kmemd d;
+	pid_t pid;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	pid = spawn_client(&d, die_holding_list_lock, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT(recovered_wait(&d, 1, NULL));
+	CU_ASSERT(log_wait(&d, "node 0 lists rebuilt after a client died", 2000));
+	pid = spawn_client(&d, kmalloc_works, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 0);
+	CU_ASSERT(free_pages_now(&d) > 0);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
+/* Create two caches (one emptied, one not), pages and vmalloc, and die. */
+static int die_with_caches(void *arg)
+{
+	struct kmem_cache *empty = kmem_cache_create("dying_empty", 200, 0, 0, NULL);
+	struct kmem_cache *used = kmem_cache_create("dying_used", 300, 0, 0, NULL);
+	void *p[100];
+	char *v;
+	int i;
+
+	(void)arg;
+	if (!empty || !used)
+		return 1;
+	for (i = 0; i < 100; i++)
+		p[i] = kmem_cache_alloc(empty, GFP_KERNEL);
+	for (i = 0; i < 100; i++)
+		kmem_cache_free(empty, p[i]);
+	for (i = 0; i < 50; i++)
+		if (!kmem_cache_alloc(used, GFP_KERNEL))
+			return 2;
+	if (!alloc_pages(GFP_KERNEL, 3) || !alloc_pages(GFP_KERNEL, 0))
+		return 3;
+	v = vmalloc(16 * PAGE_SIZE);
+	if (!v)
+		return 4;
+	memset(v, 1, 16 * PAGE_SIZE);
+	raise(SIGKILL);
+	return 5;
+}
+
+static void test_client_killed_with_caches(void)
+{
+	long long base;
+	char *clients = NULL;
+	struct kmemd d;
+	pid_t pid;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	base = free_pages_now(&d);
+	pid = spawn_client(&d, die_with_caches, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT_FATAL(recovered_wait(&d, 1, &clients));
+	KT_ASSERT_EQ(last_field(clients, "caches_destroyed"), 1);
+	KT_ASSERT_EQ(last_field(clients, "caches_kept"), 1);
+	KT_ASSERT_EQ(last_field(clients, "pages_returned"), 9);
+	KT_ASSERT_EQ(last_field(clients, "vmalloc_pages_returned"), 16);
+	free(clients);
+	CU_ASSERT(log_wait(&d, "Objects remaining in dying_used", 2000));
+	/* what stays: the kept cache's slabs and its struct, nothing else */
+	{
+		long long left = base - free_pages_now(&d);
+
+		printf("\n  dead client's kept cache holds %lld pages\n", left);
+		CU_ASSERT(left > 0 && left <= 16);
+	}
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_notify_and_stop),
 	KT_TEST(test_watchdog),
@@ -953,6 +1398,10 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_socket_activation),
 	KT_TEST(test_ctl_socket),
 	KT_TEST(test_client_death_by_pidfd),
+	KT_TEST(test_client_killed_with_caches),
+	KT_TEST(test_client_killed_holding_zone_lock),
+	KT_TEST(test_client_killed_holding_list_lock),
+	KT_TEST(test_client_killed_at_random),
 	KT_END,
 };
 
