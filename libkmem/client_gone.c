@@ -12,7 +12,6 @@
  * retries) but never blocks the daemon.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -67,10 +66,12 @@ static int probe_zone_locks(u32 *recovered)
  * it publishes the reference, free_the_page() clears it right after the
  * reference drops), so no one else can be using it.
  */
-static void return_pages(u32 client_id, struct kmem_client_report *r)
+static int return_pages(u32 client_id, struct kmem_client_report *r)
 {
 	u64 pfn, total = kmem_mm.total_pages;
 
+	/* counted afresh on each pass: they stay */
+	r->large_kmalloc_left = r->large_kmalloc_pages_left = 0;
 	for (pfn = 0; pfn < total; pfn++) {
 		struct page *page = __pfn_to_page(pfn);
 		u32 flags = READ_ONCE(page->flags);
@@ -97,7 +98,8 @@ static void return_pages(u32 client_id, struct kmem_client_report *r)
 		}
 		if (READ_ONCE(page->_refcount) < 0)
 			continue;
-		__kmem_return_block(page, order);
+		if (__kmem_return_block(page, order))
+			return -EBUSY;	/* the rest on the next call */
 		r->blocks_returned++;
 		if (flags & PG_highmem)
 			r->vmalloc_pages_returned += size;
@@ -105,6 +107,7 @@ static void return_pages(u32 client_id, struct kmem_client_report *r)
 			r->pages_returned += size;
 		pfn += size - 1;
 	}
+	return 0;
 }
 
 int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
@@ -113,7 +116,6 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 	u32 recovered = 0;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
 	if (!kmem_initialized() || kmem_mm.owner || !client_id)
 		return -EINVAL;
 	/*
@@ -124,10 +126,9 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 	if (!ret)
 		ret = __kmem_slab_client_gone(client_id, &recovered, &r->caches_destroyed,
 					      &r->caches_kept);
-	/* a lock recovered by an allocation of ours counts too */
-	r->locks_recovered = __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED) - before;
-	if (ret)
-		return ret;
-	return_pages(client_id, r);
-	return 0;
+	if (!ret)
+		ret = return_pages(client_id, r);
+	/* a lock recovered by an allocation of this process meanwhile counts too */
+	r->locks_recovered += __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED) - before;
+	return ret;
 }

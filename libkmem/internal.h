@@ -217,9 +217,10 @@ KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
 /* struct kmem_client_report: kmemd_proto.h, which the daemon includes too */
 /*
  * Give back what dead client @client_id owned, recovering the locks it
- * died holding.  Context: the daemon's event loop, no kmem lock held.
- * Return: 0, or -EBUSY when a live process holds a lock for long: nothing
- * was given back, call again later (the locks found dead are recovered).
+ * died holding, and add what was done to *@r (zeroed by the caller before
+ * the first call).  Context: the daemon's event loop, no kmem lock held.
+ * Return: 0, or -EBUSY when a live process holds a lock for long: call
+ * again later; each call goes on where the last stopped.
  */
 KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
 int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered);
@@ -243,7 +244,7 @@ void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
 unsigned long __kmem_drain_local_pages(void);
 u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps);
 unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp);
-void __kmem_return_block(struct page *page, unsigned int order);
+int __kmem_return_block(struct page *page, unsigned int order);
 bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
 			      enum zone_type highest_zoneidx);
 

@@ -1709,11 +1709,27 @@ u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
 	return blocks;
 }
 
+/* Is [@pfn, +2^@order) inside a larger block, free or allocated? */
+static bool pfn_inside_block(u64 pfn, unsigned int order)
+{
+	unsigned int o;
+
+	for (o = order + 1; o < NR_PAGE_ORDERS; o++) {
+		struct page *head = __pfn_to_page(pfn & ~((1ULL << o) - 1));
+
+		if ((READ_ONCE(head->flags) & PG_buddy || READ_ONCE(head->_refcount) > 0) &&
+		    READ_ONCE(head->order) >= o)
+			return true;
+	}
+	return false;
+}
+
 /**
  * __kmem_pcp_check - bound a per-CPU list whose lock died with its holder
  * (KMEM_PCP_LOCKED mode): count at most the slots, and the list cut at its
- * first entry that is not a free block of this zone.  The blocks past the
- * cut are lost rather than handed out twice.
+ * first entry that is not a free block of this zone (aligned, no reference,
+ * not on the buddy lists, not inside a larger free or allocated block).
+ * The blocks past the cut are lost rather than handed out twice.
  * Context: caller holds pcp->lock.  Return: entries dropped.
  */
 unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
@@ -1737,7 +1753,8 @@ unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
 			page = __pfn_to_page(pfn);
 			if (page->zone_id != zid || (pfn & ((1u << o) - 1)) ||
 			    READ_ONCE(page->_refcount) != 0 ||
-			    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab)))
+			    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab)) ||
+			    pfn_inside_block(pfn, o))
 				break;
 		}
 		if (i != (u32)(w & PCP_COUNT_MASK)) {
@@ -1752,13 +1769,31 @@ unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
  * __kmem_return_block - give the buddy lists a block a dead client
  * allocated: whatever its reference count, nobody can free it any more.
  * Straight to the buddy lists, not this CPU's list, so the zone's free
- * count shows it at once.
+ * count shows it at once.  The zone lock is waited for at most 100 ms: a
+ * live process holding it must not stall the daemon.
+ * Return: 0, or -EBUSY with the block untouched.
  */
-void __kmem_return_block(struct page *page, unsigned int order)
+int __kmem_return_block(struct page *page, unsigned int order)
 {
-	u32 pfn = (u32)__page_to_pfn(page);
-	u64 i;
+	struct zone *zone = page_zone(page);
+	u64 pfn = __page_to_pfn(page), i;
+	struct timespec ts;
+	int ret;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	kmem_irq_disable();
+	ret = pthread_mutex_timedlock(&zone->lock, &ts);
+	if (ret == EOWNERDEAD) {
+		__kmem_lock_owner_died(&zone->lock);
+		ret = 0;
+	}
+	if (ret) {
+		kmem_irq_enable();
+		return -EBUSY;
+	}
 	if (READ_ONCE(page->flags) & PG_head) {
 		for (i = 1; i < (1ULL << order); i++)
 			page[i].compound_head = 0;
@@ -1766,6 +1801,9 @@ void __kmem_return_block(struct page *page, unsigned int order)
 	WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~(PG_head | PG_client_block));
 	page->owner = 0;
 	__atomic_store_n(&page->_refcount, 0, __ATOMIC_RELEASE);
-	free_pcppages_bulk(page_zone(page), &pfn, 1, order);
+	__free_one_page(zone, pfn, order);
+	zone->pgfree++;
+	zone_unlock(zone);
 	kmem_free_wakeup();
+	return 0;
 }

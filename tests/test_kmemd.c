@@ -1324,6 +1324,52 @@ static void test_client_killed_holding_zone_lock(void)
 	kmemd_cleanup(&d);
 }
 
+/* Take CPU 0's per-CPU list lock of that zone, claim a full list, die. */
+static int die_holding_pcp_lock(void *arg)
+{
+	struct zone *zone = kernel_zone();
+	struct per_cpu_pages *pcp;
+
+	(void)arg;
+	if (!zone)
+		return 1;
+	pcp = zone_pcp(zone, 0);
+	pthread_mutex_lock(&pcp->lock);
+	/* a count past the slots; the slots hold stale pfns */
+	pcp->word[0] = (pcp->word[0] & ~PCP_COUNT_MASK) | PCP_COUNT_MASK;
+	pcp->word[1] = (pcp->word[1] & ~PCP_COUNT_MASK) | 7;
+	raise(SIGKILL);
+	return 2;
+}
+
+/*
+ * KMEM_PCP_LOCKED mode's per-CPU list lock: the daemon finds it dead, cuts
+ * the list to its valid entries, and the free count is what it was.
+ */
+static void test_client_killed_holding_pcp_lock(void)
+{
+	long long base;
+	struct kmemd d;
+	pid_t pid;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	base = free_pages_now(&d);
+	pid = spawn_client(&d, die_holding_pcp_lock, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT(recovered_wait(&d, 1, NULL));
+	CU_ASSERT(log_wait(&d, "CPU 0 list checked after a client died holding its lock", 2000));
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	pid = spawn_client(&d, alloc_from_zone, NULL);
+	KT_ASSERT_EQ(wait_exit(pid), 0);
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 /* Hold the zone lock, alive, until the parent writes to the pipe. */
 static int hold_zone_lock(void *arg)
 {
@@ -1524,6 +1570,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_client_killed_with_caches),
 	KT_TEST(test_client_killed_holding_zone_lock),
 	KT_TEST(test_client_killed_holding_list_lock),
+	KT_TEST(test_client_killed_holding_pcp_lock),
 	KT_TEST(test_client_dies_while_lock_held),
 	KT_TEST(test_client_killed_at_random),
 	KT_END,
