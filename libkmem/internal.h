@@ -223,7 +223,6 @@ KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
  * again later; each call goes on where the last stopped.
  */
 KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
-int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered);
 
 /* mm_init.c */
 void __kmem_memmap_init(const struct kmem_options *opts);
@@ -260,6 +259,8 @@ struct kmem_cache;
 int __kmem_slab_lock_died(pthread_mutex_t *lock);
 bool __kmem_slab_node_check(struct kmem_cache *s, int nid);
 int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *kept);
+/* Try a robust lock for @ms, recovering a dead holder's.  Return: 0 or -EBUSY. */
+int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered);
 /* A slab object free that __kmem_defer_free() put off. */
 void __kmem_slab_free_deferred(struct kmem_cache *s, void *x);
 
