@@ -56,6 +56,21 @@ static int probe_zone_locks(u32 *recovered)
 }
 
 /*
+ * A block the dead client was taking or giving back has no reference yet;
+ * none of its pages may head a free block, else its order is not the one
+ * it was allocated with and returning it would list free pages twice.
+ */
+static bool inflight_block_free_of_buddies(u64 pfn, u64 size)
+{
+	u64 i;
+
+	for (i = 0; i < size; i++)
+		if (READ_ONCE(__pfn_to_page(pfn + i)->flags) & PG_buddy)
+			return false;
+	return true;
+}
+
+/*
  * The memmap walk: every block still allocated by @client_id.  A block is
  * known by its head page: refcount >= 1 and not a tail (tails keep
  * refcount 0, except alloc_pages_exact()'s, each its own order-0 block).
@@ -98,6 +113,11 @@ static int return_pages(u32 client_id, struct kmem_client_report *r)
 		}
 		if (READ_ONCE(page->_refcount) < 0)
 			continue;
+		if (!READ_ONCE(page->_refcount) && !inflight_block_free_of_buddies(pfn, size)) {
+			__kmem_printk("kmem: client %u: pfn %llu order %u overlaps free blocks; "
+				      "not taken back\n", client_id, (unsigned long long)pfn, order);
+			continue;
+		}
 		if (__kmem_return_block(page, order))
 			return -EBUSY;	/* the rest on the next call */
 		r->blocks_returned++;

@@ -1066,13 +1066,15 @@ static int wait_exit(pid_t pid)
 
 /*
  * A census of the memory, from an attached process (white box): writes
- * "SLAB_PAGES OBJECTS LOST" to the fd in @arg — pages in slabs, objects
- * allocated in them, and pages neither free (buddy lists; the per-CPU lists
- * are drained first), nor allocated, nor reserved: lost.
+ * "SLAB_PAGES OBJECTS LOST BAD" to the fd in @arg — pages in slabs, objects
+ * allocated in them, pages neither free (buddy lists; the per-CPU lists are
+ * drained first), nor allocated, nor reserved: lost; and the zones or list
+ * entries where the free lists, the PG_buddy flags and free_pages disagree
+ * (a block listed twice, or listed and allocated).
  */
 static int census(void *arg)
 {
-	u64 pfn, total = kmem_mm.total_pages, lost = 0, slab = 0, objs = 0;
+	u64 pfn, total = kmem_mm.total_pages, lost = 0, slab = 0, objs = 0, bad = 0;
 	int fd = (int)(uintptr_t)arg;
 	char buf[96];
 
@@ -1096,13 +1098,51 @@ static int census(void *arg)
 		}
 		pfn += size;
 	}
-	snprintf(buf, sizeof(buf), "%llu %llu %llu", (unsigned long long)slab,
-		 (unsigned long long)objs, (unsigned long long)lost);
+	{
+		unsigned int nid, z, o;
+
+		for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+			for (z = 0; z < MAX_NR_ZONES; z++) {
+				struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
+				u64 listed = 0, flagged = 0, p;
+
+				if (!zone_populated(zone))
+					continue;
+				for (o = 0; o < NR_PAGE_ORDERS; o++) {
+					u32 q;
+					u64 guard = 0;
+
+					for (q = zone->free_area[o].head; q != PFN_NIL && guard++ < total;
+					     q = __pfn_to_page(q)->buddy.next) {
+						listed += 1ULL << o;
+						if (!(__pfn_to_page(q)->flags & PG_buddy) ||
+						    __pfn_to_page(q)->order != o ||
+						    __pfn_to_page(q)->_refcount) {
+							printf("  listed but not buddy: pfn %u order %u\n", q, o);
+							bad++;
+						}
+					}
+				}
+				for (p = zone->zone_start_pfn; p < zone->zone_start_pfn + zone->spanned_pages; p++)
+					if (__pfn_to_page(p)->flags & PG_buddy)
+						flagged += 1ULL << __pfn_to_page(p)->order;
+				bad += listed != zone->free_pages || flagged != listed;
+				if (listed != zone->free_pages || flagged != listed)
+					printf("  zone %u/%u: free_pages %llu listed %llu flagged %llu\n",
+					       nid, z, (unsigned long long)zone->free_pages,
+					       (unsigned long long)listed, (unsigned long long)flagged);
+			}
+		}
+		fflush(stdout);
+	}
+	snprintf(buf, sizeof(buf), "%llu %llu %llu %llu", (unsigned long long)slab,
+		 (unsigned long long)objs, (unsigned long long)lost, (unsigned long long)bad);
 	return write(fd, buf, strlen(buf) + 1) > 0 ? 0 : 1;
 }
 
 struct census {
 	long long slab_pages, objects, lost;
+	long long bad;		/* zones whose lists, flags and free_pages disagree */
 };
 
 static bool take_census(struct kmemd *d, struct census *c)
@@ -1121,7 +1161,8 @@ static bool take_census(struct kmemd *d, struct census *c)
 	close(pfd[0]);
 	if (wait_exit(pid) != 0)
 		return false;
-	return sscanf(buf, "%lld %lld %lld", &c->slab_pages, &c->objects, &c->lost) == 3;
+	return sscanf(buf, "%lld %lld %lld %lld", &c->slab_pages, &c->objects, &c->lost,
+		      &c->bad) == 4;
 }
 
 /* The tight loop the kill test interrupts at random: it frees what it takes. */
@@ -1133,6 +1174,19 @@ static int churn(void *arg)
 	/* attached: tell the parent the clock starts */
 	if (write(fd, "a", 1) != 1)
 		return 1;
+	/*
+	 * One kill in four lands in a loop of buddy allocations above the
+	 * per-CPU orders, which hold the zone lock much of the time: a kill
+	 * there leaves the lock for the daemon to recover.
+	 */
+	while (seed % 4 == 0) {
+		unsigned int order = 4 + rand_r(&seed) % 3;
+		struct page *page = alloc_pages(GFP_KERNEL, order);
+
+		if (page)
+			__free_pages(page, order);
+		seed &= ~3u;
+	}
 	for (;;) {
 		unsigned int order = rand_r(&seed) % 4;
 		struct page *page = alloc_pages(GFP_KERNEL, order);
@@ -1155,7 +1209,8 @@ static int churn(void *arg)
 
 /*
  * Kill a client at random points of an alloc/free loop (pages of orders
- * 0-3, kmalloc, a touched vmalloc area), KMEM_TEST_KILLS times (200, the
+ * 0-3, kmalloc, a touched vmalloc area; one kill in four in a loop of
+ * orders 4-6, under the zone lock), KMEM_TEST_KILLS times (200, the
  * issue's figure): after each, once the daemon has recovered it, the free
  * pages are back to the baseline but for the slabs that hold kmalloc
  * objects in flight at a kill (objects of the shared caches stay, by
@@ -1180,6 +1235,7 @@ static void test_client_killed_at_random(void)
 	CU_ASSERT_FATAL(base > 0);
 	CU_ASSERT_FATAL(take_census(&d, &c0));
 	KT_ASSERT_EQ(c0.lost, 0);
+	KT_ASSERT_EQ(c0.bad, 0);
 	c = c0;
 	for (i = 0; i < kills; i++) {
 		int pfd[2], status;
@@ -1225,6 +1281,7 @@ static void test_client_killed_at_random(void)
 		lost_max = c.lost > lost_max ? c.lost : lost_max;
 		/* what is not free is in slabs holding objects, or lost */
 		KT_ASSERT_EQ(base - now, c.slab_pages - c0.slab_pages + c.lost);
+		KT_ASSERT_EQ(c.bad, 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("\n  client deaths: %u kills in %.1f s, %lld pages and %lld vmalloc pages returned; "
