@@ -16,6 +16,7 @@
  * Single-threaded: everything here runs on the daemon's event loop.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,16 +110,80 @@ void kmemd_close_quietly(int fd)
 	close(fd);
 }
 
+/* Has the process behind @c exited?  (Its pidfd is readable then.) */
+static bool client_exited(const struct kmemd_client *c)
+{
+	struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+	return c->pidfd < 0 || (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP)));
+}
+
+/*
+ * client_recover - give back what a gone client owned (docs/attach.md,
+ * "When a client dies").  Only once its process has exited: a client that
+ * closed its socket may still be running on the memory it mapped, and
+ * freeing its pages under it would hand them out twice.  A DETACH is the
+ * client saying it unmapped everything.  Context: the event loop.
+ */
+static void client_recover(struct kmemd_client *c)
+{
+	struct kmem_client_report *r = &c->report;
+	int ret;
+
+	if (c->recover == RECOVER_WAIT_EXIT) {
+		if (!client_exited(c))
+			return;		/* its pidfd fires when it does */
+		c->recover = RECOVER_RETRY;
+	}
+	if (c->recover != RECOVER_RETRY)
+		return;
+	if (c->pidfd >= 0) {
+		kmemd_unwatch(c->pidfd);
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
+	c->recover_tries++;
+	ret = __kmem_client_gone(c->id, r);
+	if (ret == -EBUSY) {
+		if (c->recover_tries == 1 || !(c->recover_tries % 100))
+			pr_notice("client %u: a live client holds a kmem lock; its memory goes back "
+				  "later (try %u)", c->id, c->recover_tries);
+		return;
+	}
+	c->recover = RECOVER_DONE;
+	if (ret) {
+		pr_warn("client %u: recovery failed: %s", c->id, strerror(-ret));
+		return;
+	}
+	pr_info("client %u recovered: %llu pages returned (%llu blocks), %llu vmalloc pages, "
+		"caches %u destroyed %u kept, %u locks recovered, %llu large kmalloc blocks "
+		"(%llu pages) left", c->id, (unsigned long long)r->pages_returned,
+		(unsigned long long)r->blocks_returned,
+		(unsigned long long)r->vmalloc_pages_returned, r->caches_destroyed,
+		r->caches_kept, r->locks_recovered, (unsigned long long)r->large_kmalloc_left,
+		(unsigned long long)r->large_kmalloc_pages_left);
+}
+
+void kmemd_clients_recover_pending(void)
+{
+	struct kmemd_client *c;
+
+	for (c = clients; c; c = c->next)
+		if (c->state == CLIENT_GONE && c->recover == RECOVER_RETRY)
+			client_recover(c);
+}
+
 /*
  * client_gone - the client's socket closed or its process exited.
  * Context: the event loop.
  *
- * This is where a dead client's memory goes back to the buddy allocators
- * (its pages, vmalloc pages and caches; robust locks it held), the next
- * step of the daemon.  For now it is logged and marked GONE.
+ * An attached client stays in the table, GONE, and its memory goes back
+ * (client_recover()); one that never attached owned nothing.
  */
 static void client_gone(struct kmemd_client *c, const char *why)
 {
+	bool detached = !strcmp(why, "detached");
+
 	if (c->state == CLIENT_GONE)
 		return;
 	if (c->state == CLIENT_ATTACHED)
@@ -131,12 +196,12 @@ static void client_gone(struct kmemd_client *c, const char *why)
 		kmemd_close_quietly(c->fd);
 		c->fd = -1;
 	}
-	if (c->pidfd >= 0) {
-		kmemd_unwatch(c->pidfd);
-		close(c->pidfd);
-		c->pidfd = -1;
-	}
 	if (c->state != CLIENT_ATTACHED) {
+		if (c->pidfd >= 0) {
+			kmemd_unwatch(c->pidfd);
+			close(c->pidfd);
+			c->pidfd = -1;
+		}
 		client_unlink(c);
 		c->state = CLIENT_GONE;
 		c->next = forgotten;
@@ -144,6 +209,9 @@ static void client_gone(struct kmemd_client *c, const char *why)
 		return;
 	}
 	c->state = CLIENT_GONE;
+	/* the pidfd stays watched until the process has exited */
+	c->recover = detached ? RECOVER_RETRY : RECOVER_WAIT_EXIT;
+	client_recover(c);
 }
 
 bool kmemd_peer_allowed(const struct kmemd_config *cfg, int fd, uid_t uid, gid_t gid)
@@ -311,8 +379,12 @@ void kmemd_client_event(struct kmemd_client *c, bool pidfd_event)
 	char msg[128];
 	ssize_t n;
 
-	if (c->state == CLIENT_GONE)
-		return;		/* an event of the batch that saw it go */
+	if (c->state == CLIENT_GONE) {
+		/* its process exited after its socket closed, or an event of the batch */
+		if (pidfd_event && c->recover == RECOVER_WAIT_EXIT)
+			client_recover(c);
+		return;
+	}
 	if (pidfd_event) {
 		client_gone(c, "process exited");
 		return;
@@ -416,6 +488,10 @@ void kmemd_clients_shutdown(void)
 	while (clients) {
 		c = clients;
 		clients = c->next;
+		if (c->pidfd >= 0) {
+			kmemd_unwatch(c->pidfd);
+			close(c->pidfd);
+		}
 		free(c);
 	}
 	kmemd_clients_reap();
@@ -437,8 +513,26 @@ json_t *kmemd_clients_json(void)
 				      c->comm, "state", state[c->state], "connected_at",
 				      (json_int_t)c->connected_at);
 
-		if (o && c->state == CLIENT_GONE)
+		if (o && c->state == CLIENT_GONE) {
+			const struct kmem_client_report *r = &c->report;
+			static const char *const recover[] = {
+				"none", "waiting for exit", "retrying", "done",
+			};
+
 			json_object_set_new(o, "gone_reason", json_string(c->gone_reason));
+			json_object_set_new(o, "recovery", json_string(recover[c->recover]));
+			json_object_set_new(o, "pages_returned",
+					    json_integer((json_int_t)r->pages_returned));
+			json_object_set_new(o, "vmalloc_pages_returned",
+					    json_integer((json_int_t)r->vmalloc_pages_returned));
+			json_object_set_new(o, "caches_destroyed",
+					    json_integer((json_int_t)r->caches_destroyed));
+			json_object_set_new(o, "caches_kept", json_integer((json_int_t)r->caches_kept));
+			json_object_set_new(o, "locks_recovered",
+					    json_integer((json_int_t)r->locks_recovered));
+			json_object_set_new(o, "large_kmalloc_left",
+					    json_integer((json_int_t)r->large_kmalloc_left));
+		}
 		if (o)
 			json_array_append_new(arr, o);
 	}

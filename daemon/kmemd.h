@@ -18,6 +18,8 @@
 #include <jansson.h>
 #include <kmem/kmem.h>
 
+#include "kmemd_proto.h"
+
 /* ---------------------------------------------------------------- log */
 
 /* syslog's levels, which journald reads from a "<N>" prefix. */
@@ -161,6 +163,14 @@ struct kmemd_client {
 	uint64_t connected_at;		/* CLOCK_REALTIME seconds */
 	char gone_reason[64];
 	struct kmemd_tag sock_tag, pidfd_tag;
+	/*
+	 * GONE and attached: its memory goes back once its process has
+	 * exited (RECOVER_WAIT_EXIT: the socket closed first) and no live
+	 * process holds a lock it needs (RECOVER_RETRY).
+	 */
+	enum { RECOVER_NONE, RECOVER_WAIT_EXIT, RECOVER_RETRY, RECOVER_DONE } recover;
+	unsigned int recover_tries;
+	struct kmem_client_report report;
 };
 
 /* The loop's epoll set: client.c adds and removes its fds through these. */
@@ -182,6 +192,8 @@ void kmemd_clients_shutdown(void);
 /* Live clients (connected or attached) and attached ones. */
 unsigned int kmemd_clients_live(void);
 unsigned int kmemd_clients_attached(void);
+/* Retry the recovery of dead clients that found a lock busy. */
+void kmemd_clients_recover_pending(void);
 /* The table as JSON, for the control protocol's "clients". */
 json_t *kmemd_clients_json(void);
 
@@ -192,6 +204,13 @@ json_t *kmemd_clients_json(void);
  * Return: 0 or -errno.
  */
 extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__((weak));
+
+/*
+ * __kmem_client_gone - give back what dead client @client_id owned and
+ * recover the locks it died holding (libkmem/client_gone.c).
+ * Return: 0, or -EBUSY: a live client holds a lock; call again later.
+ */
+extern int __kmem_client_gone(uint32_t client_id, struct kmem_client_report *r);
 
 /*
  * kmem_set_tunable - change min_free_kbytes, watermark_scale_factor,

@@ -79,11 +79,60 @@ __attribute__((constructor)) static void kmem_constructor(void)
 	__kmem_rseq_offset = __rseq_offset;
 }
 
+/*
+ * __kmem_lock_owner_died - this thread got @lock with EOWNERDEAD: the
+ * process that held it died inside its critical section.  Mark the mutex
+ * consistent (else the next unlock makes it unusable for good), then
+ * repair what it guards, from state that does not depend on the dead
+ * holder having finished: a zone's free lists from the page flags, a
+ * cache's node lists from its slab pages, a per-CPU list cut to what is
+ * valid.  Any other lock (slab_mutex, a transfer cache, a CPU's object
+ * cache, whose stack is committed by one store) is kept as found.
+ * Context: @lock held; whatever process finds it first does the repair.
+ */
 void __kmem_lock_owner_died(pthread_mutex_t *lock)
 {
-	__kmem_printk("kmem: a process died holding a kmem lock; its state is kept as found\n");
+	const char *const *names = __kmem_zone_names();
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int nid, z, cpu;
+
 	pthread_mutex_consistent(lock);
+	__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
+	for (nid = 0; shm && nid < shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &shm->node_data[nid].node_zones[z];
+			u64 blocks, bad;
+
+			if (!zone_populated(zone))
+				continue;
+			if (&zone->lock == lock) {
+				blocks = __kmem_zone_rebuild(zone, &bad);
+				__kmem_printk("kmem: zone %u/%s rebuilt after a client died holding its "
+					      "lock: %llu blocks, %llu pages free%s\n", nid, names[z],
+					      (unsigned long long)blocks,
+					      (unsigned long long)zone->free_pages,
+					      bad ? " (bad blocks dropped)" : "");
+				return;
+			}
+			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
+				unsigned int dropped;
+
+				if (&pcp->lock != lock)
+					continue;
+				dropped = __kmem_pcp_check(zone, pcp);
+				__kmem_printk("kmem: zone %u/%s CPU %u list checked after a client died "
+					      "holding its lock: %u entries dropped\n", nid, names[z],
+					      cpu, dropped);
+				return;
+			}
+		}
+	}
+	if (shm && __kmem_slab_lock_died(lock) >= 0)
+		return;
+	__kmem_printk("kmem: a process died holding a kmem lock; its state is kept as found\n");
 }
+u32 __kmem_locks_recovered;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void kmem_options_init(struct kmem_options *opts)

@@ -20,6 +20,7 @@
 
 #include "types.h"
 #include "percpu.h"
+#include "kmemd_proto.h"
 
 #ifndef KMEM_DEBUG
 #define KMEM_DEBUG 0
@@ -154,6 +155,8 @@ static __always_inline bool kmem_in_locked_section(void)
 }
 
 void __cold __kmem_lock_owner_died(pthread_mutex_t *lock);
+/* Locks recovered in this process since it started (init.c). */
+extern u32 __kmem_locks_recovered;
 
 /* Lock a robust process-shared kmem mutex, counted as a locked section. */
 static inline void kmem_mutex_lock(pthread_mutex_t *lock)
@@ -210,6 +213,17 @@ const char *__kmem_attach_socket_path(void);
  */
 KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
 
+/* client_gone.c - the daemon's side of a client's death (docs/attach.md) */
+/* struct kmem_client_report: kmemd_proto.h, which the daemon includes too */
+/*
+ * Give back what dead client @client_id owned, recovering the locks it
+ * died holding, and add what was done to *@r (zeroed by the caller before
+ * the first call).  Context: the daemon's event loop, no kmem lock held.
+ * Return: 0, or -EBUSY when a live process holds a lock for long: call
+ * again later; each call goes on where the last stopped.
+ */
+KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
+
 /* mm_init.c */
 void __kmem_memmap_init(const struct kmem_options *opts);
 void __kmem_zones_init(const struct kmem_options *opts);
@@ -227,6 +241,9 @@ struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int prefer
 				       const void *caller);
 void __kmem_on_each_cpu(void (*fn)(void *), void *arg);
 unsigned long __kmem_drain_local_pages(void);
+u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps);
+unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp);
+int __kmem_return_block(struct page *page, unsigned int order);
 bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
 			      enum zone_type highest_zoneidx);
 
@@ -239,6 +256,11 @@ void __kmem_slab_exit(void);
 void *__kmem_obj_start(const void *p);
 void *__kmem_kmalloc_caller(size_t size, gfp_t flags, int node, const void *caller);
 struct kmem_cache;
+int __kmem_slab_lock_died(pthread_mutex_t *lock);
+bool __kmem_slab_node_check(struct kmem_cache *s, int nid);
+int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *kept);
+/* Try a robust lock for @ms, recovering a dead holder's.  Return: 0 or -EBUSY. */
+int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered);
 /* A slab object free that __kmem_defer_free() put off. */
 void __kmem_slab_free_deferred(struct kmem_cache *s, void *x);
 

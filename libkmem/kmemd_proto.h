@@ -104,4 +104,20 @@ struct kmemd_error {
 	char msg[240];			/* one line, NUL-terminated */
 };
 
+/*
+ * What the daemon did when a client died (__kmem_client_gone(), client_gone.c);
+ * not a message: the daemon keeps it in its clients table.
+ */
+struct kmem_client_report {
+	u64 pages_returned;		/* alloc_pages() blocks, in pages */
+	u64 blocks_returned;
+	u64 vmalloc_pages_returned;	/* HIGHMEM pages of its vmalloc areas */
+	u64 large_kmalloc_left;		/* its large kmalloc blocks, left allocated */
+	u64 large_kmalloc_pages_left;
+	u32 caches_destroyed;
+	u32 caches_kept;		/* objects still allocated: kept, leaked */
+	u32 locks_recovered;		/* found dead (EOWNERDEAD) and repaired */
+	u32 _pad;
+};
+
 #endif /* _KMEM_KMEMD_PROTO_H */

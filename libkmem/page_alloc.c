@@ -154,9 +154,28 @@ static bool hpages_adjacent(u64 lo, unsigned int order)
 	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
 }
 
-/* The kernel's __free_one_page(): merge with free buddies, then list. */
+/* Journal the free block being merged or split (see struct zone). */
+static inline void zone_inflight(struct zone *zone, u64 pfn, unsigned int order)
+{
+	zone->inflight_order = order;
+	WRITE_ONCE(zone->inflight_pfn1, (u32)(pfn + 1));
+}
+
+static inline void zone_inflight_done(struct zone *zone)
+{
+	WRITE_ONCE(zone->inflight_pfn1, 0);
+}
+
+/*
+ * The kernel's __free_one_page(): merge with free buddies, then list.
+ * The block is the caller's until here, marked with its owner so that the
+ * daemon takes it back if the caller dies first; from here it is the
+ * zone's, journaled until listed.
+ */
 static void __free_one_page(struct zone *zone, u64 pfn, unsigned int order)
 {
+	zone_inflight(zone, pfn, order);
+	__pfn_to_page(pfn)->owner = 0;
 	WRITE_ONCE(zone->free_pages, zone->free_pages + (1ULL << order));
 	while (order < MAX_PAGE_ORDER) {
 		u64 buddy_pfn = pfn ^ (1ULL << order);
@@ -169,11 +188,14 @@ static void __free_one_page(struct zone *zone, u64 pfn, unsigned int order)
 			break;
 		if (order >= HPAGE_PFN_SHIFT && !hpages_adjacent(pfn & buddy_pfn, order))
 			break;
+		/* journal the merged block before its half leaves the list */
+		zone_inflight(zone, pfn & buddy_pfn, order + 1);
 		del_page_from_free_list(buddy, zone, order);
 		pfn &= buddy_pfn;
 		order++;
 	}
 	add_to_free_list(__pfn_to_page(pfn), zone, order);
+	zone_inflight_done(zone);
 }
 
 /* Split a block of order @high down to @low, listing the upper halves. */
@@ -200,9 +222,17 @@ static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 		if (area->head == PFN_NIL)
 			continue;
 		page = __pfn_to_page(area->head);
+		zone_inflight(zone, __page_to_pfn(page), current_order);
 		del_page_from_free_list(page, zone, current_order);
 		expand(zone, page, order, current_order);
 		WRITE_ONCE(zone->free_pages, zone->free_pages - (1ULL << order));
+		/*
+		 * The caller's now: a dead caller's block goes back by its owner
+		 * and order (the order field still says the block it was cut from).
+		 */
+		WRITE_ONCE(page->order, (u8)order);
+		page->owner = kmem_mm.owner;
+		zone_inflight_done(zone);
 		return page;
 	}
 	return NULL;
@@ -352,8 +382,9 @@ static unsigned int pcp_take(struct zone *zone, unsigned int order, int cpu, uns
 {
 	unsigned int n = 0;
 
+	/* in our hands until __free_one_page(): ours, should we die meanwhile */
 	while (n < count && pcp_pop(zone, order, &cpu, &pfns[n], PCP_POP_UNCOUNTED) > 0)
-		n++;
+		__pfn_to_page(pfns[n++])->owner = kmem_mm.owner;
 	return n;
 }
 
@@ -370,9 +401,14 @@ static noinline struct page *__rmqueue_pcplist_refill(struct zone *zone, unsigne
 	n = rmqueue_bulk(zone, order, batch, pfns);
 	if (!n)
 		return NULL;
-	for (i = 1; i < n; i++)
-		if (pcp_push(zone, order, &cpu, pfns[i]) <= 0)
+	for (i = 1; i < n; i++) {
+		/* a block on a per-CPU list is no one's (see __kmem_client_gone()) */
+		__pfn_to_page(pfns[i])->owner = 0;
+		if (pcp_push(zone, order, &cpu, pfns[i]) <= 0) {
+			__pfn_to_page(pfns[i])->owner = kmem_mm.owner;
 			break;
+		}
+	}
 	/* A full or vanished list (migrated meanwhile): the rest goes back. */
 	free_pcppages_bulk(zone, pfns + i, n - i, order);
 	return __pfn_to_page(pfns[0]);
@@ -387,6 +423,7 @@ static noinline void __free_unref_page_flush(struct zone *zone, unsigned int ord
 
 	n = pcp_take(zone, order, cpu, zone_pcp(zone, cpu)->batch[order], pfns);
 	free_pcppages_bulk(zone, pfns, n, order);
+	__pfn_to_page(pfn)->owner = 0;
 	if (pcp_push(zone, order, &cpu, pfn) <= 0)
 		free_pcppages_bulk(zone, &pfn, 1, order);
 }
@@ -1126,8 +1163,8 @@ static void free_the_page(struct page *page, unsigned int order)
 			page[i].compound_head = 0;
 		WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~PG_head);
 	}
-	page->owner = 0;
 	if (kmem_in_locked_section()) {
+		page->owner = 0;
 		/* a nested signal handler: this CPU's list, or later */
 		cpu = rseq_current_cpu();
 		if (order > PAGE_ALLOC_COSTLY_ORDER || kmem_mm.pcp_mode != KMEM_PCP_RSEQ ||
@@ -1139,14 +1176,17 @@ static void free_the_page(struct page *page, unsigned int order)
 	}
 	if (likely(order <= PAGE_ALLOC_COSTLY_ORDER)) {
 		cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() : 0;
+		page->owner = 0;	/* on a per-CPU list a block is no one's */
 		ret = pcp_push(zone, order, &cpu, pfn);
 		if (likely(ret > 0))
 			goto out;
+		page->owner = kmem_mm.owner;
 		if (ret == 0) {
 			__free_unref_page_flush(zone, order, cpu, pfn);
 			goto out;
 		}
 	}
+	/* owner stays until __free_one_page(): ours if we die before */
 	free_pcppages_bulk(zone, &pfn, 1, order);
 out:
 	kmem_free_wakeup();
@@ -1656,4 +1696,172 @@ int page_to_nid(const struct page *page)
 enum zone_type page_zonenum(const struct page *page)
 {
 	return (enum zone_type)(page->zone_id % MAX_NR_ZONES);
+}
+
+/* ------------------------------------------------------------------ */
+/* recovery after a client died (client_gone.c)                       */
+/* ------------------------------------------------------------------ */
+
+/**
+ * __kmem_zone_rebuild - rebuild @zone's free lists from the page flags.
+ *
+ * A process that died holding zone->lock may have left a list half
+ * linked, so the lists are not trusted: the flags are.  A page with
+ * PG_buddy heads a free block of page->order; the walk takes the blocks in
+ * pfn order, so a block that is misaligned, runs past the zone or starts
+ * inside one already taken (an overlap) cannot be right and loses its
+ * PG_buddy (its pages are then lost, never handed out twice).
+ * Context: caller holds zone->lock.  Return: free blocks found.
+ */
+u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
+{
+	u64 pfn = zone->zone_start_pfn, end = pfn + zone->spanned_pages, blocks = 0, bad = 0;
+	u64 covered = pfn;	/* first pfn not inside a block already listed */
+	unsigned int o;
+
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		zone->free_area[o].head = PFN_NIL;
+		zone->free_area[o].nr_free = 0;
+	}
+	WRITE_ONCE(zone->free_pages, 0);
+	/*
+	 * The block the holder was merging or splitting is free as a whole:
+	 * halves of it still or already listed are folded back into it.
+	 */
+	if (zone->inflight_pfn1) {
+		u64 head = zone->inflight_pfn1 - 1ULL, i;
+
+		o = zone->inflight_order;
+		if (o < NR_PAGE_ORDERS && head >= pfn && head + (1ULL << o) <= end &&
+		    !(head & ((1ULL << o) - 1))) {
+			for (i = 0; i < (1ULL << o); i++)
+				__clear_page_buddy(__pfn_to_page(head + i));
+			__pfn_to_page(head)->owner = 0;
+			__pfn_to_page(head)->_refcount = 0;
+			__set_page_buddy(__pfn_to_page(head), o);
+		}
+		zone_inflight_done(zone);
+	}
+	for (; pfn < end; pfn++) {
+		struct page *page = __pfn_to_page(pfn);
+		u64 size;
+
+		if (!(READ_ONCE(page->flags) & PG_buddy))
+			continue;
+		o = READ_ONCE(page->order);
+		size = 1ULL << (o < NR_PAGE_ORDERS ? o : 0);
+		if (o >= NR_PAGE_ORDERS || (pfn & (size - 1)) || pfn + size > end || pfn < covered ||
+		    READ_ONCE(page->_refcount) != 0 ||
+		    (READ_ONCE(page->flags) & (PG_reserved | PG_slab))) {
+			__clear_page_buddy(page);
+			bad++;
+			continue;
+		}
+		add_to_free_list(page, zone, o);
+		WRITE_ONCE(zone->free_pages, zone->free_pages + size);
+		covered = pfn + size;
+		blocks++;
+	}
+	if (overlaps)
+		*overlaps = bad;
+	return blocks;
+}
+
+/* Is [@pfn, +2^@order) inside a larger block, free or allocated? */
+static bool pfn_inside_block(u64 pfn, unsigned int order)
+{
+	unsigned int o;
+
+	for (o = order + 1; o < NR_PAGE_ORDERS; o++) {
+		struct page *head = __pfn_to_page(pfn & ~((1ULL << o) - 1));
+
+		if ((READ_ONCE(head->flags) & PG_buddy || READ_ONCE(head->_refcount) > 0) &&
+		    READ_ONCE(head->order) >= o)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * __kmem_pcp_check - bound a per-CPU list whose lock died with its holder
+ * (KMEM_PCP_LOCKED mode): count at most the slots, and the list cut at its
+ * first entry that is not a free block of this zone (aligned, no reference,
+ * not on the buddy lists, not inside a larger free or allocated block).
+ * The blocks past the cut are lost rather than handed out twice.
+ * Context: caller holds pcp->lock.  Return: entries dropped.
+ */
+unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	u32 zid = zone->node * MAX_NR_ZONES + zone->idx;
+	unsigned int o, dropped = 0;
+
+	for (o = 0; o < NR_PCP_ORDERS; o++) {
+		u64 w = READ_ONCE(pcp->word[o]);
+		u32 count = (u32)(w & PCP_COUNT_MASK), i;
+
+		if (count > PCP_SLOTS)
+			count = PCP_SLOTS;
+		for (i = 0; i < count; i++) {
+			u32 pfn = pcp->slots[o][i];
+			struct page *page;
+
+			if (pfn < zone->zone_start_pfn ||
+			    pfn >= zone->zone_start_pfn + zone->spanned_pages)
+				break;
+			page = __pfn_to_page(pfn);
+			if (page->zone_id != zid || (pfn & ((1u << o) - 1)) ||
+			    READ_ONCE(page->_refcount) != 0 ||
+			    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab)) ||
+			    pfn_inside_block(pfn, o))
+				break;
+		}
+		if (i != (u32)(w & PCP_COUNT_MASK)) {
+			dropped += (u32)(w & PCP_COUNT_MASK) - i;
+			WRITE_ONCE(pcp->word[o], (w & ~PCP_COUNT_MASK) | i);
+		}
+	}
+	return dropped;
+}
+
+/**
+ * __kmem_return_block - give the buddy lists a block a dead client
+ * allocated: whatever its reference count, nobody can free it any more.
+ * Straight to the buddy lists, not this CPU's list, so the zone's free
+ * count shows it at once.  The zone lock is waited for at most 100 ms: a
+ * live process holding it must not stall the daemon.
+ * Return: 0, or -EBUSY with the block untouched.
+ */
+int __kmem_return_block(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+	u64 pfn = __page_to_pfn(page), i;
+	struct timespec ts;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	kmem_irq_disable();
+	ret = pthread_mutex_timedlock(&zone->lock, &ts);
+	if (ret == EOWNERDEAD) {
+		__kmem_lock_owner_died(&zone->lock);
+		ret = 0;
+	}
+	if (ret) {
+		kmem_irq_enable();
+		return -EBUSY;
+	}
+	if (READ_ONCE(page->flags) & PG_head) {
+		for (i = 1; i < (1ULL << order); i++)
+			page[i].compound_head = 0;
+	}
+	WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~(PG_head | PG_client_block));
+	page->owner = 0;
+	__atomic_store_n(&page->_refcount, 0, __ATOMIC_RELEASE);
+	__free_one_page(zone, pfn, order);
+	zone->pgfree++;
+	zone_unlock(zone);
+	kmem_free_wakeup();
+	return 0;
 }

@@ -2243,3 +2243,184 @@ void __kmem_slab_exit(void)
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
 	memset(cache_ctor, 0, sizeof(cache_ctor));
 }
+
+/* ------------------------------------------------------------------ */
+/* recovery after a client died (client_gone.c)                        */
+/* ------------------------------------------------------------------ */
+
+/* Is one of @n's lists sound: in-range pfns of @s's slabs, tagged @l, no cycle? */
+static bool slab_list_sound(struct kmem_cache *s, int nid, u32 head, enum slab_list l)
+{
+	u64 guard = 0, limit = kmem_mm.total_pages, off = kmem_off(s);
+	u32 pfn, prev = PFN_NIL;
+
+	for (pfn = head; pfn != PFN_NIL; prev = pfn, pfn = __pfn_to_page(pfn)->buddy.next) {
+		struct page *slab;
+
+		if (pfn >= kmem_mm.total_pages || guard++ > limit)
+			return false;
+		slab = __pfn_to_page(pfn);
+		if (!(READ_ONCE(slab->flags) & PG_slab) || slab_cache_off(slab) != off ||
+		    slab_list_of(slab) != l || __page_to_nid(slab) != nid || slab->buddy.prev != prev)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * __kmem_slab_node_check - @s's node @nid lists after their list_lock died
+ * with its holder.  A list half linked (an out-of-range pfn, a page not of
+ * this cache, a cycle, a broken back link) is rebuilt from the slab pages
+ * themselves: every PG_slab head page of @s on the node records in slab[2]
+ * which list it is on.  The tag is set after linking and cleared after
+ * unlinking, so a slab its holder was moving when it died is put back
+ * where it was; one being added for the first time is left off the lists
+ * (its objects stay allocated; it is never handed out twice).
+ * Context: caller holds the node's list_lock.  Return: true if rebuilt.
+ */
+bool __kmem_slab_node_check(struct kmem_cache *s, int nid)
+{
+	struct kmem_cache_node *n = cache_node(s, nid);
+	u64 off = kmem_off(s), pfn;
+
+	if (slab_list_sound(s, nid, n->partial, SLAB_LIST_PARTIAL) &&
+	    slab_list_sound(s, nid, n->full, SLAB_LIST_FULL))
+		return false;
+	n->partial = n->full = PFN_NIL;
+	WRITE_ONCE(n->nr_partial, 0);
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		u32 l = slab_list_of(slab);
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_cache_off(slab) != off || __page_to_nid(slab) != nid ||
+		    (l != SLAB_LIST_PARTIAL && l != SLAB_LIST_FULL))
+			continue;
+		list_add_slab(n, slab, l);
+	}
+	return true;
+}
+
+/* Is @lock one of @s's node list_locks?  Return: its node, or -1. */
+static int cache_list_lock_node(struct kmem_cache *s, pthread_mutex_t *lock)
+{
+	unsigned int nid;
+
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+		if (&cache_node(s, (int)nid)->list_lock == lock)
+			return (int)nid;
+	return -1;
+}
+
+/**
+ * __kmem_slab_lock_died - @lock died with its holder: if it is a cache's
+ * list_lock, check (and if need be rebuild) that node's lists.  Called by
+ * __kmem_lock_owner_died() with @lock held.  The caches[] walk reads
+ * without slab_mutex: that may be the lock that died, and a cache is freed
+ * only by its creator's destroy, which cannot run while we hold one of its
+ * locks.  Return: 1 rebuilt, 0 sound, -1 not a list_lock.
+ */
+int __kmem_slab_lock_died(pthread_mutex_t *lock)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id;
+
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+		struct kmem_cache *s;
+		int nid;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		nid = cache_list_lock_node(s, lock);
+		if (nid < 0)
+			continue;
+		if (!__kmem_slab_node_check(s, nid))
+			return 0;
+		__kmem_printk("kmem: cache %s node %d lists rebuilt after a client died holding "
+			      "its list_lock: %llu partial\n", s->name, nid,
+			      (unsigned long long)cache_node(s, nid)->nr_partial);
+		return 1;
+	}
+	return -1;
+}
+
+/*
+ * Try @lock for at most @ms: a dead holder's lock is recovered by the
+ * acquisition itself (EOWNERDEAD, __kmem_lock_owner_died()), a live
+ * holder's is left alone.  Return: 0 (recovered or free), -EBUSY.
+ */
+int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered)
+{
+	struct timespec ts;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	kmem_irq_disable();
+	ret = pthread_mutex_timedlock(lock, &ts);
+	if (ret == EOWNERDEAD) {
+		__kmem_lock_owner_died(lock);
+		(*recovered)++;
+		ret = 0;
+	}
+	if (ret == 0) {
+		pthread_mutex_unlock(lock);
+		kmem_irq_enable();
+		return 0;
+	}
+	kmem_irq_enable();
+	return -EBUSY;
+}
+
+/**
+ * __kmem_slab_client_gone - the slab side of a dead client: probe every
+ * cache's locks, then destroy the caches @client_id created.  A cache with
+ * objects still allocated is kept, leaked, as kmem_cache_destroy() keeps
+ * one: another process may hold them.
+ * Context: the daemon, no kmem lock held.  Return: 0, or -EBUSY when a
+ * live process holds one of the locks (nothing destroyed; try again).
+ */
+int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *kept)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id, cpu, nid;
+	int busy = 0;
+
+	busy |= __kmem_lock_probe(&shm->slab_mutex, 10, recovered);
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+		struct kmem_cache *s;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		for (nid = 0; nid < shm->nr_nodes; nid++) {
+			busy |= __kmem_lock_probe(&cache_node(s, (int)nid)->list_lock, 10, recovered);
+			busy |= __kmem_lock_probe(&cache_node(s, (int)nid)->xfer_lock, 10, recovered);
+		}
+		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++)
+			busy |= __kmem_lock_probe(&cache_cpu(s, (int)cpu)->lock, 10, recovered);
+	}
+	if (busy)
+		return -EBUSY;
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+		struct kmem_cache *s;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		if (s->owner != client_id || s->state != KMEM_CACHE_ALIVE)
+			continue;
+		kmem_cache_destroy(s);
+		if (READ_ONCE(shm->caches[id]))
+			(*kept)++;
+		else
+			(*destroyed)++;
+	}
+	return 0;
+}

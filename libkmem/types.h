@@ -53,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	2
+#define KMEM_SHARED_VERSION	3
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
@@ -135,6 +135,13 @@ struct zone {
 	pthread_mutex_t lock;		/* robust, process-shared: free_area, free_pages */
 	struct free_area free_area[NR_PAGE_ORDERS];
 	u64 free_pages;			/* NR_FREE_PAGES: buddy only, pcp excluded */
+	/*
+	 * The block the lock holder is merging or splitting (pfn + 1, 0 if
+	 * none): off the lists for a moment, and free.  A holder that dies
+	 * leaves it here for __kmem_zone_rebuild().
+	 */
+	u32 inflight_pfn1;
+	u32 inflight_order;
 
 	u64 _watermark[NR_WMARK];
 	u64 watermark_boost;
