@@ -166,17 +166,33 @@ static void try_complete(bool check_alive)
 			r->deferred[i] = r->deferred[--r->nr_deferred];
 		}
 		if (n)
-			__atomic_fetch_add(&r->releasing, 1, __ATOMIC_ACQ_REL);
+			__atomic_fetch_add(&r->slot[rs.slot].releasing, 1, __ATOMIC_ACQ_REL);
 		kmem_mutex_unlock(&r->lock);
 		if (advanced)
 			bump_wake(&r->done_seq);
 		for (i = 0; i < n; i++)
 			free_deferred(&batch[i]);
 		if (n) {
-			__atomic_fetch_sub(&r->releasing, 1, __ATOMIC_ACQ_REL);
+			__atomic_fetch_sub(&r->slot[rs.slot].releasing, 1, __ATOMIC_ACQ_REL);
 			bump_wake(&r->done_seq);
 		}
 	} while (n == RCU_SHARED_BATCH);
+}
+
+/*
+ * Frees taken off the list by live processes and not yet done (one that
+ * died freeing leaked its batch: it is not waited for).
+ */
+static u32 releasing(void)
+{
+	struct kmem_rcu_shared *r = rcu_sh();
+	unsigned int i;
+	u32 n = 0;
+
+	for (i = 0; i < KMEM_RCU_MAX_PROCS; i++)
+		if (__atomic_load_n(&r->slot[i].alive, __ATOMIC_ACQUIRE))
+			n += __atomic_load_n(&r->slot[i].releasing, __ATOMIC_ACQUIRE);
+	return n;
 }
 
 /* Ask for a new generation; return it. */
@@ -249,6 +265,7 @@ int __kmem_rcu_shared_start(void)
 	if (i < KMEM_RCU_MAX_PROCS) {
 		r->slot[i].id = kmem_mm.owner;
 		r->slot[i].pid = (u32)getpid();
+		r->slot[i].releasing = 0;
 		/* nothing freed before now was reachable from this process */
 		__atomic_store_n(&r->slot[i].ack, load(&r->gen), __ATOMIC_RELEASE);
 		__atomic_store_n(&r->slot[i].alive, 1, __ATOMIC_RELEASE);
@@ -287,9 +304,10 @@ void __kmem_rcu_shared_stop(void)
 	__atomic_store_n(&rs.stop, 1, __ATOMIC_RELEASE);
 	bump_wake(&r->gen_seq);
 	pthread_join(rs.thread, NULL);
+	/* free what is ready while our batches still count; the rest is the others' */
+	try_complete(false);
 	__atomic_store_n(&r->slot[rs.slot].alive, 0, __ATOMIC_RELEASE);
 	WRITE_ONCE(kmem_mm.rcu_shared, false);
-	try_complete(false);
 out:
 	pthread_mutex_unlock(&rs.start_lock);
 }
@@ -339,7 +357,7 @@ void __kmem_rcu_shared_barrier(void)
 		for (i = 0; i < r->nr_deferred && i < KMEM_RCU_MAX_DEFERRED; i++)
 			left |= r->deferred[i].gen <= g;
 		kmem_mutex_unlock(&r->lock);
-		if (!left && !__atomic_load_n(&r->releasing, __ATOMIC_ACQUIRE))
+		if (!left && !releasing())
 			return;
 		os_futex_wait(&r->done_seq, seq, RCU_SHARED_POLL_MS);
 	}
@@ -366,6 +384,5 @@ u32 __kmem_rcu_shared_pending(void)
 {
 	if (!kmem_mm.shm)
 		return 0;
-	return READ_ONCE(rcu_sh()->nr_deferred) +
-	       __atomic_load_n(&rcu_sh()->releasing, __ATOMIC_ACQUIRE);
+	return READ_ONCE(rcu_sh()->nr_deferred) + releasing();
 }

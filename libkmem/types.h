@@ -273,7 +273,7 @@ struct kmem_rcu_slot {
 	u32 id;				/* client id (0: the process that built the memory) */
 	u32 pid;
 	u32 alive;			/* atomic: 0 free or dead, not waited for */
-	u32 _pad;
+	u32 releasing;			/* atomic: batches it took off deferred, not yet freed */
 	u64 ack;			/* atomic: generation acknowledged */
 };
 
@@ -296,7 +296,7 @@ struct kmem_rcu_shared {
 	u32 gen_seq;			/* futex: bumped with gen (ack threads sleep on it) */
 	u32 done_seq;			/* futex: bumped with completed and releases */
 	u32 nr_deferred;
-	u32 releasing;			/* atomic: batches taken off deferred, not yet freed */
+	u32 _pad;
 	struct kmem_rcu_slot slot[KMEM_RCU_MAX_PROCS];
 	struct kmem_rcu_deferred deferred[KMEM_RCU_MAX_DEFERRED];
 };
