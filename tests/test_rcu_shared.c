@@ -12,6 +12,8 @@
  *   - an object kfree_rcu()ed by the client is not freed while the server
  *     reads it;
  *   - synchronize_rcu() in the server waits for the client's reader;
+ *   - more frees than the shared queue holds fill it, wait, and all end
+ *     up freed;
  *   - a client killed inside a read-side section does not hold up grace
  *     periods: marked gone by the server (as kmemd does when its socket
  *     closes), or found dead by the waiters themselves.
@@ -385,6 +387,52 @@ static void test_kfree_rcu_waits_for_other_process(void)
 	KT_ASSERT_EQ(run_pair(kfree_rcu_server, kfree_rcu_client), 0);
 }
 
+/*
+ * More frees than the shared queue holds, while the client reads: the
+ * queue fills and stays full (the callback that found it full waits), and
+ * everything is freed once the reader leaves.
+ */
+static int overflow_server(const struct chan *c)
+{
+	enum { NR = KMEM_RCU_MAX_DEFERRED + 300 };
+	struct kmem_cache_stats st;
+	struct kmem_cache *s;
+	struct tobj *o = kmalloc(sizeof(*o), GFP_KERNEL), *p;
+	unsigned int i;
+
+	CHECK(o);
+	tobj_fill(o);
+	s = kmem_cache_create("rcu_shared_many", sizeof(struct tobj), 0, 0, NULL);
+	CHECK(s);
+	CHECK(put(c, (uintptr_t)o) == 0);
+	CHECK(get(c) == 1);		/* the client is in its section */
+	CHECK(wait_shared() == 0);
+	for (i = 0; i < NR; i++) {
+		p = kmem_cache_alloc(s, GFP_KERNEL);
+		CHECK(p);
+		kfree_rcu(p, rcu);
+	}
+	usleep(HOLD_MS * 1000);
+	CHECK(__kmem_rcu_shared_pending() == KMEM_RCU_MAX_DEFERRED);
+	CHECK(tobj_intact(o));
+	CHECK(put(c, 2) == 0);
+	CHECK(get(c) == 3);
+	rcu_barrier();
+	CHECK(__kmem_rcu_shared_pending() == 0);
+	kmem_cache_shrink(s);
+	CHECK(kmem_cache_get_stats(s, &st) == 0);
+	CHECK(st.num_slabs == 0);	/* every object came back */
+	kmem_cache_destroy(s);
+	kfree(o);
+	CHECK(put(c, 4) == 0);
+	return 0;
+}
+
+static void test_shared_queue_bounded(void)
+{
+	KT_ASSERT_EQ(run_pair(overflow_server, reader_client), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* synchronize_rcu                                                     */
 /* ------------------------------------------------------------------ */
@@ -492,6 +540,7 @@ static const struct kt_test rcu_shared_tests[] = {
 	KT_TEST(test_typesafe_slab_waits_for_other_process),
 	KT_TEST(test_kfree_rcu_waits_for_other_process),
 	KT_TEST(test_synchronize_rcu_waits_for_other_process),
+	KT_TEST(test_shared_queue_bounded),
 	KT_TEST(test_dead_reader_marked_gone),
 	KT_TEST(test_dead_reader_found_dead),
 	KT_END,
