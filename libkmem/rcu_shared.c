@@ -50,7 +50,7 @@
 
 #define RCU_SHARED_BATCH	64	/* frees taken off the list per round */
 #define RCU_SHARED_POLL_MS	20	/* a waiter checks for the dead this often */
-#define RCU_SHARED_IDLE_MS	100	/* the ack thread's sleep with nothing to do */
+#define RCU_SHARED_IDLE_MS	100	/* the ack thread, waiting on others, checks for the dead */
 
 static struct {
 	pthread_mutex_t start_lock;	/* start/stop: init_lock, or the daemon's welcome */
@@ -228,6 +228,7 @@ static void *ack_thread(void *arg)
 {
 	struct kmem_rcu_shared *r = rcu_sh();
 	struct kmem_rcu_slot *me = &r->slot[rs.slot];
+	bool busy;
 
 	for (;;) {
 		u32 seq = __atomic_load_n(&r->gen_seq, __ATOMIC_ACQUIRE);
@@ -241,8 +242,13 @@ static void *ack_thread(void *arg)
 			try_complete(false);
 			continue;
 		}
-		if (os_futex_wait(&r->gen_seq, seq, RCU_SHARED_IDLE_MS) == -ETIMEDOUT &&
-		    (READ_ONCE(r->nr_deferred) || load(&r->completed) < load(&r->gen)))
+		/*
+		 * Nothing to acknowledge.  While frees or a generation wait
+		 * (for another process), look for the dead now and then;
+		 * otherwise sleep until gen_seq moves.
+		 */
+		busy = READ_ONCE(r->nr_deferred) || load(&r->completed) < g;
+		if (os_futex_wait(&r->gen_seq, seq, busy ? RCU_SHARED_IDLE_MS : -1) == -ETIMEDOUT)
 			try_complete(true);
 	}
 	kmem_rcu_unregister_thread();
