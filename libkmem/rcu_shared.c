@@ -126,7 +126,7 @@ static void try_complete(bool check_alive)
 {
 	struct kmem_rcu_shared *r = rcu_sh();
 	struct kmem_rcu_deferred batch[RCU_SHARED_BATCH];
-	unsigned int i, n;
+	unsigned int i, n, nr;
 	bool advanced;
 	u64 gen, low;
 
@@ -155,16 +155,19 @@ static void try_complete(bool check_alive)
 			advanced = true;
 		}
 		low = load(&r->completed);
-		if (r->nr_deferred > KMEM_RCU_MAX_DEFERRED)
-			r->nr_deferred = 0;	/* corrupted: never index past the table */
-		for (i = 0; i < r->nr_deferred && n < RCU_SHARED_BATCH;) {
+		nr = r->nr_deferred;
+		if (nr > KMEM_RCU_MAX_DEFERRED)
+			nr = 0;		/* corrupted: never index past the table */
+		for (i = 0; i < nr && n < RCU_SHARED_BATCH;) {
 			if (r->deferred[i].gen > low) {
 				i++;
 				continue;
 			}
 			batch[n++] = r->deferred[i];
-			r->deferred[i] = r->deferred[--r->nr_deferred];
+			r->deferred[i] = r->deferred[--nr];
 		}
+		/* atomic: read without the lock (the ack threads, pending()) */
+		__atomic_store_n(&r->nr_deferred, nr, __ATOMIC_RELAXED);
 		if (n)
 			__atomic_fetch_add(&r->slot[rs.slot].releasing, 1, __ATOMIC_ACQ_REL);
 		kmem_mutex_unlock(&r->lock);
@@ -331,7 +334,8 @@ bool __kmem_rcu_shared_defer(enum kmem_rcu_deferred_kind kind, u64 where, u32 or
 	}
 	g = load(&r->gen) + 1;
 	__atomic_store_n(&r->gen, g, __ATOMIC_RELEASE);
-	d = &r->deferred[r->nr_deferred++];
+	d = &r->deferred[r->nr_deferred];
+	__atomic_store_n(&r->nr_deferred, r->nr_deferred + 1, __ATOMIC_RELAXED);
 	d->gen = g;
 	d->where = where;
 	d->kind = kind;

@@ -295,7 +295,7 @@ struct kmem_rcu_shared {
 	u64 completed;			/* atomic: every live slot acked this one */
 	u32 gen_seq;			/* futex: bumped with gen (ack threads sleep on it) */
 	u32 done_seq;			/* futex: bumped with completed and releases */
-	u32 nr_deferred;
+	u32 nr_deferred;		/* atomic: written under the lock, read without */
 	u32 _pad;
 	struct kmem_rcu_slot slot[KMEM_RCU_MAX_PROCS];
 	struct kmem_rcu_deferred deferred[KMEM_RCU_MAX_DEFERRED];
