@@ -40,6 +40,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/rcupdate.h>
@@ -57,6 +58,7 @@ static struct {
 	pthread_t thread;
 	unsigned int slot;
 	int stop;			/* atomic */
+	u64 pidns;			/* pid_namespace() */
 } rs = { .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static inline struct kmem_rcu_shared *rcu_sh(void)
@@ -75,13 +77,28 @@ static void bump_wake(u32 *seq)
 	os_futex_wake(seq, INT_MAX);
 }
 
-/* Is @pid gone (or a zombie, whose readers are gone with it)? */
-static bool process_dead(u32 pid)
+/* This process's pid namespace (its inode), 0 if it cannot be told. */
+static u64 pid_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (u64)st.st_ino;
+}
+
+/*
+ * Is the process of @sl gone (or a zombie, whose readers are gone with
+ * it)?  Only asked where its pid means the same as here: a process in
+ * another pid namespace is only ever marked gone by the daemon.
+ */
+static bool process_dead(const struct kmem_rcu_slot *sl)
 {
 	char path[32], buf[256], *p;
+	u32 pid = sl->pid;
 	ssize_t n;
 	int fd;
 
+	if (!rs.pidns || sl->pidns != rs.pidns)
+		return false;
 	if (!pid || (kill((pid_t)pid, 0) && errno == ESRCH))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
@@ -143,7 +160,7 @@ static void try_complete(bool check_alive)
 			if (!__atomic_load_n(&sl->alive, __ATOMIC_ACQUIRE))
 				continue;
 			ack = load(&sl->ack);
-			if (ack < gen && check_alive && process_dead(sl->pid)) {
+			if (ack < gen && check_alive && process_dead(sl)) {
 				__atomic_store_n(&sl->alive, 0, __ATOMIC_RELEASE);
 				continue;
 			}
@@ -267,6 +284,7 @@ int __kmem_rcu_shared_start(void)
 	pthread_mutex_lock(&rs.start_lock);
 	if (kmem_mm.rcu_shared)
 		goto out;
+	rs.pidns = pid_namespace();
 	kmem_mutex_lock(&r->lock);
 	for (i = 0; i < KMEM_RCU_MAX_PROCS; i++)
 		if (!__atomic_load_n(&r->slot[i].alive, __ATOMIC_ACQUIRE))
@@ -275,6 +293,7 @@ int __kmem_rcu_shared_start(void)
 		r->slot[i].id = kmem_mm.owner;
 		r->slot[i].pid = (u32)getpid();
 		r->slot[i].releasing = 0;
+		r->slot[i].pidns = rs.pidns;
 		/* nothing freed before now was reachable from this process */
 		__atomic_store_n(&r->slot[i].ack, load(&r->gen), __ATOMIC_RELEASE);
 		__atomic_store_n(&r->slot[i].alive, 1, __ATOMIC_RELEASE);

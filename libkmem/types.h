@@ -275,6 +275,7 @@ struct kmem_rcu_slot {
 	u32 alive;			/* atomic: 0 free or dead, not waited for */
 	u32 releasing;			/* atomic: batches it took off deferred, not yet freed */
 	u64 ack;			/* atomic: generation acknowledged */
+	u64 pidns;			/* inode of its pid namespace: @pid means that there */
 };
 
 enum kmem_rcu_deferred_kind {
