@@ -279,6 +279,7 @@ int __kmem_rcu_shared_start(void)
 {
 	struct kmem_rcu_shared *r = rcu_sh();
 	unsigned int i;
+	sigset_t old;
 	int ret = 0;
 
 	pthread_mutex_lock(&rs.start_lock);
@@ -307,7 +308,10 @@ int __kmem_rcu_shared_start(void)
 	}
 	rs.slot = i;
 	__atomic_store_n(&rs.stop, 0, __ATOMIC_RELEASE);
+	/* the program's signal handlers never run on kmem's thread */
+	os_block_async_signals(&old);
 	ret = -pthread_create(&rs.thread, NULL, ack_thread, NULL);
+	os_set_sigmask(&old);
 	if (ret) {
 		__atomic_store_n(&r->slot[i].alive, 0, __ATOMIC_RELEASE);
 		__kmem_printk("kmem: rcu: cannot start the ack thread: %s\n", strerror(-ret));
