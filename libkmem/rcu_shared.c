@@ -59,6 +59,7 @@ static struct {
 	unsigned int slot;
 	int stop;			/* atomic */
 	u64 pidns;			/* pid_namespace() */
+	u32 pid;
 } rs = { .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static inline struct kmem_rcu_shared *rcu_sh(void)
@@ -248,7 +249,7 @@ static void *ack_thread(void *arg)
 {
 	struct kmem_rcu_shared *r = rcu_sh();
 	struct kmem_rcu_slot *me = &r->slot[rs.slot];
-	bool busy;
+	bool busy, mine;
 
 	for (;;) {
 		u32 seq = __atomic_load_n(&r->gen_seq, __ATOMIC_ACQUIRE);
@@ -256,9 +257,18 @@ static void *ack_thread(void *arg)
 
 		if (__atomic_load_n(&rs.stop, __ATOMIC_ACQUIRE))
 			break;
-		if (g > load(&me->ack)) {
+		mine = READ_ONCE(me->pid) == rs.pid &&
+		       __atomic_load_n(&me->alive, __ATOMIC_ACQUIRE);
+		if (mine && g > load(&me->ack)) {
 			__kmem_synchronize_rcu_local();
-			__atomic_store_n(&me->ack, g, __ATOMIC_RELEASE);
+			/*
+			 * Under the lock: a slot marked dead (kmemd saw the
+			 * socket close) may already be another process's.
+			 */
+			kmem_mutex_lock(&r->lock);
+			if (me->pid == rs.pid && __atomic_load_n(&me->alive, __ATOMIC_ACQUIRE))
+				__atomic_store_n(&me->ack, g, __ATOMIC_RELEASE);
+			kmem_mutex_unlock(&r->lock);
 			try_complete(false);
 			continue;
 		}
@@ -286,13 +296,14 @@ int __kmem_rcu_shared_start(void)
 	if (kmem_mm.rcu_shared)
 		goto out;
 	rs.pidns = pid_namespace();
+	rs.pid = (u32)getpid();
 	kmem_mutex_lock(&r->lock);
 	for (i = 0; i < KMEM_RCU_MAX_PROCS; i++)
 		if (!__atomic_load_n(&r->slot[i].alive, __ATOMIC_ACQUIRE))
 			break;
 	if (i < KMEM_RCU_MAX_PROCS) {
 		r->slot[i].id = kmem_mm.owner;
-		r->slot[i].pid = (u32)getpid();
+		r->slot[i].pid = rs.pid;
 		r->slot[i].releasing = 0;
 		r->slot[i].pidns = rs.pidns;
 		/* nothing freed before now was reachable from this process */
