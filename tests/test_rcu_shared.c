@@ -14,6 +14,8 @@
  *   - synchronize_rcu() in the server waits for the client's reader;
  *   - more frees than the shared queue holds fill it, wait, and all end
  *     up freed;
+ *   - a client that kfree_rcu()s and detaches at once leaves the free to
+ *     the server, after the server's reader;
  *   - a client killed inside a read-side section does not hold up grace
  *     periods: marked gone by the server (as kmemd does when its socket
  *     closes), or found dead by the waiters themselves.
@@ -388,6 +390,48 @@ static void test_kfree_rcu_waits_for_other_process(void)
 }
 
 /*
+ * The client kfree_rcu()s an object the server reads and detaches at once:
+ * the free, queued in shared memory by the client's detach, waits for the
+ * server's reader and is released by the server.
+ */
+static int detach_server(const struct chan *c)
+{
+	struct tobj *o = kmalloc(sizeof(*o), GFP_KERNEL);
+
+	CHECK(o);
+	tobj_fill(o);
+	rcu_read_lock();
+	CHECK(put(c, (uintptr_t)o) == 0);
+	CHECK(get(c) == 1);		/* freed and detached */
+	usleep(HOLD_MS * 1000);
+	CHECK(__kmem_rcu_shared_pending() == 1);
+	CHECK(tobj_intact(o));
+	rcu_read_unlock();
+	rcu_barrier();
+	CHECK(__kmem_rcu_shared_pending() == 0);
+	CHECK(put(c, 2) == 0);
+	return 0;
+}
+
+static int detach_client(const struct chan *c)
+{
+	struct tobj *o = (struct tobj *)(uintptr_t)get(c);
+
+	CHECK(tobj_intact(o));
+	kfree_rcu(o, rcu);
+	CHECK(kmem_detach() == 0);
+	CHECK(!kmem_mm.rcu_shared);
+	CHECK(put(c, 1) == 0);
+	CHECK(get(c) == 2);
+	return 0;
+}
+
+static void test_detached_client_frees_released_by_others(void)
+{
+	KT_ASSERT_EQ(run_pair(detach_server, detach_client), 0);
+}
+
+/*
  * More frees than the shared queue holds, while the client reads: the
  * queue fills and stays full (the callback that found it full waits), and
  * everything is freed once the reader leaves.
@@ -541,6 +585,7 @@ static const struct kt_test rcu_shared_tests[] = {
 	KT_TEST(test_kfree_rcu_waits_for_other_process),
 	KT_TEST(test_synchronize_rcu_waits_for_other_process),
 	KT_TEST(test_shared_queue_bounded),
+	KT_TEST(test_detached_client_frees_released_by_others),
 	KT_TEST(test_dead_reader_marked_gone),
 	KT_TEST(test_dead_reader_found_dead),
 	KT_END,
