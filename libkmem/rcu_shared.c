@@ -35,12 +35,8 @@
  * Embedded mode never comes here: callers test kmem_mm.rcu_shared first.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/rcupdate.h>
@@ -58,7 +54,7 @@ static struct {
 	pthread_t thread;
 	unsigned int slot;
 	int stop;			/* atomic */
-	u64 pidns;			/* pid_namespace() */
+	u64 pidns;			/* os_pid_namespace() */
 	u32 pid;
 } rs = { .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -78,14 +74,6 @@ static void bump_wake(u32 *seq)
 	os_futex_wake(seq, INT_MAX);
 }
 
-/* This process's pid namespace (its inode), 0 if it cannot be told. */
-static u64 pid_namespace(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/pid", &st) ? 0 : (u64)st.st_ino;
-}
-
 /*
  * Is the process of @sl gone (or a zombie, whose readers are gone with
  * it)?  Only asked where its pid means the same as here: a process in
@@ -93,26 +81,9 @@ static u64 pid_namespace(void)
  */
 static bool process_dead(const struct kmem_rcu_slot *sl)
 {
-	char path[32], buf[256], *p;
-	u32 pid = sl->pid;
-	ssize_t n;
-	int fd;
-
 	if (!rs.pidns || sl->pidns != rs.pidns)
 		return false;
-	if (!pid || (kill((pid_t)pid, 0) && errno == ESRCH))
-		return true;
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	return os_process_exited(sl->pid);
 }
 
 static void free_deferred(const struct kmem_rcu_deferred *d)
@@ -295,7 +266,7 @@ int __kmem_rcu_shared_start(void)
 	pthread_mutex_lock(&rs.start_lock);
 	if (kmem_mm.rcu_shared)
 		goto out;
-	rs.pidns = pid_namespace();
+	rs.pidns = os_pid_namespace();
 	rs.pid = (u32)getpid();
 	kmem_mutex_lock(&r->lock);
 	for (i = 0; i < KMEM_RCU_MAX_PROCS; i++)

@@ -537,7 +537,6 @@ static int dying_server(const struct chan *c)
 {
 	struct tobj *o = kmem_cache_alloc(ts_cache, GFP_KERNEL);
 	struct page *page;
-	u64 t0;
 
 	CHECK(o);
 	tobj_fill(o);
@@ -548,10 +547,8 @@ static int dying_server(const struct chan *c)
 	kmem_cache_free(ts_cache, o);
 	kmem_cache_shrink(ts_cache);
 	CHECK(kill(client_pid, SIGKILL) == 0);	/* still a zombie: not reaped */
-	t0 = now_ms();
-	synchronize_rcu();
+	synchronize_rcu();		/* bounded by alarm(): a hang fails */
 	rcu_barrier();
-	CHECK(now_ms() - t0 < 10000);
 	CHECK(!is_slab(page));
 	CHECK(__kmem_rcu_shared_pending() == 0);
 	/* and grace periods go on without it */
