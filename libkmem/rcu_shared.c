@@ -90,7 +90,9 @@ static void free_deferred(const struct kmem_rcu_deferred *d)
 {
 	switch (d->kind) {
 	case KMEM_RCU_SLAB_PAGE:
-		if (d->where < kmem_mm.total_pages) {
+		/* still a slab: discard_slab() leaves PG_slab to the free */
+		if (d->where < kmem_mm.total_pages &&
+		    (READ_ONCE(__pfn_to_page(d->where)->flags) & PG_slab)) {
 			__kmem_rcu_free_slab_page(__pfn_to_page(d->where));
 			return;
 		}
