@@ -191,6 +191,9 @@ static void client_gone(struct kmemd_client *c, const char *why)
 	else
 		pr_debug("connection from pid %d closed: %s", (int)c->pid, why);
 	snprintf(c->gone_reason, sizeof(c->gone_reason), "%s", why);
+	/* its readers are gone: grace periods stop waiting for it */
+	if (c->state == CLIENT_ATTACHED && c->id && __kmem_rcu_client_gone)
+		__kmem_rcu_client_gone(c->id);
 	if (c->fd >= 0) {
 		kmemd_unwatch(c->fd);
 		kmemd_close_quietly(c->fd);

@@ -213,6 +213,13 @@ extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__
 extern int __kmem_client_gone(uint32_t client_id, struct kmem_client_report *r);
 
 /*
+ * __kmem_rcu_client_gone - libkmem/rcu_shared.c: grace periods stop
+ * waiting for client @id's acknowledgements (it died or detached).  Weak,
+ * as above.
+ */
+extern void __kmem_rcu_client_gone(unsigned int id) __attribute__((weak));
+
+/*
  * kmem_set_tunable - change min_free_kbytes, watermark_scale_factor,
  * percpu_pagelist_high_fraction or reclaim_timeout_ms in the running
  * allocator (include/kmem/kmem.h on branch kmemd-ctl).  Weak until that

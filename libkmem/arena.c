@@ -293,6 +293,7 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 		shm->cpu_to_node[cpu] = topo->cpu_to_node[cpu];
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
 	init_shared_mutex(&shm->slab_mutex);
+	init_shared_mutex(&shm->rcu.lock);
 
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];

@@ -104,6 +104,13 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 		fds[w->nr_fds] = kmem_mm.node_fds[nid][1];
 		add_map(w, w->nr_fds++, 0, pgdat->highmem_start_pfn, pgdat->highmem_pages);
 	}
+	if (!READ_ONCE(kmem_mm.rcu_shared)) {
+		/* its readers will hold up our grace periods, and ours theirs */
+		int ret = __kmem_rcu_shared_start();
+
+		if (ret)
+			return ret;
+	}
 	if (!READ_ONCE(kmem_mm.kasan_shared))
 		kasan_shared_begin();	/* another process will use the memory */
 	len = (u32)(sizeof(*w) + w->nr_maps * sizeof(w->maps[0]));

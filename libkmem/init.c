@@ -355,7 +355,13 @@ static int do_attach(const struct kmem_options *opts, const char *path, bool qui
 		return ret;
 	/* kswapd runs in kmemd (vmscan.c skips it here: kmem_mm.owner != 0) */
 	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
-	return 0;
+	/* a grace period now waits for this process's readers too */
+	ret = __kmem_rcu_shared_start();
+	if (ret) {
+		__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
+		__kmem_detach();
+	}
+	return ret;
 }
 
 /* Build everything; caller holds init_lock. */
@@ -494,6 +500,7 @@ int __kmem_init_once(void)
 
 static void teardown(void)
 {
+	__kmem_rcu_shared_stop();
 	__kmem_kswapd_stop();
 	/* attached: the memory stays, so this process's vmalloc pages go back */
 	__kmem_vmalloc_exit(kmem_mm.owner != 0);

@@ -54,6 +54,7 @@ struct kmem_mm {
 	u32 owner;			/* this process's client id (0: embedded) */
 	bool valgrind;			/* running under memcheck (kasan.h) */
 	bool kasan_shared;		/* shared with other processes: no ASan poisoning */
+	bool rcu_shared;		/* RCU across processes: rcu_shared.c has a slot */
 	/* mappings and fds, for kmem_exit() */
 	size_t shm_size;
 	size_t mem_size;
@@ -223,6 +224,36 @@ KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
  * again later; each call goes on where the last stopped.
  */
 KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
+/*
+ * rcu_shared.c - RCU across processes (docs/attach.md).  Once the memory is
+ * shared (attached, or the builder welcomed a client) kmem_mm.rcu_shared is
+ * set and SLAB_TYPESAFE_BY_RCU slab pages and kfree_rcu objects, after this
+ * process's own grace period, wait in shared memory until every live
+ * process has passed one.
+ */
+/* Take a slot for this process and start its ack thread (init_lock held). */
+int __kmem_rcu_shared_start(void);
+/* Give the slot back, stop the thread; this process's frees stay queued. */
+void __kmem_rcu_shared_stop(void);
+/*
+ * Queue a free for after a grace period in every process: a slab page
+ * (@kind KMEM_RCU_SLAB_PAGE, @where its pfn) or an object (its address).
+ * Return: false when the queue is full (the caller then waits with
+ * __kmem_rcu_shared_sync() and frees at once).
+ */
+bool __kmem_rcu_shared_defer(enum kmem_rcu_deferred_kind kind, u64 where, u32 order);
+/* synchronize_rcu() and rcu_barrier() across every live process. */
+void __kmem_rcu_shared_sync(void);
+void __kmem_rcu_shared_barrier(void);
+/* The daemon: client @id is gone; its acknowledgements are not waited for. */
+KMEM_API void __kmem_rcu_client_gone(u32 id);
+/* Frees waiting for a shared grace period (tests, kmemctl). */
+KMEM_API u32 __kmem_rcu_shared_pending(void);
+/* rcupdate.c: this process's grace period and callbacks only. */
+void __kmem_synchronize_rcu_local(void);
+void __kmem_rcu_barrier_local(void);
+/* slub.c: give a SLAB_TYPESAFE_BY_RCU slab page back now. */
+void __kmem_rcu_free_slab_page(struct page *slab);
 
 /* mm_init.c */
 void __kmem_memmap_init(const struct kmem_options *opts);

@@ -65,6 +65,13 @@ int os_uffd_read_faults(int uffd, uint64_t *addrs, uint32_t *tids, int max);
 /* Send @sig to thread @tid of this process. */
 int os_kill_thread(uint32_t tid, int sig);
 /*
+ * Has process @pid (of this process's pid namespace) exited?  True when it
+ * is gone or a zombie; false while it runs or when that cannot be told.
+ */
+bool os_process_exited(uint32_t pid);
+/* This process's pid namespace, as the inode of /proc/self/ns/pid; 0 if unknown. */
+uint64_t os_pid_namespace(void);
+/*
  * local_irq_save(): block, for the calling thread, every signal that is not
  * a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS
  * stay open), giving the old mask in @old; os_set_sigmask() puts it back.

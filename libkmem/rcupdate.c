@@ -225,12 +225,33 @@ int kmem_rcu_read_lock_held(void)
 	return urcu_memb_read_ongoing() != 0;
 }
 
+void __kmem_synchronize_rcu_local(void)
+{
+	urcu_memb_synchronize_rcu();
+	tsan_acquire(&rcu_tsan_gp);
+}
+
+void __kmem_rcu_barrier_local(void)
+{
+	urcu_memb_barrier();
+	tsan_acquire(&rcu_tsan_barrier);
+}
+
+/*
+ * In shared memory (kmem_mm.rcu_shared) a grace period spans every live
+ * process sharing it (rcu_shared.c): this process's ack thread runs the
+ * local one.
+ */
 void kmem_synchronize_rcu(void)
 {
 	/* It would wait for the caller's own section: a deadlock. */
 	KMEM_BUG_ON(urcu_memb_read_ongoing());
-	urcu_memb_synchronize_rcu();
-	tsan_acquire(&rcu_tsan_gp);
+	if (unlikely(READ_ONCE(kmem_mm.rcu_shared))) {
+		__kmem_rcu_shared_sync();
+		tsan_acquire(&rcu_tsan_gp);
+		return;
+	}
+	__kmem_synchronize_rcu_local();
 }
 
 void kmem_call_rcu(struct rcu_head *head, rcu_callback_t func)
@@ -243,8 +264,10 @@ void kmem_rcu_barrier(void)
 {
 	/* liburcu would print an error and return without waiting. */
 	KMEM_BUG_ON(urcu_memb_read_ongoing());
-	urcu_memb_barrier();
-	tsan_acquire(&rcu_tsan_barrier);
+	__kmem_rcu_barrier_local();
+	/* the callbacks may have queued frees for every process's grace period */
+	if (unlikely(READ_ONCE(kmem_mm.rcu_shared)))
+		__kmem_rcu_shared_barrier();
 }
 
 void __kmem_call_rcu_internal(struct rcu_head *head, void (*func)(struct rcu_head *))
@@ -294,16 +317,32 @@ static void *kvfree_rcu_obj_start(const void *head)
 	return __kmem_obj_start(head);
 }
 
+/*
+ * This process's grace period has passed.  In shared memory, an object
+ * other processes may read waits for theirs too (vmalloc()ed memory is
+ * this process's alone); when their queue is full, right here.
+ */
+static void kvfree_rcu_release(void *ptr)
+{
+	if (unlikely(READ_ONCE(kmem_mm.rcu_shared)) && !is_vmalloc_addr(ptr)) {
+		if (__kmem_rcu_shared_defer(KMEM_RCU_OBJECT,
+					    (u64)((char *)ptr - kmem_mm.mem_base), 0))
+			return;
+		__kmem_rcu_shared_sync();
+	}
+	kvfree(ptr);
+}
+
 static void kvfree_rcu_cb(struct rcu_head *head)
 {
-	kvfree(kvfree_rcu_obj_start(head));
+	kvfree_rcu_release(kvfree_rcu_obj_start(head));
 }
 
 static void kvfree_rcu_record_cb(struct rcu_head *head)
 {
 	struct kvfree_rcu_record *rec = container_of(head, struct kvfree_rcu_record, rcu);
 
-	kvfree(rec->ptr);
+	kvfree_rcu_release(rec->ptr);
 	kfree(rec);
 }
 

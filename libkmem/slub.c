@@ -223,11 +223,26 @@ static void free_slab_pages(struct page *slab, unsigned int order)
 	__free_pages(slab, order);
 }
 
-/* SLAB_TYPESAFE_BY_RCU: the pages go back only after a grace period. */
+void __kmem_rcu_free_slab_page(struct page *slab)
+{
+	free_slab_pages(slab, slab->order);
+}
+
+/*
+ * SLAB_TYPESAFE_BY_RCU: the pages go back only after a grace period; in
+ * shared memory, after one in every process (rcu_shared.c), waiting right
+ * here when that queue is full.
+ */
 static void rcu_free_slab(struct rcu_head *head)
 {
 	struct page *slab = (struct page *)((char *)head - offsetof(struct page, slab[2]));
 
+	if (unlikely(READ_ONCE(kmem_mm.rcu_shared))) {
+		if (__kmem_rcu_shared_defer(KMEM_RCU_SLAB_PAGE, __page_to_pfn(slab),
+					    slab->order))
+			return;
+		__kmem_rcu_shared_sync();
+	}
 	free_slab_pages(slab, slab->order);
 }
 

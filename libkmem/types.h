@@ -53,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	3
+#define KMEM_SHARED_VERSION	4
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
@@ -269,6 +269,46 @@ struct kmem_fault {
 #define KMALLOC_NR_CACHES	14	/* kmalloc_index() 0..13 */
 #define KMALLOC_NR_TYPES	2	/* normal, dma */
 
+/*
+ * RCU across processes (rcu_shared.c, docs/attach.md): a grace period
+ * counts only once every live process sharing the memory acknowledged it.
+ */
+#define KMEM_RCU_MAX_PROCS	64	/* processes (daemon and clients) at once */
+#define KMEM_RCU_MAX_DEFERRED	1024	/* frees waiting for a shared grace period */
+
+struct kmem_rcu_slot {
+	u32 id;				/* client id (0: the process that built the memory) */
+	u32 pid;
+	u32 alive;			/* atomic: 0 free or dead, not waited for */
+	u32 releasing;			/* atomic: batches it took off deferred, not yet freed */
+	u64 ack;			/* atomic: generation acknowledged */
+	u64 pidns;			/* inode of its pid namespace: @pid means that there */
+};
+
+enum kmem_rcu_deferred_kind {
+	KMEM_RCU_SLAB_PAGE = 1,		/* SLAB_TYPESAFE_BY_RCU slab: @where is its pfn */
+	KMEM_RCU_OBJECT,		/* kfree_rcu object: @where is its mem_base offset */
+};
+
+struct kmem_rcu_deferred {
+	u64 gen;			/* released once completed >= gen */
+	u64 where;
+	u32 kind;
+	u32 order;
+};
+
+struct kmem_rcu_shared {
+	pthread_mutex_t lock;		/* everything below but the atomics' reads */
+	u64 gen;			/* atomic: the newest generation asked for */
+	u64 completed;			/* atomic: every live slot acked this one */
+	u32 gen_seq;			/* futex: bumped with gen (ack threads sleep on it) */
+	u32 done_seq;			/* futex: bumped with completed and releases */
+	u32 nr_deferred;		/* atomic: written under the lock, read without */
+	u32 _pad;
+	struct kmem_rcu_slot slot[KMEM_RCU_MAX_PROCS];
+	struct kmem_rcu_deferred deferred[KMEM_RCU_MAX_DEFERRED];
+};
+
 struct kmem_shared {
 	u64 magic;
 	u32 version;
@@ -313,6 +353,7 @@ struct kmem_shared {
 	u64 kmalloc_caches[KMALLOC_NR_TYPES][KMALLOC_NR_CACHES];
 
 	struct kmem_fault fault;	/* failslab, fail_page_alloc (fault_inject.c) */
+	struct kmem_rcu_shared rcu;	/* RCU across processes (rcu_shared.c) */
 };
 
 #endif /* _KMEM_TYPES_H */

@@ -7,9 +7,13 @@
  * with rcu_assign_pointer(), and frees what readers may still see only
  * after a grace period: synchronize_rcu() waits for one, call_rcu() and
  * kfree_rcu() queue work to run after one, rcu_barrier() waits for all
- * queued work.  A grace period here covers the read-side critical sections
- * of the threads of this process only (liburcu is per process); it does
- * not wait for readers in other processes sharing a kmem daemon's memory.
+ * queued work.  A grace period covers the read-side critical sections of
+ * the threads of this process (liburcu is per process) and, once kmem's
+ * memory is shared with other processes (attached to kmemd, or kmemd
+ * itself), those of every live process sharing it: each runs its own
+ * grace period and acknowledges it in shared memory (docs/attach.md,
+ * "RCU across processes").  call_rcu() callbacks are the exception: they
+ * run after this process's grace period only.
  *
  * Differences from the kernel:
  *  - Threads need no setup.  A thread's first rcu_read_lock() (or
@@ -132,11 +136,11 @@ KMEM_API void kmem_rcu_read_unlock(void);
 KMEM_API int kmem_rcu_read_lock_held(void);
 
 /**
- * kmem_synchronize_rcu - wait for a grace period in this process.
+ * kmem_synchronize_rcu - wait for a grace period.
  *
  * Returns after every read-side critical section of this process that was
- * running when it was called has ended.  Readers in other processes are
- * not waited for.
+ * running when it was called has ended; with shared memory, also those of
+ * every other live process sharing it.
  *
  * Context: may sleep.  Must not be called inside a read-side critical
  * section (it would wait for itself) nor from a call_rcu() callback.
@@ -158,7 +162,9 @@ KMEM_API void kmem_call_rcu(struct rcu_head *head, rcu_callback_t func);
  * kmem_rcu_barrier - wait until every callback queued so far has run.
  *
  * Covers call_rcu(), kfree_rcu() and kvfree_rcu() from every thread of
- * this process (and liburcu's own call_rcu()).  Use it before unloading
+ * this process (and liburcu's own call_rcu()); with shared memory, also
+ * every kfree_rcu() object and SLAB_TYPESAFE_BY_RCU slab page that any
+ * process queued so far for the grace period of all.  Use it before unloading
  * code or destroying a cache that pending callbacks refer to.
  *
  * Context: may sleep.  Not inside a read-side section (liburcu then prints
@@ -346,7 +352,8 @@ KMEM_API void __kmem_kvfree_call_rcu(struct rcu_head *head, void *ptr);
 
 /**
  * kvfree_rcu - kvfree() a kmalloc()ed, kmem_cache or vmalloc()ed object
- * after a grace period in this process.
+ * after a grace period (in every process sharing kmem's memory, for all
+ * but vmalloc()ed objects, which are this process's alone).
  *
  * kvfree_rcu(ptr, rhf): @rhf is the name of a struct rcu_head member of
  * *ptr; allocates nothing and never sleeps.
