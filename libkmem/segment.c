@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kasan.h"
 #include "slab.h"
 
 /* The last finding of this thread, for the control reply. */
@@ -119,6 +120,14 @@ int __kmem_check_cache(unsigned int id, u64 off, const char *view)
 		return __kmem_segment_corrupt(view, "caches[%u] = %#llx outside the direct map", id,
 					      (unsigned long long)off);
 	s = cache_at(off);
+	/*
+	 * The struct may be another process's allocation, still poisoned in
+	 * this process's shadow (see kasan_shared_cache()); open just the
+	 * struct, since the block size recorded in its page is not checked yet.
+	 */
+	kasan_unpoison(s, sizeof(*s));
+	if (kasan_valgrind())
+		__kasan_vg_defined(s, sizeof(*s));
 	state = READ_ONCE(s->state);
 	if (state != KMEM_CACHE_ALIVE && state != KMEM_CACHE_LEAKED)
 		return __kmem_segment_corrupt(view, "caches[%u] at %#llx: state %u", id,
