@@ -485,3 +485,11 @@ bool os_path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
 }
+
+uint64_t os_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -113,6 +113,9 @@ ssize_t os_recv_fds(int sock, void *buf, size_t len, int *fds, unsigned int *nr_
 /* Does @path name something (a socket, a file)? */
 bool os_path_exists(const char *path);
 
+/* CLOCK_MONOTONIC in milliseconds, for time-outs. */
+uint64_t os_now_ms(void);
+
 /* Short command name of this process, for reports. */
 const char *os_comm(void);
 

@@ -756,14 +756,6 @@ static bool alloc_goal_met(void *arg)
 	return false;
 }
 
-static u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
-}
-
 /* How long one wait for a free lasts before reclaim is tried again. */
 #define FREE_WAIT_MS	10
 
@@ -885,8 +877,8 @@ static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int orde
 			if (costly_order)
 				return NULL;
 			if (!deadline)
-				deadline = now_ms() + READ_ONCE(kmem_mm.shm->tun.reclaim_timeout_ms);
-			else if (now_ms() >= deadline)
+				deadline = os_now_ms() + READ_ONCE(kmem_mm.shm->tun.reclaim_timeout_ms);
+			else if (os_now_ms() >= deadline)
 				return NULL;
 		}
 		__kmem_wait_for_free(FREE_WAIT_MS);

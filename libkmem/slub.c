@@ -1702,6 +1702,31 @@ static void flush_all(struct kmem_cache *s, bool quiescent)
 	}
 }
 
+/*
+ * next_cache - the cache in the first used slot of kmem_shared::caches[]
+ * after *@id (start with *@id = 0), its struct opened for the sanitizers;
+ * with @alive_only, destroyed-but-leaked caches are passed over.  NULL
+ * after the last.  Caller holds slab_mutex or otherwise keeps caches alive.
+ */
+static struct kmem_cache *next_cache(unsigned int *id, bool alive_only)
+{
+	while (++*id < KMEM_MAX_CACHES) {
+		u64 off = READ_ONCE(kmem_mm.shm->caches[*id]);
+		struct kmem_cache *s;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		kasan_shared_cache(s);
+		if (!alive_only || s->state == KMEM_CACHE_ALIVE)
+			return s;
+	}
+	return NULL;
+}
+
+#define for_each_cache(s, id, alive_only)					\
+	for ((id) = 0; ((s) = next_cache(&(id), (alive_only))) != NULL;)
+
 /* Discard every empty slab on the partial lists. Return: pages given back. */
 static unsigned long discard_empty_slabs(struct kmem_cache *s)
 {
@@ -1747,6 +1772,7 @@ int kmem_cache_shrink(struct kmem_cache *s)
 long kmem_cache_shrink_name(const char *name)
 {
 	struct kmem_shared *shm;
+	struct kmem_cache *s;
 	unsigned long pages = 0;
 	bool found = false;
 	unsigned int id;
@@ -1757,15 +1783,8 @@ long kmem_cache_shrink_name(const char *name)
 	/* slab_mutex keeps the caches alive, as in __kmem_slab_reclaim(). */
 	if (pthread_mutex_lock(&shm->slab_mutex) == EOWNERDEAD)
 		__kmem_lock_owner_died(&shm->slab_mutex);
-	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-		struct kmem_cache *s;
-
-		if (!off)
-			continue;
-		s = cache_at(off);
-		kasan_shared_cache(s);
-		if (s->state != KMEM_CACHE_ALIVE || (name && strcmp(s->name, name)))
+	for_each_cache(s, id, true) {
+		if (name && strcmp(s->name, name))
 			continue;
 		found = true;
 		flush_all(s, false);
@@ -1779,19 +1798,12 @@ long kmem_cache_shrink_name(const char *name)
 /* Every live cache's object cache on the CPU this runs on (rseq). */
 static void flush_cpu_local_all(void *arg)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
+	struct kmem_cache *s;
 	unsigned int id;
 
 	(void)arg;
-	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-
-		if (!off)
-			continue;
-		kasan_shared_cache(cache_at(off));
-		if (cache_at(off)->state == KMEM_CACHE_ALIVE)
-			flush_cpu_local(cache_at(off));
-	}
+	for_each_cache(s, id, true)
+		flush_cpu_local(s);
 }
 
 /**
@@ -1811,6 +1823,7 @@ unsigned long __kmem_slab_reclaim(bool all_cpus)
 {
 	struct kmem_shared *shm = kmem_mm.shm;
 	bool locked_mode = kmem_mm.pcp_mode == KMEM_PCP_LOCKED;
+	struct kmem_cache *s;
 	unsigned long pages = 0;
 	unsigned int id, cpu;
 
@@ -1822,16 +1835,7 @@ unsigned long __kmem_slab_reclaim(bool all_cpus)
 		else
 			flush_cpu_local_all(NULL);
 	}
-	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-		struct kmem_cache *s;
-
-		if (!off)
-			continue;
-		s = cache_at(off);
-		kasan_shared_cache(s);
-		if (s->state != KMEM_CACHE_ALIVE)
-			continue;
+	for_each_cache(s, id, true) {
 		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
 			struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
 

@@ -320,14 +320,6 @@ static bool __handle_fault(u64 addr, u32 tid, bool last_try)
 	return retry;
 }
 
-static u64 fault_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
-}
-
 /*
  * A first touch is a may-sleep allocation: when reclaim finds no page,
  * wait for frees with the locks dropped (so that vfree() can run) and try
@@ -342,10 +334,10 @@ static void handle_fault(u64 addr, u32 tid)
 	__atomic_fetch_add(&vmap.faults, 1, __ATOMIC_RELAXED);
 	while (__handle_fault(addr, tid, last_try)) {
 		if (!deadline)
-			deadline = fault_now_ms() +
+			deadline = os_now_ms() +
 				   READ_ONCE(kmem_mm.shm->tun.reclaim_timeout_ms);
 		__kmem_wait_for_free(10);
-		last_try = fault_now_ms() >= deadline;
+		last_try = os_now_ms() >= deadline;
 	}
 }
 
