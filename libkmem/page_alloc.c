@@ -109,7 +109,8 @@ static inline void add_to_free_list(struct page *page, struct zone *zone, unsign
 	page->buddy.next = area->head;
 	if (area->head != PFN_NIL)
 		__pfn_to_page(area->head)->buddy.prev = pfn;
-	area->head = pfn;
+	/* the head, like nr_free, is read without the lock by the views' checks */
+	WRITE_ONCE(area->head, pfn);
 	WRITE_ONCE(area->nr_free, area->nr_free + 1);
 	__set_page_buddy(page, order);
 }
@@ -120,7 +121,7 @@ static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 	struct free_area *area = &zone->free_area[order];
 
 	if (page->buddy.prev == PFN_NIL)
-		area->head = page->buddy.next;
+		WRITE_ONCE(area->head, page->buddy.next);
 	else
 		__pfn_to_page(page->buddy.prev)->buddy.next = page->buddy.next;
 	if (page->buddy.next != PFN_NIL)
@@ -1712,8 +1713,8 @@ u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
 	unsigned int o;
 
 	for (o = 0; o < NR_PAGE_ORDERS; o++) {
-		zone->free_area[o].head = PFN_NIL;
-		zone->free_area[o].nr_free = 0;
+		WRITE_ONCE(zone->free_area[o].head, PFN_NIL);
+		WRITE_ONCE(zone->free_area[o].nr_free, 0);
 	}
 	WRITE_ONCE(zone->free_pages, 0);
 	/*
