@@ -174,6 +174,31 @@ void kmemd_clients_recover_pending(void)
 }
 
 /*
+ * A connection that has not said HELLO within this many seconds holds a
+ * max_clients slot for nothing; libkmem sends HELLO right after connect().
+ */
+#define HELLO_TIMEOUT_S	3
+
+static void refuse(struct kmemd_client *c, int err, const char *msg);
+
+/*
+ * kmemd_clients_expire_hello - refuse the connections that stayed silent,
+ * so that one process cannot starve the others by connecting and saying
+ * nothing.  Runs after every batch of events and at each timer tick.
+ */
+void kmemd_clients_expire_hello(void)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	struct kmemd_client *c, *next;
+
+	for (c = clients; c; c = next) {
+		next = c->next;
+		if (c->state == CLIENT_CONNECTED && now - c->connected_at >= HELLO_TIMEOUT_S)
+			refuse(c, ETIMEDOUT, "no HELLO within 3 s");
+	}
+}
+
+/*
  * client_gone - the client's socket closed or its process exited.
  * Context: the event loop.
  *

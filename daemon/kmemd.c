@@ -609,6 +609,7 @@ static void run_loop(int sfd, int tfd)
 		}
 		kmemd_clients_reap();
 		kmemd_clients_recover_pending();
+		kmemd_clients_expire_hello();
 	}
 }
 

@@ -194,6 +194,8 @@ unsigned int kmemd_clients_live(void);
 unsigned int kmemd_clients_attached(void);
 /* Retry the recovery of dead clients that found a lock busy. */
 void kmemd_clients_recover_pending(void);
+/* Refuse connections that sent no HELLO in time (max_clients fairness). */
+void kmemd_clients_expire_hello(void);
 /* The table as JSON, for the control protocol's "clients". */
 json_t *kmemd_clients_json(void);
 

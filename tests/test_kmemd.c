@@ -738,6 +738,36 @@ static void test_max_clients(void)
 	kmemd_cleanup(&d);
 }
 
+/*
+ * A connection that never says HELLO is refused after the HELLO time-out
+ * (3 s), so silent connections cannot hold every max_clients slot.
+ */
+static void test_hello_timeout(void)
+{
+	struct kmemd d;
+	char msg[240];
+	int fd, fd2;
+
+	if (!kmemd_start(&d, "max_clients = 1\n")) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(clients_wait(&d, "connected", 1));
+	sleep(4);
+	/* any event makes the daemon look; the timer would within 10 s */
+	fd2 = connect_to(d.sock, SOCK_SEQPACKET);
+	CU_ASSERT_FATAL(fd2 >= 0);
+	CU_ASSERT(expect_error(fd, ETIMEDOUT, msg, sizeof(msg)));
+	CU_ASSERT(strstr(msg, "no HELLO") != NULL);
+	close(fd);
+	close(fd2);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 static void test_sighup_reload(void)
 {
 	struct kmemd d;
@@ -1686,6 +1716,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_malformed_messages),
 	KT_TEST(test_disallowed_uid),
 	KT_TEST(test_max_clients),
+	KT_TEST(test_hello_timeout),
 	KT_TEST(test_sighup_reload),
 	KT_TEST(test_sigterm_with_clients),
 	KT_TEST(test_second_instance_refused),
