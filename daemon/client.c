@@ -128,6 +128,7 @@ static bool client_exited(const struct kmemd_client *c)
 static void client_recover(struct kmemd_client *c)
 {
 	struct kmem_client_report *r = &c->report;
+	struct kmem_client_usage usage = { 0 };
 	int ret;
 
 	if (c->recover == RECOVER_WAIT_EXIT) {
@@ -162,6 +163,12 @@ static void client_recover(struct kmemd_client *c)
 		(unsigned long long)r->vmalloc_pages_returned, r->caches_destroyed,
 		r->caches_kept, r->locks_recovered, (unsigned long long)r->large_kmalloc_left,
 		(unsigned long long)r->large_kmalloc_pages_left);
+	usage.id = c->id;
+	if (!__kmem_client_usage(&usage, 1) && usage.objects)
+		pr_info("client %u left %llu objects (%llu bytes) allocated in the shared kmalloc "
+			"caches, accounted to it: kmemctl orphans %u lists them", c->id,
+			(unsigned long long)usage.objects, (unsigned long long)usage.object_bytes,
+			c->id);
 }
 
 void kmemd_clients_recover_pending(void)
@@ -532,15 +539,41 @@ json_t *kmemd_clients_json(void)
 		[CLIENT_GONE] = "gone",
 	};
 	json_t *arr = json_array();
+	struct kmem_client_usage *usage, *u;
 	struct kmemd_client *c;
+	unsigned int nr = 0, i = 0;
 
-	for (c = clients; c && arr; c = c->next) {
+	for (c = clients; c; c = c->next)
+		nr++;
+	usage = calloc(nr ?: 1, sizeof(*usage));
+	for (c = clients; c && usage; c = c->next)
+		usage[i++].id = c->id;
+	if (usage && __kmem_client_usage(usage, nr)) {
+		free(usage);
+		usage = NULL;	/* a corrupted segment: the table without the figures */
+	}
+	for (c = clients, u = usage; c && arr; c = c->next, u = u ? u + 1 : NULL) {
 		json_t *o = json_pack("{s:I, s:i, s:I, s:I, s:s, s:s, s:I}", "id",
 				      (json_int_t)c->id, "pid", (int)c->pid, "uid",
 				      (json_int_t)c->uid, "gid", (json_int_t)c->gid, "comm",
 				      c->comm, "state", state[c->state], "connected_at",
 				      (json_int_t)c->connected_at);
 
+		if (o && u) {
+			json_object_set_new(o, "pages", json_integer((json_int_t)u->pages));
+			json_object_set_new(o, "slab_pages", json_integer((json_int_t)u->slab_pages));
+			json_object_set_new(o, "vmalloc_bytes",
+					    json_integer((json_int_t)(u->vmalloc_pages << 12)));
+			json_object_set_new(o, "kmalloc_objects", json_integer((json_int_t)u->objects));
+			json_object_set_new(o, "kmalloc_bytes",
+					    json_integer((json_int_t)u->object_bytes));
+		}
+		if (o && u && c->state == CLIENT_GONE) {
+			/* what it left in the shared kmalloc caches, accounted to it */
+			json_object_set_new(o, "orphaned_objects", json_integer((json_int_t)u->objects));
+			json_object_set_new(o, "orphaned_bytes",
+					    json_integer((json_int_t)u->object_bytes));
+		}
 		if (o && c->state == CLIENT_GONE) {
 			const struct kmem_client_report *r = &c->report;
 			static const char *const recover[] = {
@@ -564,5 +597,6 @@ json_t *kmemd_clients_json(void)
 		if (o)
 			json_array_append_new(arr, o);
 	}
+	free(usage);
 	return arr;
 }

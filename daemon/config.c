@@ -324,6 +324,7 @@ static const struct key_desc keys[NR_KEYS] = {
 	[KEY_WATERMARK_SCALE_FACTOR] = { "watermark_scale_factor", "", NULL, false,
 					 "watermark_scale_factor" },
 	[KEY_KSWAPD] = { "kswapd", "on", NULL, false, "kswapd" },
+	[KEY_OBJECT_OWNERS] = { "object_owners", "on", NULL, false, "object_owners" },
 	[KEY_RECLAIM_TIMEOUT_MS] = { "reclaim_timeout_ms", "", NULL, false, "reclaim_timeout_ms" },
 	[KEY_LOG_LEVEL] = { "log_level", "info", check_log_level, true, NULL },
 	[KEY_WATCHDOG] = { "watchdog", "yes", check_watchdog, false, NULL },

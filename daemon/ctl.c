@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 
 #include "ctl.h"
+#include "kmemd_proto.h"
 
 /*
  * libkmem's segment checks (libkmem/segment.c, declared in its internal.h,
@@ -43,6 +44,10 @@
  */
 const char *__kmem_segment_error(void);
 void __kmem_segment_error_clear(void);
+/* The objects a client allocated from the shared kmalloc caches (client_gone.c). */
+int __kmem_client_objects(uint32_t client_id,
+			  void (*fn)(void *object, const char *cache, unsigned int object_size,
+				     void *arg), void *arg, struct kmem_client_usage *usage);
 
 #define NR_ZONES	4	/* DMA, DMA32, Normal, HighMem */
 #define NR_ORDERS	11
@@ -768,6 +773,78 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 	return 0;
 }
 
+struct orphans_list {
+	json_t *arr;
+	FILE *text;
+	size_t limit;
+	bool oom;
+};
+
+static void orphan_add(void *object, const char *cache, unsigned int object_size, void *arg)
+{
+	struct orphans_list *l = arg;
+	json_t *o;
+
+	if (json_array_size(l->arr) >= l->limit || l->oom)
+		return;
+	o = json_pack("{s:s, s:s, s:I}", "address", "", "cache", cache, "size",
+		      (json_int_t)object_size);
+	if (!o || json_array_append_new(l->arr, o)) {
+		l->oom = true;
+		return;
+	}
+	json_object_set_new(o, "address", json_sprintf("%#" PRIxPTR, (uintptr_t)object));
+	if (l->text)
+		fprintf(l->text, "%#" PRIxPTR " %6u %s\n", (uintptr_t)object, object_size, cache);
+}
+
+/*
+ * The objects a client (a dead one, usually) allocated from the shared
+ * kmalloc caches and no one has freed: accounted to it, and listed here,
+ * up to @limit of them (default 1000); "objects"/"bytes" count them all.
+ */
+static int cmd_orphans(json_t *req, json_t *reply, struct ctl_err *err)
+{
+	json_int_t id = json_integer_value(json_object_get(req, "client"));
+	json_t *lim = json_object_get(req, "limit");
+	struct orphans_list l = { .limit = 1000 };
+	struct kmem_client_usage usage;
+	char *buf = NULL;
+	size_t size = 0;
+	int ret;
+
+	if (id <= 0 || id > UINT32_MAX)
+		return ctl_fail(err, "EINVAL", "client must be a client id (kmemctl clients)");
+	if (lim) {
+		if (json_integer_value(lim) < 0)
+			return ctl_fail(err, "EINVAL", "limit must not be negative");
+		l.limit = (size_t)json_integer_value(lim);
+	}
+	l.arr = json_array();
+	if (!put(reply, "orphans", l.arr))
+		return oom(err);
+	l.text = open_memstream(&buf, &size);
+	if (l.text)
+		fprintf(l.text, "%-18s %6s %s\n", "ADDRESS", "SIZE", "CACHE");
+	ret = __kmem_client_objects((uint32_t)id, orphan_add, &l, &usage);
+	if (l.text)
+		fclose(l.text);
+	if (ret) {
+		free(buf);
+		return ctl_fail_errno(err, ret, "orphans");
+	}
+	if (l.oom || !put_u64(reply, "client", (uint64_t)id) ||
+	    !put_u64(reply, "objects", usage.objects) ||
+	    !put_u64(reply, "bytes", usage.object_bytes) ||
+	    !put(reply, "truncated", json_boolean(usage.objects > json_array_size(l.arr))) ||
+	    (buf && !put(reply, "text", json_string(buf)))) {
+		free(buf);
+		return oom(err);
+	}
+	free(buf);
+	return 0;
+}
+
 static int cmd_drop_pcp(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	return put_u64(reply, "pages", kmem_drain_all_pages()) ? 0 : oom(err);
@@ -924,6 +1001,8 @@ static const struct ctl_cmd commands[] = {
 	  cmd_tunables_set, { { "key", T_STR, true }, { "value", T_INT, true }, { NULL } } },
 	{ "shrink", "shrink one cache (cache: name), or drain and shrink everything",
 	  cmd_shrink, { { "cache", T_STR, false }, { NULL } } },
+	{ "orphans", "objects a client left in the shared kmalloc caches: client, limit",
+	  cmd_orphans, { { "client", T_INT, true }, { "limit", T_INT, false }, { NULL } } },
 	{ "drop-pcp", "return every CPU's per-CPU pages to the buddy lists", cmd_drop_pcp,
 	  { { NULL } } },
 	{ "fault.get", "failslab and fail_page_alloc attributes and failure counts",

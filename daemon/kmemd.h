@@ -64,6 +64,7 @@ enum kmemd_key {
 	KEY_MIN_FREE_KBYTES,
 	KEY_WATERMARK_SCALE_FACTOR,
 	KEY_KSWAPD,
+	KEY_OBJECT_OWNERS,
 	KEY_RECLAIM_TIMEOUT_MS,
 	KEY_LOG_LEVEL,
 	KEY_WATCHDOG,
@@ -213,6 +214,8 @@ extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__
  * Return: 0, or -EBUSY: a live client holds a lock; call again later.
  */
 extern int __kmem_client_gone(uint32_t client_id, struct kmem_client_report *r);
+/* __kmem_client_usage - what each client of @u[0..nr) holds now (libkmem/internal.h). */
+extern int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
 
 /*
  * __kmem_rcu_client_gone - libkmem/rcu_shared.c: grace periods stop

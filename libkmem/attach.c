@@ -446,8 +446,12 @@ static void attach_cleanup(struct attach_state *st, struct kmem_shared *shm)
 		os_close(st->sock);
 }
 
+static char attach_path[108];	/* sizeof(sockaddr_un.sun_path): where we attached */
+static void attach_atfork_child(void);
+
 int __kmem_attach(const char *path, bool quiet_absent)
 {
+	static bool atfork_registered;
 	static char buf[KMEMD_MSG_MAX + 1] __aligned(8);
 	struct attach_state st = { .path = path ?: __kmem_attach_socket_path(), .sock = -1 };
 	struct kmem_shared *shm = NULL;
@@ -516,6 +520,11 @@ int __kmem_attach(const char *path, bool quiet_absent)
 	}
 	kmem_mm.attach_sock = st.sock;
 	kmem_mm.kasan_shared = true;
+	snprintf(attach_path, sizeof(attach_path), "%s", st.path);
+	if (!atfork_registered) {
+		pthread_atfork(NULL, NULL, attach_atfork_child);
+		atfork_registered = true;
+	}
 	__kmem_report_stack_prime();
 	return 0;
 fail:
@@ -533,4 +542,80 @@ void __kmem_detach(void)
 	os_close(kmem_mm.attach_sock);
 	kmem_mm.attach_sock = -1;
 	kmem_mm.owner = 0;
+}
+
+/*
+ * fork() in an attached process.  The child inherits the mappings (the same
+ * shared memory at the same base) but it is not the client kmemd knows: the
+ * parent is.  Left so, the pages it allocates would carry the parent's id
+ * and go back to the buddy lists when the parent dies, while the child
+ * still uses them.  So the child becomes a client of its own: a connection
+ * of its own, HELLO, and a WELCOME whose segment must be the one already
+ * mapped (the fds that come with it are closed: the mappings are there),
+ * then an RCU slot of its own.  If kmemd cannot take it (gone, full), the
+ * child runs on unaccounted — owner 0, as the daemon's own allocations:
+ * nothing it allocates is taken back when it dies — and says so.
+ */
+static int reattach(u32 *client_id, int *sock)
+{
+	static char buf[KMEMD_MSG_MAX + 1] __aligned(8);
+	struct attach_state st = { .path = attach_path, .sock = -1 };
+	ssize_t n;
+	int ret;
+
+	ret = os_seqpacket_connect(st.path);
+	if (ret < 0)
+		return ret;
+	st.sock = ret;
+	ret = send_hello(st.sock);
+	if (ret)
+		goto out;
+	st.nr_fds = KMEMD_MAX_FDS;
+	n = os_recv_fds(st.sock, buf, KMEMD_MSG_MAX + 1, st.fds, &st.nr_fds);
+	if (n <= 0 || n > KMEMD_MSG_MAX) {
+		ret = n < 0 ? (int)n : -EPROTO;
+		goto out;
+	}
+	ret = check_welcome(&st, buf, n);
+	if (ret)
+		goto out;
+	if (st.w->base != (u64)(uintptr_t)kmem_mm.mem_base || st.w->mem_size != kmem_mm.mem_size ||
+	    st.w->shm_size != kmem_mm.shm_size || !os_same_file(st.fds[0], kmem_mm.shm_fd)) {
+		ret = refuse(&st, "not the memory this process inherited");
+		goto out;
+	}
+	*client_id = st.w->client_id;
+	*sock = st.sock;
+	st.sock = -1;
+out:
+	attach_cleanup(&st, NULL);	/* the fds, and the socket on failure */
+	return ret;
+}
+
+static void attach_atfork_child(void)
+{
+	int saved_errno = errno, sock = -1, ret;
+	u32 id = 0;
+
+	if (!kmem_mm.owner || kmem_mm.attach_sock < 0)
+		return;		/* detached before the fork */
+	os_close(kmem_mm.attach_sock);	/* the parent's connection */
+	kmem_mm.attach_sock = -1;
+	kmem_mm.owner = 0;
+	__kmem_rcu_shared_forget();
+	ret = reattach(&id, &sock);
+	if (ret) {
+		__kmem_printk("kmem: pid %d, a fork() child of an attached process, cannot attach "
+			      "to kmemd at %s (%s): it runs unaccounted, and what it allocates is "
+			      "not given back when it dies\n", (int)getpid(), attach_path,
+			      strerror(-ret));
+		errno = saved_errno;
+		return;
+	}
+	kmem_mm.owner = id;
+	kmem_mm.attach_sock = sock;
+	if (__kmem_rcu_shared_start())
+		__kmem_printk("kmem: pid %d: no RCU slot: grace periods do not wait for its "
+			      "readers\n", (int)getpid());
+	errno = saved_errno;
 }

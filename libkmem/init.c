@@ -201,6 +201,15 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 			return -EINVAL;
 		return 0;
 	}
+	if (!strcmp(key, "object_owners")) {
+		if (!strcmp(v, "on") || !strcmp(v, "1"))
+			o->object_owners = true;
+		else if (!strcmp(v, "off") || !strcmp(v, "0"))
+			o->object_owners = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (!strcmp(key, "percpu_pagelist_high_fraction"))
 		return parse_u64(v, 1ULL << 20, &n) ?: (o->percpu_pagelist_high_fraction = (unsigned int)n, 0);
 	if (!strcmp(key, "hugepages")) {

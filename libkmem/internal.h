@@ -216,6 +216,7 @@ KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
 
 /* client_gone.c - the daemon's side of a client's death (docs/attach.md) */
 /* struct kmem_client_report: kmemd_proto.h, which the daemon includes too */
+struct kmem_cache;
 /*
  * Give back what dead client @client_id owned, recovering the locks it
  * died holding, and add what was done to *@r (zeroed by the caller before
@@ -224,6 +225,20 @@ KMEM_API int __kmem_attach_welcome(int sock, u32 client_id);
  * again later; each call goes on where the last stopped.
  */
 KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
+/*
+ * Fill @u[0..nr) (each .id set by the caller) with what each client holds
+ * now, in one walk of the memmap.  Context: the daemon; no lock taken, the
+ * figures are a snapshot.  Return: 0, -EUCLEAN (corrupted segment).
+ */
+KMEM_API int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
+/*
+ * Call @fn for each object of the shared kmalloc caches that @client_id
+ * allocated and no one has freed, and total them in *@usage.
+ */
+KMEM_API int __kmem_client_objects(u32 client_id,
+				   void (*fn)(void *object, const char *cache,
+					      unsigned int object_size, void *arg),
+				   void *arg, struct kmem_client_usage *usage);
 /*
  * rcu_shared.c - RCU across processes (docs/attach.md).  Once the memory is
  * shared (attached, or the builder welcomed a client) kmem_mm.rcu_shared is
@@ -235,6 +250,8 @@ KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
 int __kmem_rcu_shared_start(void);
 /* Give the slot back, stop the thread; this process's frees stay queued. */
 void __kmem_rcu_shared_stop(void);
+/* fork() child: the slot and thread are the parent's; forget them. */
+void __kmem_rcu_shared_forget(void);
 /*
  * Queue a free for after a grace period in every process: a slab page
  * (@kind KMEM_RCU_SLAB_PAGE, @where its pfn) or an object (its address).

@@ -236,9 +236,23 @@ static __always_inline size_t kasan_object_span(const struct kmem_cache *s)
 /* new_slab(): the slab is built (free pointers, constructors); close it all. */
 static __always_inline void kasan_poison_slab(const struct kmem_cache *s, struct page *slab)
 {
-	kasan_poison(slab_base(slab), PAGE_SIZE << s->order);
+	/* the object owners at the end (slab.h) are kmem's words: left open */
+	size_t objects_end = s->owners_off ?: PAGE_SIZE << s->order;
+
+	kasan_poison(slab_base(slab), objects_end);
 	if (kasan_valgrind())
-		__kasan_vg_poison_slab(slab_base(slab), PAGE_SIZE << s->order);
+		__kasan_vg_poison_slab(slab_base(slab), objects_end);
+}
+
+/* new_slab(): open the object owners' vector (slab.h) before clearing it. */
+static __always_inline void kasan_open_slab_owners(const struct kmem_cache *s, struct page *slab)
+{
+	char *owners = (char *)slab_base(slab) + s->owners_off;
+	size_t bytes = (PAGE_SIZE << s->order) - s->owners_off;
+
+	kasan_unpoison(owners, bytes);
+	if (kasan_valgrind())
+		__kasan_vg_defined(owners, bytes);
 }
 
 /* __GFP_ZERO: the whole object is about to be cleared.  @rseq: see the top. */

@@ -120,4 +120,20 @@ struct kmem_client_report {
 	u32 _pad;
 };
 
+/*
+ * What one client holds now (__kmem_client_usage()): its blocks by kind,
+ * and the objects of the shared kmalloc caches it allocated that no one
+ * has freed (kmem_options::object_owners) — for a dead client, the
+ * objects it left behind, accounted to it.
+ */
+struct kmem_client_usage {
+	u32 id;				/* in: the client */
+	u32 _pad;
+	u64 pages;			/* alloc_pages() blocks and large kmallocs, in pages */
+	u64 slab_pages;			/* slabs it created (of any cache) */
+	u64 vmalloc_pages;		/* HIGHMEM pages of its vmalloc areas */
+	u64 objects;			/* shared kmalloc objects it allocated, still allocated */
+	u64 object_bytes;		/* their object sizes */
+};
+
 #endif /* _KMEM_KMEMD_PROTO_H */

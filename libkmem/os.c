@@ -136,6 +136,13 @@ int os_fd_size(int fd, uint64_t *size)
 	return 0;
 }
 
+bool os_same_file(int fd1, int fd2)
+{
+	struct stat a, b;
+
+	return !fstat(fd1, &a) && !fstat(fd2, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int os_unmap(void *addr, size_t size)
 {
 	return munmap(addr, size) ? -errno : 0;

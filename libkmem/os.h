@@ -37,6 +37,8 @@ int os_map(size_t size, int fd, void **addr);
 int os_map_ro(size_t size, int fd, void **addr);
 /* The size of the file behind @fd. */
 int os_fd_size(int fd, uint64_t *size);
+/* Do @fd1 and @fd2 name the same file? */
+bool os_same_file(int fd1, int fd2);
 int os_unmap(void *addr, size_t size);
 
 /* Bind [@addr, @addr + @size) to NUMA node @node (MPOL_BIND); -ENOSYS without NUMA. */

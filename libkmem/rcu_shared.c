@@ -307,6 +307,18 @@ out:
 	return ret;
 }
 
+/*
+ * In the child of fork(): the slot and its ack thread are the parent's (the
+ * thread was not copied).  Forget them without touching the slot, which
+ * the parent still owns; the child takes a slot of its own once it is a
+ * client (__kmem_attach_fork_child()).
+ */
+void __kmem_rcu_shared_forget(void)
+{
+	pthread_mutex_init(&rs.start_lock, NULL);	/* another thread may have held it */
+	WRITE_ONCE(kmem_mm.rcu_shared, false);
+}
+
 void __kmem_rcu_shared_stop(void)
 {
 	struct kmem_rcu_shared *r;

@@ -97,6 +97,9 @@ struct kmem_cache {
 	u32 objects;		/* per slab */
 	u64 cpu_off;		/* mem_base offset of CPU 0's kmem_cache_cpu */
 	u64 node_off;		/* mem_base offset of kmem_cache_node[nr_nodes] */
+	u32 owners_off;		/* object owners: slab offset of u32[], 0 if none */
+	u32 owner_shift;	/* log2 of the owner slot's bytes (<= log2(size)) */
+	u32 slab_mask;		/* (PAGE_SIZE << order) - 1, with owners_off */
 	/* read by the slow paths */
 	u32 inuse;		/* object_size rounded up, before the metadata */
 	u32 align;
@@ -171,6 +174,36 @@ static __always_inline u32 obj_to_index(const struct kmem_cache *s, struct page 
 	if (unlikely(idx >= s->objects || (u64)idx * s->size != off))
 		return UINT32_MAX;
 	return idx;
+}
+
+/*
+ * Object owners (kmem_options::object_owners, the kmalloc caches only): the
+ * client id of the process that allocated each object, 0 when free, in a
+ * u32 vector at the end of the slab itself.  The slot is found from the
+ * object's address alone — a slab is a buddy block, aligned to its size in
+ * the pfn space, and objects are at least 1 << owner_shift bytes apart — so
+ * the allocation fast path needs neither the struct page nor a division.
+ * Written with a plain store: the words are kmem's, never poisoned for the
+ * tools' purposes (kasan_meta_*), and a view that counts them reads each
+ * once.
+ */
+static __always_inline u32 *obj_owner_slot(const struct kmem_cache *s, const void *object)
+{
+	/* mem_base is huge-page aligned, so the slab's alignment is the address's */
+	uintptr_t in_slab = (uintptr_t)object & s->slab_mask;
+
+	return (u32 *)((uintptr_t)object - in_slab + s->owners_off) + (in_slab >> s->owner_shift);
+}
+
+/* The allocating process's client id (kmem_mm.owner; 0 in kmemd itself). */
+static __always_inline void set_obj_owner(const struct kmem_cache *s, void *object)
+{
+	__atomic_store_n(obj_owner_slot(s, object), kmem_mm.owner, __ATOMIC_RELAXED);
+}
+
+static __always_inline void clear_obj_owner(const struct kmem_cache *s, void *object)
+{
+	__atomic_store_n(obj_owner_slot(s, object), 0, __ATOMIC_RELAXED);
 }
 
 static __always_inline void *index_to_obj(const struct kmem_cache *s, struct page *slab, u32 idx)

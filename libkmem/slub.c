@@ -209,6 +209,10 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 		setup_object(s, object);
 		set_freepointer(s, object, i + 1 < s->objects ? i + 2 : 0);
 	}
+	if (s->owners_off) {
+		kasan_open_slab_owners(s, slab);
+		memset(base + s->owners_off, 0, (PAGE_SIZE << s->order) - s->owners_off);
+	}
 	kasan_poison_slab(s, slab);
 	__atomic_store_n(slab_word(slab), SLAB_WORD(1, 0), __ATOMIC_RELEASE);
 	return slab;
@@ -820,11 +824,15 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 		ret = percpu_stack_pop64(&c->word, c->objs, cpu, &off, PCP_POP_COUNTED);
 		if (likely(ret > 0)) {
 			object = kmem_mm.mem_base + off;
+			if (s->flags & SLAB_ACCOUNT)
+				set_obj_owner(s, object);
 			break;
 		}
 		if (ret == 0) {
 			/* a nested signal handler takes no lock: this CPU's cache or nothing */
 			object = kmem_in_locked_section() ? NULL : __slab_alloc(s, gfp, cpu, caller);
+			if ((s->flags & SLAB_ACCOUNT) && object)
+				set_obj_owner(s, object);
 			break;
 		}
 		cpu = rseq_current_cpu();
@@ -843,6 +851,8 @@ slow:
 		object = slab_alloc_locked(s, gfp, caller);
 	else
 		object = __slab_alloc_node(s, gfp, node, caller);
+	if ((s->flags & SLAB_ACCOUNT) && object)
+		set_obj_owner(s, object);
 	return finish_alloc(s, object, gfp, size, false);
 }
 
@@ -1000,6 +1010,8 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 		slab_err(s, slab, "Object already free: %p (double free), caller %p", x, caller);
 		return;
 	}
+	if (s->flags & SLAB_ACCOUNT)
+		clear_obj_owner(s, x);
 	if (unlikely((s->flags & SLAB_DEBUG_FLAGS) || kmem_mm.pcp_mode != KMEM_PCP_RSEQ))
 		goto slow;
 	cpu = rseq_current_cpu();
@@ -1461,6 +1473,48 @@ static unsigned int calculate_order(unsigned int size)
 	return (unsigned int)get_order(size);
 }
 
+/*
+ * Fit the object owners' vector (slab.h) at the end of the slab: as many
+ * objects as leave room for one u32 per 1 << owner_shift bytes of them.
+ * The vector costs each object 4 bytes per slot, which no slab size
+ * changes; where rounding costs more than 1/8 of the objects on top (a few
+ * large objects per slab: kmalloc-8k would keep 3 of 4), a larger slab is
+ * taken instead, up to order 5.
+ */
+static void reserve_object_owners(struct kmem_cache *s)
+{
+	unsigned int order = s->order;
+	u64 slot_bytes, per_object;
+
+	s->owner_shift = 31 - (unsigned int)__builtin_clz(s->size);
+	slot_bytes = 1ULL << s->owner_shift;
+	/* bytes an object takes with its share of the vector, times slot_bytes */
+	per_object = (u64)s->size * slot_bytes + (u64)s->size * sizeof(u32);
+	for (;;) {
+		u64 slab_bytes = PAGE_SIZE << order;
+		/* n >= 7/8 of (slab_bytes - red_left_pad) * slot_bytes / per_object */
+		u64 room = (slab_bytes - s->red_left_pad) * slot_bytes;
+		u32 n = (u32)((slab_bytes - s->red_left_pad) / s->size);
+
+		for (; n; n--) {
+			u64 end = s->red_left_pad + (u64)n * s->size;
+			u64 slots = ((end - s->size) >> s->owner_shift) + 1;
+
+			if (ALIGN(end, sizeof(u32)) + slots * sizeof(u32) <= slab_bytes)
+				break;
+		}
+		if ((n && (u64)n * 8 * per_object >= room * 7) || order >= 5) {
+			s->order = order;
+			s->objects = n ?: 1;
+			s->owners_off = (u32)ALIGN(s->red_left_pad + (u64)s->objects * s->size,
+						   sizeof(u32));
+			s->slab_mask = (u32)(slab_bytes - 1);
+			return;
+		}
+		order++;
+	}
+}
+
 /* The kernel's calculate_sizes(): where the free pointer, red zones and tracks go. */
 static void calculate_sizes(struct kmem_cache *s, bool has_ctor)
 {
@@ -1495,6 +1549,8 @@ static void calculate_sizes(struct kmem_cache *s, bool has_ctor)
 		s->objects = 1;
 	}
 	s->reciprocal_size = (u32)(((1ULL << 32) + s->size - 1) / s->size);
+	if (flags & SLAB_ACCOUNT)
+		reserve_object_owners(s);
 }
 
 /* Per-CPU object cache sizes: more objects for small sizes, like sheaves. */
@@ -2217,7 +2273,8 @@ int __kmem_slab_init(void)
 				 size >= 1024 ? size / 1024 : size, size >= 1024 ? "k" : "");
 			/* power-of-two sizes keep their natural alignment, as the kernel's */
 			s = create_cache(name, size, (size & (size - 1)) ? 0 : size,
-					 SLAB_KMALLOC | (type ? SLAB_CACHE_DMA : 0), NULL);
+					 SLAB_KMALLOC | (type ? SLAB_CACHE_DMA : 0) |
+					 (kmem_mm.opts.object_owners ? SLAB_ACCOUNT : 0), NULL);
 			if (!s) {
 				__kmem_printk("kmem: cannot create %s\n", name);
 				return -ENOMEM;

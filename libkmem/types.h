@@ -53,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	4
+#define KMEM_SHARED_VERSION	5
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <kmem/kmem.h>
 
 #include "kunit.h"
@@ -1709,6 +1710,271 @@ static void test_client_killed_with_caches(void)
 	kmemd_cleanup(&d);
 }
 
+/* ------------------------------------------------------------------ */
+/* objects a dead client left in the shared kmalloc caches              */
+/* ------------------------------------------------------------------ */
+
+#define ORPHANS_64	100
+#define ORPHANS_192	20
+#define ORPHANS		(ORPHANS_64 + ORPHANS_192)
+#define ORPHANS_FREED	40
+
+struct orphan_pipes {
+	int go[2];		/* test -> client: allocate now */
+	int addr[2];		/* client -> test: "ready", then the addresses */
+	void *objs[ORPHANS];
+};
+
+/* Attached: say ready, wait, kmalloc ORPHANS objects, send them, wait to be killed. */
+static int leave_orphans(void *arg)
+{
+	struct orphan_pipes *op = arg;
+	char c;
+	int i;
+
+	if (write(op->addr[1], "r", 1) != 1 || read(op->go[0], &c, 1) != 1)
+		return 1;
+	for (i = 0; i < ORPHANS; i++) {
+		op->objs[i] = kmalloc(i < ORPHANS_64 ? 64 : 192, GFP_KERNEL);
+		if (!op->objs[i])
+			return 2;
+		memset(op->objs[i], i, i < ORPHANS_64 ? 64 : 192);
+	}
+	if (write(op->addr[1], op->objs, sizeof(op->objs)) != (ssize_t)sizeof(op->objs))
+		return 3;
+	pause();
+	return 4;
+}
+
+/* Another process frees some of the dead client's objects: they were shared. */
+static int free_orphans(void *arg)
+{
+	struct orphan_pipes *op = arg;
+	int i;
+
+	for (i = 0; i < ORPHANS_FREED; i++) {
+		if (*(unsigned char *)op->objs[i] != (unsigned char)i)
+			return 1;
+		kfree(op->objs[i]);
+	}
+	return 0;
+}
+
+/* The clients reply's entry of process @pid (a new reference), or NULL. */
+static json_t *client_entry(struct kmemd *d, pid_t pid)
+{
+	char *r = ctl_request_big(d, "{\"cmd\":\"clients\"}\n");
+	json_t *reply = r ? json_loads(r, 0, NULL) : NULL, *c, *found = NULL;
+	size_t i;
+
+	free(r);
+	json_array_foreach(json_object_get(reply, "clients"), i, c)
+		if (json_integer_value(json_object_get(c, "pid")) == pid)
+			found = json_incref(c);
+	json_decref(reply);
+	return found;
+}
+
+static long long field(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	CU_ASSERT(json_is_integer(v));
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static void test_dead_client_objects_accounted(void)
+{
+	struct orphan_pipes *op = calloc(1, sizeof(*op));
+	long long objs0, bytes0, id;
+	json_t *c, *list, *o;
+	char req[128], *r, ch;
+	struct kmemd d;
+	size_t i, listed = 0;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(op && !pipe(op->go) && !pipe(op->addr));
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	pid = spawn_client(&d, leave_orphans, op);
+	CU_ASSERT_FATAL(read(op->addr[0], &ch, 1) == 1);
+	/* what the client holds before the workload (the attach's own) */
+	c = client_entry(&d, pid);
+	CU_ASSERT_FATAL(c != NULL);
+	id = field(c, "id");
+	objs0 = field(c, "kmalloc_objects");
+	bytes0 = field(c, "kmalloc_bytes");
+	CU_ASSERT_PTR_NULL(json_object_get(c, "orphaned_objects"));	/* alive */
+	json_decref(c);
+
+	CU_ASSERT_FATAL(write(op->go[1], "g", 1) == 1);
+	CU_ASSERT_FATAL(read(op->addr[0], op->objs, sizeof(op->objs)) ==
+			(ssize_t)sizeof(op->objs));
+	c = client_entry(&d, pid);
+	KT_ASSERT_EQ(field(c, "kmalloc_objects"), objs0 + ORPHANS);
+	KT_ASSERT_EQ(field(c, "kmalloc_bytes"), bytes0 + ORPHANS_64 * 64 + ORPHANS_192 * 192);
+	json_decref(c);
+
+	kill(pid, SIGKILL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT_FATAL(recovered_wait(&d, 1, NULL));
+	c = client_entry(&d, pid);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "state")), "gone");
+	KT_ASSERT_EQ(field(c, "orphaned_objects"), objs0 + ORPHANS);
+	KT_ASSERT_EQ(field(c, "orphaned_bytes"), bytes0 + ORPHANS_64 * 64 + ORPHANS_192 * 192);
+	json_decref(c);
+	CU_ASSERT(log_wait(&d, "objects", 2000));
+
+	/* listed: every address the client sent, in its cache */
+	snprintf(req, sizeof(req), "{\"cmd\":\"orphans\",\"client\":%lld,\"limit\":100000}\n", id);
+	r = ctl_request_big(&d, req);
+	list = r ? json_loads(r, 0, NULL) : NULL;
+	free(r);
+	KT_ASSERT_EQ(field(list, "objects"), objs0 + ORPHANS);
+	CU_ASSERT(json_is_false(json_object_get(list, "truncated")));
+	json_array_foreach(json_object_get(list, "orphans"), i, o) {
+		unsigned long long a = strtoull(json_string_value(json_object_get(o, "address")) ?: "0",
+						NULL, 16);
+		int k;
+
+		for (k = 0; k < ORPHANS; k++) {
+			if ((uintptr_t)op->objs[k] != a)
+				continue;
+			listed++;
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "cache")),
+					       k < ORPHANS_64 ? "kmalloc-64" : "kmalloc-192");
+			KT_ASSERT_EQ(field(o, "size"), k < ORPHANS_64 ? 64 : 192);
+		}
+	}
+	KT_ASSERT_EQ(listed, ORPHANS);
+	json_decref(list);
+
+	/* another process frees some: they are no longer the dead client's */
+	pid = spawn_client(&d, free_orphans, op);
+	KT_ASSERT_EQ(wait_exit(pid), 0);
+	c = client_entry(&d, pid);
+	json_decref(c);
+	snprintf(req, sizeof(req), "{\"cmd\":\"orphans\",\"client\":%lld,\"limit\":3}\n", id);
+	r = ctl_request_big(&d, req);
+	list = r ? json_loads(r, 0, NULL) : NULL;
+	free(r);
+	KT_ASSERT_EQ(field(list, "objects"), objs0 + ORPHANS - ORPHANS_FREED);
+	KT_ASSERT_EQ(json_array_size(json_object_get(list, "orphans")), 3);
+	CU_ASSERT(json_is_true(json_object_get(list, "truncated")));
+	json_decref(list);
+
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+	for (i = 0; i < 2; i++) {
+		close(op->go[i]);
+		close(op->addr[i]);
+	}
+	free(op);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork() in an attached process                                        */
+/* ------------------------------------------------------------------ */
+
+struct fork_pipes {
+	int to_test[2];
+	int go[2];
+};
+
+/*
+ * The child of an attached process is a client of its own: its pages carry
+ * its id, so its parent's death takes none of them.  Reports
+ * "PARENT_ID CHILD_ID", waits for the parent to be killed and recovered,
+ * then checks its pages are still its own and usable.
+ */
+static int forking_client(void *arg)
+{
+	struct fork_pipes *fp = arg;
+	struct kmem_info info;
+	u32 parent_id;
+	pid_t child;
+
+	if (kmem_get_info(&info))
+		return 1;
+	parent_id = info.client_id;
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		return 2;
+	if (child == 0) {
+		struct page *pages;
+		char msg[64], c;
+		char *p;
+
+		if (kmem_get_info(&info) || !info.client_id || info.client_id == parent_id)
+			_exit(3);
+		pages = alloc_pages(GFP_KERNEL, 2);
+		p = kmalloc(100, GFP_KERNEL);
+		if (!pages || !p)
+			_exit(4);
+		memset(page_address(pages), 0x5c, 4 * PAGE_SIZE);
+		snprintf(msg, sizeof(msg), "%u %u\n", parent_id, info.client_id);
+		if (write(fp->to_test[1], msg, strlen(msg)) != (ssize_t)strlen(msg))
+			_exit(5);
+		if (read(fp->go[0], &c, 1) != 1)	/* the parent is dead and recovered */
+			_exit(6);
+		if (pages->owner != info.client_id || page_count(pages) != 1 ||
+		    ((unsigned char *)page_address(pages))[4 * PAGE_SIZE - 1] != 0x5c)
+			_exit(7);
+		__free_pages(pages, 2);
+		kfree(p);
+		_exit(write(fp->to_test[1], "ok", 2) == 2 ? 0 : 9);
+	}
+	pause();	/* killed by the test */
+	return 8;
+}
+
+static void test_fork_child_attaches_itself(void)
+{
+	struct fork_pipes fp;
+	unsigned int parent_id = 0, child_id = 0;
+	char buf[64] = "", *clients = NULL;
+	long long base;
+	struct kmemd d;
+	pid_t pid;
+	ssize_t n;
+
+	CU_ASSERT_FATAL(!pipe(fp.to_test) && !pipe(fp.go));
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	base = free_pages_now(&d);
+	pid = spawn_client(&d, forking_client, &fp);
+	n = read(fp.to_test[0], buf, sizeof(buf) - 1);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(sscanf(buf, "%u %u", &parent_id, &child_id), 2);
+	CU_ASSERT(parent_id && child_id && parent_id != child_id);
+	CU_ASSERT(clients_wait(&d, "attached", 2));
+
+	/* the parent dies: its recovery must leave the child's pages alone */
+	kill(pid, SIGKILL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	CU_ASSERT(recovered_wait(&d, 1, &clients));
+	free(clients);
+	CU_ASSERT_FATAL(write(fp.go[1], "g", 1) == 1);
+	/* the child (reparented: not ours to wait for) says "ok" once it checked */
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT(read(fp.to_test[0], buf, 2) == 2 && !strcmp(buf, "ok"));
+	CU_ASSERT(recovered_wait(&d, 2, NULL));
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	kmemd_stop(&d, SIGTERM);
+	kmemd_cleanup(&d);
+	close(fp.to_test[0]);
+	close(fp.to_test[1]);
+	close(fp.go[0]);
+	close(fp.go[1]);
+}
+
 static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_notify_and_stop),
 	KT_TEST(test_watchdog),
@@ -1725,6 +1991,8 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_client_death_by_pidfd),
 	KT_TEST(test_corrupted_segment),
 	KT_TEST(test_client_killed_with_caches),
+	KT_TEST(test_dead_client_objects_accounted),
+	KT_TEST(test_fork_child_attaches_itself),
 	KT_TEST(test_client_killed_holding_zone_lock),
 	KT_TEST(test_client_killed_holding_list_lock),
 	KT_TEST(test_client_killed_holding_pcp_lock),

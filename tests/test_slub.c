@@ -26,6 +26,8 @@
 #include <linux/topology.h>
 
 #include "kunit.h"
+#include "internal.h"
+#include "slab.h"
 
 static int init_rseq(void)
 {
@@ -1303,8 +1305,69 @@ static void test_slub_debug_env(void)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * SLAB_ACCOUNT: every object records its allocating process (kmem_mm.owner,
+ * a client id when attached; faked here) at the end of its slab, for every
+ * size class and debug layout, and __kmem_client_usage() counts exactly the
+ * ones not freed.
+ */
+#define NR_OF(a) (sizeof(a) / sizeof((a)[0]))
+static void test_account_owners(void)
+{
+	static const unsigned int sizes[] = { 8, 24, 96, 192, 1000, 4096, 8192 };
+	u32 saved = kmem_mm.owner;
+	unsigned int i, j;
+
+	for (i = 0; i < 2 * NR_OF(sizes); i++) {
+		unsigned int size = sizes[i % NR_OF(sizes)];
+		slab_flags_t debug = i >= NR_OF(sizes) ? SLAB_RED_ZONE | SLAB_POISON : 0;
+		struct kmem_cache *s = kmem_cache_create("kt_account", size, 0,
+							 SLAB_ACCOUNT | debug, NULL);
+		struct kmem_client_usage u = { .id = 4242 };
+		void *objs[200];
+		u64 end;
+
+		CU_ASSERT_FATAL(s != NULL);
+		/* the vector lies past the last object, inside the slab */
+		end = s->red_left_pad + (u64)s->objects * s->size;
+		CU_ASSERT(s->owners_off >= end);
+		CU_ASSERT(s->owners_off + ((((end - s->size) >> s->owner_shift) + 1) * 4) <=
+			  (PAGE_SIZE << s->order));
+		CU_ASSERT((1u << s->owner_shift) <= s->size);
+		kmem_mm.owner = 4242;
+		for (j = 0; j < NR_OF(objs); j++) {
+			objs[j] = kmem_cache_alloc(s, GFP_KERNEL);
+			CU_ASSERT_FATAL(objs[j] != NULL);
+			memset(objs[j], 0xa5, size);	/* the vector must survive its neighbours */
+		}
+		kmem_mm.owner = saved;
+		CU_ASSERT_EQUAL(__kmem_client_usage(&u, 1), 0);
+		KT_ASSERT_EQ(u.objects, NR_OF(objs));
+		KT_ASSERT_EQ(u.object_bytes, (u64)NR_OF(objs) * size);
+		for (j = 0; j < NR_OF(objs); j += 2)
+			kmem_cache_free(s, objs[j]);
+		CU_ASSERT_EQUAL(__kmem_client_usage(&u, 1), 0);
+		KT_ASSERT_EQ(u.objects, NR_OF(objs) / 2);
+		for (j = 1; j < NR_OF(objs); j += 2)
+			kmem_cache_free(s, objs[j]);
+		CU_ASSERT_EQUAL(__kmem_client_usage(&u, 1), 0);
+		KT_ASSERT_EQ(u.objects, 0);
+		kmem_cache_destroy(s);
+	}
+	/* a cache without SLAB_ACCOUNT keeps the kernel's layout */
+	{
+		struct kmem_cache *s = kmem_cache_create("kt_plain", 64, 0, 0, NULL);
+
+		CU_ASSERT_FATAL(s != NULL);
+		KT_ASSERT_EQ(s->owners_off, 0);
+		KT_ASSERT_EQ(s->objects, 64);
+		kmem_cache_destroy(s);
+	}
+}
+
 static const struct kt_test slub_tests[] = {
 	KT_TEST(test_create_alloc_free_destroy),
+	KT_TEST(test_account_owners),
 	KT_TEST(test_kmem_cache_macro),
 	KT_TEST(test_zalloc),
 	KT_TEST(test_hwcache_align),

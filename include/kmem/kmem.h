@@ -71,6 +71,13 @@ struct kmem_options {
 	unsigned int reclaim_timeout_ms;
 	/* Run no kswapd thread (background reclaim happens only in callers). */
 	bool no_kswapd;
+	/*
+	 * Record which process allocated each kmalloc object (kmemd: on), so
+	 * that the objects a dead client left allocated are accounted to it
+	 * and listed (docs/attach.md).  Costs 4 bytes per object and a store on
+	 * each kmalloc()/kfree().
+	 */
+	bool object_owners;
 	/* Use per-CPU mutexes instead of rseq, as when rseq is unavailable. */
 	bool no_rseq;
 	/* Do not print the one-line notices (fallbacks) at init. */
@@ -102,7 +109,7 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
  *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
  *	default), percpu_pagelist_high_fraction, reclaim_timeout_ms,
- *	kswapd (on|off), rseq (on|off), quiet (0|1), base_address (0x...,
+ *	kswapd (on|off), object_owners (on|off), rseq (on|off), quiet (0|1), base_address (0x...,
  *	0: anywhere), attach (never|auto|require)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err

@@ -67,8 +67,15 @@ typedef unsigned int __bitwise slab_flags_t;
  * "cache-filter" is set (otherwise it may fail any cache's).  Also set and
  * cleared at run time by kmem_cache_set_failslab() in <kmem/fault.h>.
  *
- * %SLAB_ACCOUNT, %SLAB_NO_MERGE, %SLAB_NOLEAKTRACE, %SLAB_TRACE: accepted;
- * kmem has no memcg, never merges caches, and has no kmemleak or tracing.
+ * %SLAB_ACCOUNT: each object records which process allocated it — kmem's
+ * memcg charge, with the attached process as the cgroup.  `kmemctl clients`
+ * counts each client's objects, and those a dead client left allocated
+ * stay accounted to it and are listed (`kmemctl orphans`).  Costs 4 bytes
+ * per object at the end of each slab and a store on each allocation and
+ * free.  kmemd makes its kmalloc caches %SLAB_ACCOUNT (object_owners = on).
+ *
+ * %SLAB_NO_MERGE, %SLAB_NOLEAKTRACE, %SLAB_TRACE: accepted; kmem never
+ * merges caches, and has no kmemleak or tracing.
  */
 #define SLAB_CONSISTENCY_CHECKS	((slab_flags_t)0x00000100U)
 #define SLAB_RED_ZONE		((slab_flags_t)0x00000400U)
