@@ -282,7 +282,8 @@ static void ctl_accept(void)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    !kmemd_peer_allowed(&cfg, fd, cred.uid, cred.gid)) {
 		static const char denied[] =
-			"{\"version\":1,\"error\":\"permission denied\"}\n";
+			"{\"version\":1,\"error\":{\"code\":\"EACCES\","
+			"\"message\":\"permission denied: not an allowed user or group\"}}\n";
 
 		pr_notice("control connection from uid %u refused", cred.uid);
 		ctl_send(fd, denied, sizeof(denied) - 1);
@@ -333,7 +334,8 @@ static void ctl_event(struct ctl_conn *cc)
 	}
 	if (cc->used == sizeof(cc->buf) - 1) {
 		static const char too_long[] =
-			"{\"version\":1,\"error\":\"request too long\"}\n";
+			"{\"version\":1,\"error\":{\"code\":\"EMSGSIZE\","
+			"\"message\":\"request too long\"}}\n";
 
 		ctl_send(cc->fd, too_long, sizeof(too_long) - 1);
 		ctl_close(cc);

@@ -2269,7 +2269,7 @@ int __kmem_slab_init(void)
 			char name[32];
 			struct kmem_cache *s;
 
-			snprintf(name, sizeof(name), type ? "kmalloc-dma-%u%s" : "kmalloc-%u%s",
+			snprintf(name, sizeof(name), type ? "dma-kmalloc-%u%s" : "kmalloc-%u%s",
 				 size >= 1024 ? size / 1024 : size, size >= 1024 ? "k" : "");
 			/* power-of-two sizes keep their natural alignment, as the kernel's */
 			s = create_cache(name, size, (size & (size - 1)) ? 0 : size,

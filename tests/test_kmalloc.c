@@ -633,13 +633,13 @@ static void test_kmalloc_dma(void)
 	void *objs[N];
 	unsigned int i, j;
 
-	CU_ASSERT_FATAL(find_cache("kmalloc-dma-64", &st));
+	CU_ASSERT_FATAL(find_cache("dma-kmalloc-64", &st));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char name[32];
 		size_t cls = kmalloc_size_roundup(sizes[i]);
 		uint64_t before;
 
-		snprintf(name, sizeof(name), cls >= 1024 ? "kmalloc-dma-%zuk" : "kmalloc-dma-%zu",
+		snprintf(name, sizeof(name), cls >= 1024 ? "dma-kmalloc-%zuk" : "dma-kmalloc-%zu",
 			 cls >= 1024 ? cls / 1024 : cls);
 		CU_ASSERT_FATAL(find_cache(name, &st));
 		before = st.active_objs;
@@ -842,7 +842,7 @@ static void test_slabinfo(void)
 	CU_ASSERT(pages >= 1);
 	CU_ASSERT(slabinfo_row(text, "kmalloc-8k", &active, &num, &objsize, &perslab, &pages));
 	CU_ASSERT_EQUAL(objsize, 8192);
-	CU_ASSERT(slabinfo_row(text, "kmalloc-dma-96", &active, &num, &objsize, &perslab,
+	CU_ASSERT(slabinfo_row(text, "dma-kmalloc-96", &active, &num, &objsize, &perslab,
 			       &pages));
 	CU_ASSERT_EQUAL(objsize, 96);
 	for (const char *l = text; (l = strstr(l, "\nkmalloc-")); l++)
