@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "kmemctl.h"
+
 #define DEFAULT_CTL_SOCKET	"/run/kmemd/kmemd.ctl"
 #define CTL_VERSION		1
 
@@ -100,14 +102,70 @@ static json_t *arg_value(const char *v)
 	return json_string(v);
 }
 
+json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
+{
+	json_t *reply, *err, *version;
+	json_error_t jerr;
+	char *line, *replytext;
+	int fd;
+
+	*status = KMEMCTL_EXIT_USAGE;
+	fd = connect_ctl(sock_path);
+	if (fd < 0)
+		return NULL;
+	line = json_dumps(req, JSON_COMPACT);
+	if (!line || dprintf(fd, "%s\n", line) < 0) {
+		fprintf(stderr, "kmemctl: cannot send the request: %s\n", strerror(errno));
+		free(line);
+		close(fd);
+		return NULL;
+	}
+	free(line);
+	replytext = read_reply(fd);
+	close(fd);
+	if (!replytext) {
+		fprintf(stderr, "kmemctl: kmemd closed the connection without a reply\n");
+		return NULL;
+	}
+	reply = json_loads(replytext, 0, &jerr);
+	if (!json_is_object(reply)) {
+		fprintf(stderr, "kmemctl: kmemd's reply is not a JSON object: %s\n", jerr.text);
+		json_decref(reply);
+		free(replytext);
+		return NULL;
+	}
+	free(replytext);
+	version = json_object_get(reply, "version");
+	if (!json_is_integer(version) || json_integer_value(version) != CTL_VERSION) {
+		if (json_is_integer(version))
+			fprintf(stderr, "kmemctl: protocol version mismatch: kmemd speaks %lld, "
+				"kmemctl %d\n", (long long)json_integer_value(version), CTL_VERSION);
+		else
+			fprintf(stderr, "kmemctl: protocol version mismatch: kmemd sent no version, "
+				"kmemctl speaks %d\n", CTL_VERSION);
+		json_decref(reply);
+		return NULL;
+	}
+	err = json_object_get(reply, "error");
+	if (err) {
+		json_t *msg = json_object_get(err, "message");
+
+		fprintf(stderr, "kmemctl: %s\n", json_is_string(msg) ? json_string_value(msg) :
+								       "kmemd refused the request");
+		json_decref(reply);
+		*status = KMEMCTL_EXIT_REFUSED;
+		return NULL;
+	}
+	*status = KMEMCTL_EXIT_OK;
+	return reply;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = getenv("KMEMD_CTL_SOCKET");
-	json_t *req, *reply, *err, *text, *version;
-	json_error_t jerr;
+	json_t *req, *reply, *text;
 	bool as_json = false;
-	char *line, *replytext;
-	int i = 1, fd, status;
+	int i = 1, status;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -126,6 +184,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!path)
+		path = DEFAULT_CTL_SOCKET;
+	if (!strcmp(argv[i], "top"))
+		return kmemctl_top(path, argc - i, argv + i);
 	req = json_pack("{s:s}", "cmd", argv[i]);
 	for (i++; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -137,47 +199,16 @@ int main(int argc, char **argv)
 		*eq = '\0';
 		json_object_set_new(req, argv[i], arg_value(eq + 1));
 	}
-	fd = connect_ctl(path ? path : DEFAULT_CTL_SOCKET);
-	if (fd < 0)
-		return 2;
-	line = json_dumps(req, JSON_COMPACT);
-	if (!line || dprintf(fd, "%s\n", line) < 0) {
-		fprintf(stderr, "kmemctl: cannot send the request: %s\n", strerror(errno));
-		return 2;
-	}
-	replytext = read_reply(fd);
-	close(fd);
-	if (!replytext) {
-		fprintf(stderr, "kmemctl: kmemd closed the connection without a reply\n");
-		return 2;
-	}
-	reply = json_loads(replytext, 0, &jerr);
-	if (!json_is_object(reply)) {
-		fprintf(stderr, "kmemctl: kmemd's reply is not a JSON object: %s\n", jerr.text);
-		return 2;
-	}
-	version = json_object_get(reply, "version");
-	if (!json_is_integer(version) || json_integer_value(version) != CTL_VERSION) {
-		fprintf(stderr, "kmemctl: protocol version mismatch: kmemd speaks %s, kmemctl %d\n",
-			json_is_integer(version) ? replytext : "an unknown version", CTL_VERSION);
-		return 2;
-	}
-	err = json_object_get(reply, "error");
-	status = err ? 1 : 0;
-	if (err) {
-		json_t *msg = json_object_get(err, "message");
-
-		fprintf(stderr, "kmemctl: %s\n", json_is_string(msg) ? json_string_value(msg) :
-								       replytext);
-	} else if (!as_json && json_is_string(text = json_object_get(reply, "text"))) {
+	reply = kmemctl_request(path, req, &status);
+	json_decref(req);
+	if (!reply)
+		return status;
+	if (!as_json && json_is_string(text = json_object_get(reply, "text"))) {
 		fputs(json_string_value(text), stdout);
 	} else {
 		json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 	}
-	free(line);
-	free(replytext);
-	json_decref(req);
 	json_decref(reply);
-	return status;
+	return 0;
 }
