@@ -60,6 +60,9 @@ struct command {
 	bool slabtop_opts;	/* takes -s KEY, -n N, -o */
 };
 
+/* --embedded: requests go to kmemctl_embedded.c instead of a socket */
+static bool embedded;
+
 static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* One error line; return @status for the caller to exit with. */
@@ -120,6 +123,30 @@ static int connect_ctl(const char *path)
 	return -1;
 }
 
+/*
+ * @line and a newline, all of it; MSG_NOSIGNAL, since kmemd closes at once on a
+ * peer it refuses.  Return: 0 or -errno.
+ */
+static int send_line(int fd, const char *line)
+{
+	size_t len = strlen(line), done = 0;
+	char nl = '\n';
+
+	while (done < len) {
+		ssize_t n = send(fd, line + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	while (send(fd, &nl, 1, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 /* Read one newline-terminated reply. Return: malloc()ed text or NULL. */
 static char *read_reply(int fd)
 {
@@ -156,26 +183,32 @@ json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
 	json_t *reply, *err, *version;
 	json_error_t jerr;
 	char *line, *replytext;
-	int fd;
+	int fd, sent;
 
 	*status = KMEMCTL_EXIT_USAGE;
+	if (embedded) {
+		replytext = kmemctl_embedded_exchange(req);
+		if (!replytext)
+			return NULL;
+		goto got_reply;
+	}
 	fd = connect_ctl(sock_path);
 	if (fd < 0)
 		return NULL;
 	line = json_dumps(req, JSON_COMPACT);
-	if (!line || dprintf(fd, "%s\n", line) < 0) {
-		fail(2, "cannot send the request to %s: %s", sock_path, strerror(errno));
-		free(line);
-		close(fd);
-		return NULL;
-	}
+	sent = line ? send_line(fd, line) : -ENOMEM;
 	free(line);
+	/* kmemd may have refused us (and closed) before reading: its line is still there */
 	replytext = read_reply(fd);
 	close(fd);
 	if (!replytext) {
-		fail(2, "kmemd at %s closed the connection without a reply", sock_path);
+		if (sent)
+			fail(2, "cannot send the request to %s: %s", sock_path, strerror(-sent));
+		else
+			fail(2, "kmemd at %s closed the connection without a reply", sock_path);
 		return NULL;
 	}
+got_reply:
 	reply = json_loads(replytext, 0, &jerr);
 	free(replytext);
 	if (!json_is_object(reply)) {
@@ -875,7 +908,7 @@ static void usage_all(void)
 	printf("\noptions (before or after COMMAND):\n"
 	       "  --socket PATH   kmemd's control socket (default: $KMEMD_CTL_SOCKET, else %s)\n"
 	       "  --json          print kmemd's reply as JSON (docs/ctl-schema/replies.json)\n"
-	       "  --embedded PID  a process's embedded allocator: not reachable, see kmemctl(8)\n"
+	       "  --embedded PID  read the zone views of process PID's own allocator, read-only\n"
 	       "  -h, --help      this help\n"
 	       "\nexit status: 0 ok, 1 kmemd refused the request, 2 bad usage or kmemd not "
 	       "reachable\n", DEFAULT_CTL_SOCKET);
@@ -1021,48 +1054,6 @@ static int parse_command_opts(struct kmemctl *k, const struct command *cmd, int 
 	return -1;
 }
 
-/*
- * --embedded PID: an embedded allocator's memory is memfds ("kmem-shared",
- * "kmem-nodeN-direct", ...) that only that process maps, and every view reads it
- * through libkmem's global state of the process that built it, taking the slab
- * list locks that live in that memory.  Reading it from here would take mapping
- * the memfds read-write at that process's addresses and writing its locks:
- * nothing kmemctl may do to another process.  Say so, naming what was found.
- */
-static int embedded_unreachable(const char *pid_arg)
-{
-	char path[64], link[256];
-	long pid;
-	char *end;
-	int fd;
-	bool found = false;
-
-	errno = 0;
-	pid = strtol(pid_arg, &end, 10);
-	if (!*pid_arg || *end || errno || pid <= 0 || pid > INT_MAX)
-		return fail(2, "--embedded: \"%s\" is not a process id", pid_arg);
-	snprintf(path, sizeof(path), "/proc/%ld", pid);
-	if (access(path, F_OK))
-		return fail(2, "--embedded %ld: no such process", pid);
-	for (fd = 0; fd < 4096 && !found; fd++) {
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", pid, fd);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = '\0';
-		found = !!strstr(link, "memfd:kmem-shared");
-	}
-	if (!found)
-		return fail(2, "--embedded %ld: no embedded kmem allocator found in that process "
-			    "(no memfd:kmem-shared among its fds, or no permission to look)", pid);
-	return fail(2, "--embedded %ld: the process's allocator cannot be read from outside: "
-		    "its views need its memfds mapped read-write at its addresses and its slab "
-		    "locks taken, which kmemctl does not do to another process; attach the "
-		    "process to kmemd and ask kmemd instead", pid);
-}
-
 int main(int argc, char **argv)
 {
 	struct kmemctl k = { .sock = getenv("KMEMD_CTL_SOCKET"), .sort_key = 'o', .rows = -1 };
@@ -1093,13 +1084,17 @@ int main(int argc, char **argv)
 	/* top has options of its own: it parses its whole command line */
 	if (cmd->run == run_top) {
 		if (k.embedded)
-			return embedded_unreachable(k.embedded);
+			return fail(2, "--embedded: top reads kmemd only");
 		return cmd->run(&k, cmd, argc, argv);
 	}
 	ret = parse_command_opts(&k, cmd, &argc, argv);
 	if (ret >= 0)
 		return ret;
-	if (k.embedded)
-		return embedded_unreachable(k.embedded);
+	if (k.embedded) {
+		ret = kmemctl_embedded_open(k.embedded);
+		if (ret)
+			return ret;
+		embedded = true;
+	}
 	return cmd->run(&k, cmd, argc, argv);
 }

@@ -31,4 +31,13 @@ json_t *kmemctl_request(const char *sock_path, json_t *req, int *status);
  */
 int kmemctl_top(const char *sock_path, int argc, char **argv);
 
+/*
+ * --embedded PID (kmemctl_embedded.c): map @pid_arg's kmem segment read-only and
+ * answer the zone views from it.  _open() returns 0, or an exit status after one
+ * error line; _exchange() answers @req as kmemd would (a malloc()ed reply line), or
+ * prints why it cannot and returns NULL.
+ */
+int kmemctl_embedded_open(const char *pid_arg);
+char *kmemctl_embedded_exchange(json_t *req);
+
 #endif /* KMEMCTL_H */

@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 #include <kmem/kmem.h>
+#include <linux/gfp.h>
 #include <linux/slab.h>
 
 #include "kunit.h"
@@ -452,23 +453,96 @@ static void test_bad_usage(void)
 	CU_ASSERT(strstr(r.out, "\"probability\": 42") == NULL);
 }
 
+/*
+ * A child with an embedded allocator (two fake nodes, 8 order-3 blocks taken on
+ * node 1) writes its own buddyinfo and numastat to @fd, then waits for @go to close.
+ */
+static void embedded_child(int fd, int go)
+{
+	char buf[8192], c;
+	FILE *f;
+	int i;
+
+	if (kt_init("fake_numa=2,direct_mb=16,highmem_mb=4,hugepages=never"))
+		_exit(10);
+	for (i = 0; i < 8; i++)
+		if (!alloc_pages_node(1, GFP_KERNEL, 3))
+			_exit(11);
+	f = fmemopen(buf, sizeof(buf), "w");
+	if (!f || kmem_show_buddyinfo(f) || fputs("--\n", f) < 0 || kmem_show_numastat(f))
+		_exit(12);
+	fclose(f);
+	if (write(fd, buf, strlen(buf)) < 0)
+		_exit(13);
+	close(fd);
+	while (read(go, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
 static void test_embedded(void)
 {
+	static char own[8192], theirs[sizeof(r.out)];
+	int text[2], go[2];
 	char pid[16];
+	ssize_t n, len = 0;
+	pid_t child;
 
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	kmemctl("--embedded", pid, "buddyinfo", NULL);
-	assert_one_error_line(2, "--embedded");
 	kmemctl("--embedded", "nope", "slabinfo", NULL);
 	assert_one_error_line(2, "not a process id");
-	/* kmemd is a process with a kmem segment: kmemctl says why it still cannot read it */
-	snprintf(pid, sizeof(pid), "%d", (int)d.pid);
-	if (getuid() == 0) {
-		kmemctl("--embedded", pid, "slabinfo", NULL);
-		assert_one_error_line(2, "cannot be read from outside");
-	}
+	kmemctl("--embedded", "999999999", "buddyinfo", NULL);
+	assert_one_error_line(2, "no such process");
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());	/* no kmem yet in this one */
+	kmemctl("--embedded", pid, "buddyinfo", NULL);
+	assert_one_error_line(2, "no kmem allocator in that process");
 	/* --help still works, and exits 0 */
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "slabinfo", "--help", NULL), 0);
+
+	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
+	fflush(NULL);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		close(text[0]);
+		close(go[1]);
+		embedded_child(text[1], go[0]);
+	}
+	close(text[1]);
+	close(go[0]);
+	while (len < (ssize_t)sizeof(own) - 1 &&
+	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
+		len += n;
+	own[len] = '\0';
+	close(text[0]);
+	CU_ASSERT_FATAL(len > 0);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+
+	/* what it reads of itself is what kmemctl reads of it from outside */
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "buddyinfo", NULL), 0);
+	memcpy(theirs, r.out, sizeof(theirs));
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "numastat", NULL), 0);
+	strncat(theirs, "--\n", sizeof(theirs) - strlen(theirs) - 1);
+	strncat(theirs, r.out, sizeof(theirs) - strlen(theirs) - 1);
+	CU_ASSERT_STRING_EQUAL(theirs, own);
+	CU_ASSERT(strstr(own, "node1") != NULL);
+	KT_ASSERT_EQ(kmemctl("--json", "--embedded", pid, "zoneinfo", NULL), 0);
+	CU_ASSERT(strstr(r.out, "\"zoneinfo\"") != NULL);
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "watermarks", NULL), 0);
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "pagetypeinfo", NULL), 0);
+
+	/* the rest needs the memory or the locks, or changes the allocator: refused */
+	kmemctl("--embedded", pid, "slabinfo", NULL);
+	assert_one_error_line(2, "cannot be done from outside the process");
+	kmemctl("--embedded", pid, "shrink", NULL);
+	assert_one_error_line(2, "cannot be done from outside the process");
+	kmemctl("--embedded", pid, "top", NULL);
+	assert_one_error_line(2, "--embedded");
+	if (getuid() == 0) {
+		kmemctl_as(65534, "--embedded", pid, "buddyinfo", NULL);
+		assert_one_error_line(2, "permission denied");
+	}
+	close(go[1]);
+	waitpid(child, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
