@@ -15,6 +15,9 @@
  * no text for (slabtop, watermarks, info, actions) is laid out here.  --json
  * prints kmemd's reply as it came (its schema: docs/ctl-schema/replies.json).
  *
+ * --embedded PID answers the zone views from a process's own segment instead
+ * (kmemctl_embedded.c); kmemctl_top.c is the live view.
+ *
  * Every error is one "kmemctl: ..." line on stderr.  Exit status: 0; 1 when
  * kmemd refused the request (an unknown cache, a value out of range); 2 on bad
  * usage or when kmemd cannot be reached, lets us in, or speaks our version.

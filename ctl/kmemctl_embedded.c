@@ -49,6 +49,16 @@ static const char *const segment_views[] = { "buddyinfo", "zoneinfo", "pagetypei
 
 static long embedded_pid;
 
+/*
+ * kmem's reports (a corrupted segment found by a view) come back in the reply's
+ * error as well, which kmemctl prints as its one line: not twice.
+ */
+static void quiet_sink(const char *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+}
+
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int fail(const char *fmt, ...)
@@ -146,6 +156,7 @@ int kmemctl_embedded_open(const char *pid_arg)
 	kmem_mm.total_pages = shm->total_pages;
 	kmem_mm.shm_fd = -1;
 	kmem_mm.attach_sock = -1;
+	kmem_set_report_sink(quiet_sink, NULL);
 	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
 	embedded_pid = pid;
 	return 0;

@@ -6,10 +6,12 @@
  *
  * What it checks: every command's --help exits 0 with a usage line; each error
  * (no daemon, permission denied twice over, a version mismatch, an unknown
- * cache, tunable, command or option, bad usage, --embedded) is exactly one
- * "kmemctl: " line on stderr and the documented exit status; slabtop's rows
- * come in the order of each sort key; set/get round-trip; fault-inject sets and
- * shows; the raw passthrough and the global-option forms scripts use; the man
+ * cache, tunable, command or option, bad usage, --embedded's refusals) is
+ * exactly one "kmemctl: " line on stderr and the documented exit status;
+ * slabtop's rows come in the order of each sort key; set/get round-trip;
+ * fault-inject sets and shows; the raw passthrough and the global-option forms
+ * scripts use; --embedded reads a forked embedded allocator (two fake nodes)
+ * exactly as it reads itself, and a corrupted one is one error line; the man
  * page is warning-free roff naming every command.  What the views print is
  * checked against the allocator's counters elsewhere (and --json against the
  * schemas): here only that they answer.
@@ -37,6 +39,7 @@
 #include <linux/slab.h>
 
 #include "kunit.h"
+#include "internal.h"
 
 #ifndef KMEMD_PATH
 #error "KMEMD_PATH, KMEMCTL_PATH, KMEMCTL_MAN: tests/CMakeLists.txt"
@@ -457,6 +460,8 @@ static void test_bad_usage(void)
  * A child with an embedded allocator (two fake nodes, 8 order-3 blocks taken on
  * node 1) writes its own buddyinfo and numastat to @fd, then waits for @go to close.
  */
+static bool corrupt_segment;
+
 static void embedded_child(int fd, int go)
 {
 	char buf[8192], c;
@@ -472,6 +477,8 @@ static void embedded_child(int fd, int go)
 	if (!f || kmem_show_buddyinfo(f) || fputs("--\n", f) < 0 || kmem_show_numastat(f))
 		_exit(12);
 	fclose(f);
+	if (corrupt_segment)	/* more free pages than the zone spans */
+		kmem_mm.shm->node_data[0].node_zones[1].free_pages = 1ULL << 40;
 	if (write(fd, buf, strlen(buf)) < 0)
 		_exit(13);
 	close(fd);
@@ -541,6 +548,28 @@ static void test_embedded(void)
 		kmemctl_as(65534, "--embedded", pid, "buddyinfo", NULL);
 		assert_one_error_line(2, "permission denied");
 	}
+	close(go[1]);
+	waitpid(child, NULL, 0);
+
+	/* a process that scribbled on its segment: one line naming it, kmemctl still up */
+	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
+	fflush(NULL);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		close(text[0]);
+		close(go[1]);
+		corrupt_segment = true;
+		embedded_child(text[1], go[0]);
+	}
+	close(text[1]);
+	close(go[0]);
+	CU_ASSERT(read(text[0], own, sizeof(own)) > 0);
+	close(text[0]);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	kmemctl("--embedded", pid, "zoneinfo", NULL);
+	assert_one_error_line(1, "shared segment corrupted");
+	KT_ASSERT_EQ(r.out_len, 0);
 	close(go[1]);
 	waitpid(child, NULL, 0);
 }
