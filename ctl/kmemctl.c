@@ -55,7 +55,7 @@ struct kmemctl {
 struct command {
 	const char *name;
 	const char *args;	/* usage after the name */
-	const char *summary;
+	const char *summary;	/* one line */
 	const char *details;	/* more help, or NULL */
 	int (*run)(struct kmemctl *k, const struct command *cmd, int argc, char **argv);
 	const char *ctl;	/* the control command a view sends */
@@ -836,8 +836,10 @@ static const struct command commands[] = {
 	  .details = "kmem keeps no migrate types and never moves a page it handed out: every\n"
 		     "free block and every page block is counted as Unmovable, the other types\n"
 		     "are printed as 0.\n" },
-	VIEW("zoneinfo", "every zone's free pages, watermarks, sizes, protection and per-CPU\n"
-			 "lists (count/high/batch), as /proc/zoneinfo"),
+	{ .name = "zoneinfo", .run = run_text_view, .ctl = "zoneinfo",
+	  .summary = "every zone's counters, watermarks and per-CPU lists, as /proc/zoneinfo",
+	  .details = "Per node and zone: pages free, min, low, high, promo, spanned, present,\n"
+		     "managed, protection, and each CPU's page list: count, high, batch.\n" },
 	VIEW("slabinfo", "every cache, kmalloc caches included, as /proc/slabinfo 2.1"),
 	{ .name = "slabtop", .args = "[-s KEY] [-n N]", .run = run_slabtop,
 	  .slabtop_opts = true,
@@ -873,7 +875,8 @@ static const struct command commands[] = {
 		     "                        verbose_ratelimit_burst, task-filter (Y/N),\n"
 		     "                        ignore-gfp-wait (Y/N)\n"
 		     "  ATTR (failslab):      cache-filter (Y/N)\n"
-		     "  ATTR (fail_page_alloc): ignore-gfp-highmem (Y/N), min-order\n"
+		     "  ATTR (fail_page_alloc):\n"
+		     "                        ignore-gfp-highmem (Y/N), min-order\n"
 		     "  VALUE: an integer, or Y/N (yes/no, true/false, on/off). The pairs are\n"
 		     "  applied in order; the first one kmemd refuses stops the rest.\n" },
 	{ .name = "get", .args = "[KEY]", .run = run_get, .max_args = 1,
@@ -885,8 +888,9 @@ static const struct command commands[] = {
 	  .details = "  KEY: as for get; VALUE: a non-negative integer in the tunable's range\n" },
 	{ .name = "raw", .args = "COMMAND [key=value ...]", .run = run_raw, .min_args = 1,
 	  .max_args = 64,
-	  .summary = "send any control command (\"kmemctl list\"); values that read as integers\n"
-		     "are sent as integers; prints the reply's text, else the reply" },
+	  .summary = "send any control command (\"kmemctl list\") with key=value arguments",
+	  .details = "A value that reads as an integer is sent as one.  Prints the reply's text\n"
+		     "when it has one, else the reply.\n" },
 };
 #define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -900,14 +904,8 @@ static void usage_all(void)
 	fputs(global_usage, stdout);
 	printf("\nkmemd's state in the kernel's own layouts; \"kmemctl COMMAND --help\" for one "
 	       "command.\n\ncommands:\n");
-	for (i = 0; i < NR_COMMANDS; i++) {
-		const char *nl = strchr(commands[i].summary, '\n');
-
-		/* the first line of the summary is enough here */
-		printf("  %-13s %.*s\n", commands[i].name,
-		       nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary),
-		       commands[i].summary);
-	}
+	for (i = 0; i < NR_COMMANDS; i++)
+		printf("  %-13s %s\n", commands[i].name, commands[i].summary);
 	printf("\noptions (before or after COMMAND):\n"
 	       "  --socket PATH   kmemd's control socket (default: $KMEMD_CTL_SOCKET, else %s)\n"
 	       "  --json          print kmemd's reply as JSON (docs/ctl-schema/replies.json)\n"
