@@ -92,8 +92,8 @@ static void permission_denied(const char *path)
 	struct group *gr;
 
 	if (stat(path, &st)) {
-		fail(2, "permission denied on %s: cannot even stat it (%s); only root and the users "
-		     "kmemd's configuration allows may connect", path, strerror(errno));
+		fail(2, "permission denied on %s: cannot even stat it (%s); only root and the "
+		     "users kmemd's configuration allows may connect", path, strerror(errno));
 		return;
 	}
 	gr = getgrgid(st.st_gid);
@@ -223,16 +223,17 @@ got_reply:
 	/* kmemd refuses a peer it does not admit before it reads anything: a plain string */
 	if (json_is_string(err)) {
 		fail(2, "kmemd at %s refused uid %u: %s (it admits root, its own user and its "
-		     "allowed_users / allowed_groups, kmemd.conf)", sock_path, (unsigned int)getuid(),
-		     json_string_value(err));
+		     "allowed_users / allowed_groups, kmemd.conf)", sock_path,
+		     (unsigned int)getuid(), json_string_value(err));
 		json_decref(reply);
 		return NULL;
 	}
 	version = json_object_get(reply, "version");
 	if (!json_is_integer(version) || json_integer_value(version) != CTL_VERSION) {
 		if (json_is_integer(version))
-			fail(2, "protocol version mismatch: kmemd speaks version %" JSON_INTEGER_FORMAT
-			     ", kmemctl speaks version %d", json_integer_value(version), CTL_VERSION);
+			fail(2, "protocol version mismatch: kmemd speaks version %"
+			     JSON_INTEGER_FORMAT ", kmemctl speaks version %d",
+			     json_integer_value(version), CTL_VERSION);
 		else
 			fail(2, "protocol version mismatch: kmemd sent no version, kmemctl speaks "
 			     "version %d", CTL_VERSION);
@@ -524,7 +525,8 @@ static int run_slabtop(struct kmemctl *k, const struct command *cmd, int argc, c
 		json_object_set_new(summary, "sort", json_sprintf("%c", k->sort_key));
 		json_object_set_new(reply, "slabtop", summary);
 		json_object_del(reply, "text");
-		json_object_set_new(reply, "slabinfo", sorted);	/* rows[] pointed into the old */
+		/* last: rows[] pointed into the array this replaces */
+		json_object_set_new(reply, "slabinfo", sorted);
 		print_json(reply);
 	} else {
 		slabtop_summary(rows, n, NULL);
@@ -560,8 +562,8 @@ static int run_shrink(struct kmemctl *k, const struct command *cmd, int argc, ch
 	else if (argc > 1)
 		printf("%s: %lld slab pages given back\n", argv[1], jint_of(reply, "pages"));
 	else
-		printf("every cache shrunk: %lld slab pages given back, %lld per-CPU pages drained\n",
-		       jint_of(reply, "pages"), jint_of(reply, "drained"));
+		printf("every cache shrunk: %lld slab pages given back, %lld per-CPU pages "
+		       "drained\n", jint_of(reply, "pages"), jint_of(reply, "drained"));
 	json_decref(reply);
 	return 0;
 }
@@ -848,8 +850,8 @@ static const struct command commands[] = {
 		     "                  l: slabs, v: active slabs, n: name, o: objects (default),\n"
 		     "                  p: pages per slab, s: object size, u: use\n"
 		     "  -n, --lines N   print the first N caches only\n"
-		     "  -o, --once      accepted for slabtop's sake: kmemctl slabtop always runs once\n"
-		     "                  (kmemctl top is the live view)\n" },
+		     "  -o, --once      accepted for slabtop's sake: kmemctl slabtop always\n"
+		     "                  runs once (kmemctl top is the live view)\n" },
 	VIEW("vmallocinfo", "vmalloc areas, as /proc/vmallocinfo"),
 	VIEW("meminfo", "the /proc/meminfo fields that apply to kmem's memory"),
 	VIEW("numastat", "NUMA hits and misses per node, as numastat prints them"),
@@ -881,8 +883,9 @@ static const struct command commands[] = {
 		     "  applied in order; the first one kmemd refuses stops the rest.\n" },
 	{ .name = "get", .args = "[KEY]", .run = run_get, .max_args = 1,
 	  .summary = "print the tunables (KEY = VALUE), or KEY's value alone",
-	  .details = "  KEY: min_free_kbytes, watermark_scale_factor, percpu_pagelist_high_fraction,\n"
-		     "       reclaim_timeout_ms (a \"vm.\" prefix is accepted)\n" },
+	  .details = "  KEY: min_free_kbytes, watermark_scale_factor,\n"
+		     "       percpu_pagelist_high_fraction, reclaim_timeout_ms\n"
+		     "       (a \"vm.\" prefix is accepted)\n" },
 	{ .name = "set", .args = "KEY VALUE", .run = run_set, .min_args = 2, .max_args = 2,
 	  .summary = "set a tunable; watermarks and per-CPU limits follow at once",
 	  .details = "  KEY: as for get; VALUE: a non-negative integer in the tunable's range\n" },
@@ -1025,12 +1028,13 @@ static int parse_command_opts(struct kmemctl *k, const struct command *cmd, int 
 		if (cmd->slabtop_opts) {
 			if ((v = opt_value(*argc, argv, &i, "-s", "--sort", &missing)) || missing) {
 				if (missing || strlen(v) != 1 || !strchr("abclvnopsu", v[0]))
-					return fail(2, "slabtop: --sort takes one of a b c l v n o p s u"
-						    " (kmemctl slabtop --help)");
+					return fail(2, "slabtop: --sort takes one of "
+						    "a b c l v n o p s u (kmemctl slabtop --help)");
 				k->sort_key = v[0];
 				continue;
 			}
-			if ((v = opt_value(*argc, argv, &i, "-n", "--lines", &missing)) || missing) {
+			v = opt_value(*argc, argv, &i, "-n", "--lines", &missing);
+			if (v || missing) {
 				char *end;
 
 				errno = 0;

@@ -1020,7 +1020,7 @@ static const struct ctl_cmd commands[] = {
 	  { { NULL } } },
 	{ "zoneinfo", "every zone's counters and watermarks (/proc/zoneinfo)", cmd_zoneinfo,
 	  { { NULL } } },
-	{ "pagetypeinfo", "free blocks per order and page blocks, all Unmovable (/proc/pagetypeinfo)",
+	{ "pagetypeinfo", "free blocks and page blocks, all Unmovable (/proc/pagetypeinfo)",
 	  cmd_pagetypeinfo, { { NULL } } },
 	{ "slabinfo", "every cache's objects and slabs (/proc/slabinfo 2.1)", cmd_slabinfo,
 	  { { NULL } } },

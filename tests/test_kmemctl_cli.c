@@ -128,7 +128,7 @@ static int kmemctl_as(uid_t uid, const char *first, ...)
 			if (*len + 1 < cap)
 				got = read(p[i].fd, buf + *len, cap - 1 - *len);
 			else
-				got = read(p[i].fd, sink, sizeof(sink));	/* keep it unblocked */
+				got = read(p[i].fd, sink, sizeof(sink));	/* keep it going */
 			if (got <= 0) {
 				close(p[i].fd);
 				p[i].fd = -1;
@@ -295,7 +295,7 @@ static void test_help(void)
 			for (c = commands; *c && !known; c++)
 				known = !strcmp(*c, name);
 			if (!known && strcmp(name, "top"))
-				fprintf(stderr, "kmemctl --help lists \"%s\", untested here\n", name);
+				fprintf(stderr, "kmemctl --help lists \"%s\", untested\n", name);
 			CU_ASSERT(known || !strcmp(name, "top"));
 		}
 		free(copy);
@@ -640,7 +640,8 @@ static void parse_slabtop_rows(char names[][32], size_t *n, size_t max)
 		" Active / Total Caches (% used)     : ", " Active / Total Size (% used)       : ",
 		" Minimum / Average / Maximum Object : "
 	};
-	char *header = strstr(r.out, "\n\n  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME\n");
+	char *header = strstr(r.out, "\n\n  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE "
+				     "NAME\n");
 	char *line, *save = NULL;
 	size_t i;
 
@@ -662,8 +663,9 @@ static void parse_slabtop_rows(char names[][32], size_t *n, size_t max)
 
 static unsigned long long key_of(json_t *c, char key)
 {
-	unsigned long long objs = (unsigned long long)json_integer_value(json_object_get(c, "num_objs"));
 #define F(name)	((unsigned long long)json_integer_value(json_object_get(c, name)))
+	unsigned long long objs = F("num_objs");
+
 	switch (key) {
 	case 'a': return F("active_objs");
 	case 'b': return F("objperslab");
@@ -710,7 +712,8 @@ static void test_slabtop_sort(void)
 			const char *name = json_string_value(json_object_get(c, "name"));
 
 			if (prev) {
-				const char *pname = json_string_value(json_object_get(prev, "name"));
+				const char *pname =
+					json_string_value(json_object_get(prev, "name"));
 				bool ordered;
 
 				if (*k == 'n')
@@ -732,8 +735,8 @@ static void test_slabtop_sort(void)
 		KT_ASSERT_EQ(n, json_array_size(caches));
 		json_array_foreach(caches, j, c)
 			if (j < n)
-				CU_ASSERT_STRING_EQUAL(names[j],
-						       json_string_value(json_object_get(c, "name")));
+				CU_ASSERT_STRING_EQUAL(names[j], json_string_value(
+							       json_object_get(c, "name")));
 		json_decref(reply);
 	}
 	if (attached) {
