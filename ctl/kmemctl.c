@@ -181,20 +181,12 @@ static char *read_reply(int fd)
 	return NULL;
 }
 
-json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
+/* @req to kmemd at @sock_path, its reply line back (malloc()ed), or NULL after one error line. */
+static char *exchange(const char *sock_path, json_t *req)
 {
-	json_t *reply, *err, *version;
-	json_error_t jerr;
 	char *line, *replytext;
 	int fd, sent;
 
-	*status = KMEMCTL_EXIT_USAGE;
-	if (embedded) {
-		replytext = kmemctl_embedded_exchange(req);
-		if (!replytext)
-			return NULL;
-		goto got_reply;
-	}
 	fd = connect_ctl(sock_path);
 	if (fd < 0)
 		return NULL;
@@ -204,14 +196,23 @@ json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
 	/* kmemd may have refused us (and closed) before reading: its line is still there */
 	replytext = read_reply(fd);
 	close(fd);
-	if (!replytext) {
-		if (sent)
-			fail(2, "cannot send the request to %s: %s", sock_path, strerror(-sent));
-		else
-			fail(2, "kmemd at %s closed the connection without a reply", sock_path);
+	if (!replytext && sent)
+		fail(2, "cannot send the request to %s: %s", sock_path, strerror(-sent));
+	else if (!replytext)
+		fail(2, "kmemd at %s closed the connection without a reply", sock_path);
+	return replytext;
+}
+
+json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
+{
+	json_t *reply, *err, *version;
+	json_error_t jerr;
+	char *replytext;
+
+	*status = KMEMCTL_EXIT_USAGE;
+	replytext = embedded ? kmemctl_embedded_exchange(req) : exchange(sock_path, req);
+	if (!replytext)
 		return NULL;
-	}
-got_reply:
 	reply = json_loads(replytext, 0, &jerr);
 	free(replytext);
 	if (!json_is_object(reply)) {
