@@ -425,7 +425,7 @@ static int slab_row_cmp(const void *pa, const void *pb)
 	case 's': c = cmp_desc(a->objsize, b->objsize); break;
 	case 'u': c = cmp_desc(a->use, b->use); break;
 	}
-	/* by name, and by name among equals, so the order is the same every run */
+	/* -s n sorts by name; the other keys break ties by name, the same order every run */
 	return c ? c : strcmp(a->name, b->name);
 }
 
@@ -434,56 +434,77 @@ static double percent(unsigned long long part, unsigned long long whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void slabtop_summary(const struct slab_row *rows, size_t n, json_t *out)
-{
-	unsigned long long objs = 0, active = 0, slabs = 0, active_slabs = 0, active_caches = 0;
-	unsigned long long size = 0, active_size = 0, min = 0, max = 0;
+struct slab_totals {
+	unsigned long long objs, active, slabs, active_slabs, caches, active_caches;
+	unsigned long long size, active_size;	/* bytes */
+	unsigned long long min, max;		/* object size */
 	double avg;
+};
+
+static void slab_totals(const struct slab_row *rows, size_t n, struct slab_totals *t)
+{
 	size_t i;
 
+	memset(t, 0, sizeof(*t));
+	t->caches = n;
 	for (i = 0; i < n; i++) {
-		objs += rows[i].objs;
-		active += rows[i].active;
-		slabs += rows[i].slabs;
-		active_slabs += rows[i].active_slabs;
-		active_caches += rows[i].active > 0;
-		size += rows[i].objs * rows[i].objsize;
-		active_size += rows[i].active * rows[i].objsize;
-		if (!i || rows[i].objsize < min)
-			min = rows[i].objsize;
-		if (rows[i].objsize > max)
-			max = rows[i].objsize;
+		t->objs += rows[i].objs;
+		t->active += rows[i].active;
+		t->slabs += rows[i].slabs;
+		t->active_slabs += rows[i].active_slabs;
+		t->active_caches += rows[i].active > 0;
+		t->size += rows[i].objs * rows[i].objsize;
+		t->active_size += rows[i].active * rows[i].objsize;
+		if (!i || rows[i].objsize < t->min)
+			t->min = rows[i].objsize;
+		if (rows[i].objsize > t->max)
+			t->max = rows[i].objsize;
 	}
-	avg = objs ? (double)size / (double)objs : 0.0;
-	if (out) {
-		json_object_set_new(out, "active_objs", json_integer((json_int_t)active));
-		json_object_set_new(out, "num_objs", json_integer((json_int_t)objs));
-		json_object_set_new(out, "active_slabs", json_integer((json_int_t)active_slabs));
-		json_object_set_new(out, "num_slabs", json_integer((json_int_t)slabs));
-		json_object_set_new(out, "active_caches", json_integer((json_int_t)active_caches));
-		json_object_set_new(out, "num_caches", json_integer((json_int_t)n));
-		json_object_set_new(out, "active_size", json_integer((json_int_t)active_size));
-		json_object_set_new(out, "total_size", json_integer((json_int_t)size));
-		json_object_set_new(out, "min_objsize", json_integer((json_int_t)min));
-		json_object_set_new(out, "avg_objsize", json_real(avg));
-		json_object_set_new(out, "max_objsize", json_integer((json_int_t)max));
-		return;
-	}
-	printf(" Active / Total Objects (%% used)    : %llu / %llu (%.1f%%)\n", active, objs,
-	       percent(active, objs));
-	printf(" Active / Total Slabs (%% used)      : %llu / %llu (%.1f%%)\n", active_slabs, slabs,
-	       percent(active_slabs, slabs));
-	printf(" Active / Total Caches (%% used)     : %llu / %zu (%.1f%%)\n", active_caches, n,
-	       percent(active_caches, n));
-	printf(" Active / Total Size (%% used)       : %.2fK / %.2fK (%.1f%%)\n",
-	       (double)active_size / 1024, (double)size / 1024, percent(active_size, size));
-	printf(" Minimum / Average / Maximum Object : %.2fK / %.2fK / %.2fK\n\n",
-	       (double)min / 1024, avg / 1024, (double)max / 1024);
+	t->avg = t->objs ? (double)t->size / (double)t->objs : 0.0;
+}
+
+static json_t *slab_totals_json(const struct slab_totals *t, char sort_key)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:s#}",
+			 "active_objs", (json_int_t)t->active, "num_objs", (json_int_t)t->objs,
+			 "active_slabs", (json_int_t)t->active_slabs,
+			 "num_slabs", (json_int_t)t->slabs,
+			 "active_caches", (json_int_t)t->active_caches,
+			 "num_caches", (json_int_t)t->caches,
+			 "active_size", (json_int_t)t->active_size,
+			 "total_size", (json_int_t)t->size, "min_objsize", (json_int_t)t->min,
+			 "avg_objsize", t->avg, "max_objsize", (json_int_t)t->max,
+			 "sort", &sort_key, (size_t)1);
+}
+
+/* What slabtop prints: its summary, then the first @shown rows. */
+static void slabtop_text(FILE *f, const struct slab_row *rows, size_t shown,
+			 const struct slab_totals *t)
+{
+	size_t i;
+
+	fprintf(f, " Active / Total Objects (%% used)    : %llu / %llu (%.1f%%)\n", t->active,
+		t->objs, percent(t->active, t->objs));
+	fprintf(f, " Active / Total Slabs (%% used)      : %llu / %llu (%.1f%%)\n",
+		t->active_slabs, t->slabs, percent(t->active_slabs, t->slabs));
+	fprintf(f, " Active / Total Caches (%% used)     : %llu / %llu (%.1f%%)\n",
+		t->active_caches, t->caches, percent(t->active_caches, t->caches));
+	fprintf(f, " Active / Total Size (%% used)       : %.2fK / %.2fK (%.1f%%)\n",
+		(double)t->active_size / 1024, (double)t->size / 1024,
+		percent(t->active_size, t->size));
+	fprintf(f, " Minimum / Average / Maximum Object : %.2fK / %.2fK / %.2fK\n\n",
+		(double)t->min / 1024, t->avg / 1024, (double)t->max / 1024);
+	fprintf(f, "  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME\n");
+	for (i = 0; i < shown; i++)
+		fprintf(f, "%6llu %6llu %3u%% %7.2fK %6llu %8llu %9lluK %-23s\n", rows[i].objs,
+			rows[i].active, rows[i].use, (double)rows[i].objsize / 1024, rows[i].slabs,
+			rows[i].objperslab, rows[i].cache_size / 1024, rows[i].name);
 }
 
 static int run_slabtop(struct kmemctl *k, const struct command *cmd, int argc, char **argv)
 {
-	json_t *reply, *caches, *c, *sorted, *summary;
+	json_t *reply, *caches, *c, *sorted;
+	struct slab_totals totals;
 	struct slab_row *rows;
 	size_t i, n, shown;
 	int status;
@@ -516,27 +537,31 @@ static int run_slabtop(struct kmemctl *k, const struct command *cmd, int argc, c
 	slabtop_key = k->sort_key;
 	qsort(rows, n, sizeof(*rows), slab_row_cmp);
 	shown = k->rows >= 0 && (size_t)k->rows < n ? (size_t)k->rows : n;
-	if (k->json) {
-		/* the slabinfo reply, its caches in this order, with slabtop's summary */
+	slab_totals(rows, n, &totals);
+	if (!k->json) {
+		slabtop_text(stdout, rows, shown, &totals);
+	} else {
+		/*
+		 * The slabinfo reply, its caches in this order, its text what slabtop
+		 * prints, and the summary's numbers as "slabtop".
+		 */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		if (f) {
+			slabtop_text(f, rows, shown, &totals);
+			fclose(f);
+		}
 		sorted = json_array();
-		summary = json_object();
 		for (i = 0; i < shown; i++)
 			json_array_append(sorted, rows[i].json);
-		slabtop_summary(rows, n, summary);
-		json_object_set_new(summary, "sort", json_sprintf("%c", k->sort_key));
-		json_object_set_new(reply, "slabtop", summary);
-		json_object_del(reply, "text");
+		json_object_set_new(reply, "slabtop", slab_totals_json(&totals, k->sort_key));
+		json_object_set_new(reply, "text", json_stringn(text ? text : "", len));
+		free(text);
 		/* last: rows[] pointed into the array this replaces */
 		json_object_set_new(reply, "slabinfo", sorted);
 		print_json(reply);
-	} else {
-		slabtop_summary(rows, n, NULL);
-		printf("  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME\n");
-		for (i = 0; i < shown; i++)
-			printf("%6llu %6llu %3u%% %7.2fK %6llu %8llu %9lluK %-23s\n", rows[i].objs,
-			       rows[i].active, rows[i].use, (double)rows[i].objsize / 1024,
-			       rows[i].slabs, rows[i].objperslab, rows[i].cache_size / 1024,
-			       rows[i].name);
 	}
 	free(rows);
 	json_decref(reply);
