@@ -708,6 +708,10 @@ static void test_slabtop_sort(void)
 		reply = json_loads(r.out, 0, &jerr);
 		caches = json_object_get(reply, "slabinfo");
 		CU_ASSERT_FATAL(json_array_size(caches) > 3);
+		/* still a slabinfo reply: its text is the table, the summary's numbers beside */
+		CU_ASSERT(!strncmp(json_string_value(json_object_get(reply, "text")) ?: "",
+				   " Active / Total Objects", 23));
+		CU_ASSERT(json_is_object(json_object_get(reply, "slabtop")));
 		json_array_foreach(caches, j, c) {
 			const char *name = json_string_value(json_object_get(c, "name"));
 
