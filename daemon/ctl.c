@@ -284,6 +284,119 @@ static int cmd_zoneinfo(json_t *req, json_t *reply, struct ctl_err *err)
 	return put_text(reply, kmem_show_zoneinfo, err);
 }
 
+/*
+ * /proc/pagetypeinfo.  kmem keeps no migrate types and never moves a page that
+ * it handed out, so every free block is, in the kernel's terms, Unmovable: the
+ * text counts them all there, prints the other types' rows as 0 (parsers
+ * written for the kernel keep working), and counts every page block of a zone
+ * as Unmovable.  A page block is a huge page, as the kernel's pageblock_order,
+ * capped at the largest buddy order.
+ */
+static const char *const migrate_types[] = { "Unmovable", "Movable", "Reclaimable",
+					     "HighAtomic", "Isolate" };
+#define NR_MIGRATE_TYPES	(sizeof(migrate_types) / sizeof(migrate_types[0]))
+
+static void pagetypeinfo_node(FILE *f, const struct kmem_zone_stats *zones, int nr,
+			      unsigned int block_order)
+{
+	size_t t;
+	int z, o;
+
+	fprintf(f, "Page block order: %u\nPages per block:  %lu\n\n", block_order,
+		1UL << block_order);
+	fprintf(f, "%-43s ", "Free pages count per migrate type at order");
+	for (o = 0; o < NR_ORDERS; o++)
+		fprintf(f, "%6d ", o);
+	fputc('\n', f);
+	for (z = 0; z < nr; z++) {
+		for (t = 0; t < NR_MIGRATE_TYPES; t++) {
+			fprintf(f, "Node %4d, zone %8s, type %12s ", zones[z].node, zones[z].name,
+				migrate_types[t]);
+			for (o = 0; o < NR_ORDERS; o++)
+				fprintf(f, "%6" PRIu64 " ", t ? 0 : zones[z].nr_free[o]);
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\n%-23s", "Number of blocks type ");
+	for (t = 0; t < NR_MIGRATE_TYPES; t++)
+		fprintf(f, "%12s ", migrate_types[t]);
+	fputc('\n', f);
+	for (z = 0; z < nr; z++) {
+		uint64_t blocks = (zones[z].spanned + (1UL << block_order) - 1) >> block_order;
+
+		fprintf(f, "Node %d, zone %8s ", zones[z].node, zones[z].name);
+		for (t = 0; t < NR_MIGRATE_TYPES; t++)
+			fprintf(f, "%12" PRIu64 " ", t ? 0 : blocks);
+		fputc('\n', f);
+	}
+}
+
+static int cmd_pagetypeinfo(json_t *req, json_t *reply, struct ctl_err *err)
+{
+	struct kmem_zone_stats zones[NR_ZONES];
+	struct kmem_info info;
+	json_t *o = json_object(), *arr = json_array();
+	unsigned int block_order, nid;
+	char *buf = NULL;
+	size_t size = 0;
+	int z, nr, ret;
+	FILE *f;
+
+	if (!put(reply, "pagetypeinfo", o) || !put(o, "zones", arr)) {
+		json_decref(arr);
+		return oom(err);
+	}
+	ret = kmem_get_info(&info);
+	if (ret)
+		return ctl_fail_errno(err, ret, "kmem_get_info");
+	block_order = info.hugepage_shift - 12;
+	if (info.hugepage_shift < 12 || block_order > NR_ORDERS - 1)
+		block_order = NR_ORDERS - 1;
+	if (!put_u64(o, "page_block_order", block_order) ||
+	    !put_u64(o, "pages_per_block", 1ULL << block_order) ||
+	    !put(o, "migrate_type", json_string(migrate_types[0])))
+		return oom(err);
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return oom(err);
+	for (nid = 0; nid < info.nr_nodes; nid++) {
+		for (nr = 0, z = 0; z < NR_ZONES; z++) {
+			ret = kmem_zone_stats((int)nid, z, &zones[nr]);
+			if (ret)
+				break;
+			if (zones[nr].present)
+				nr++;
+		}
+		if (ret)
+			break;
+		for (z = 0; z < nr; z++) {
+			json_t *zo = zone_obj(&zones[z]);
+			uint64_t blocks = (zones[z].spanned + (1ULL << block_order) - 1) >>
+					  block_order;
+
+			if (json_array_append_new(arr, zo) ||
+			    !put(zo, "free", u64_array(zones[z].nr_free, NR_ORDERS)) ||
+			    !put_u64(zo, "blocks", blocks)) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		if (nr)		/* a node without memory prints nothing, as the kernel's */
+			pagetypeinfo_node(f, zones, nr, block_order);
+	}
+	if (fclose(f) || !buf || ret == -ENOMEM) {
+		free(buf);
+		return oom(err);
+	}
+	if (ret) {
+		free(buf);
+		return ctl_fail_errno(err, ret, "kmem_zone_stats");
+	}
+	ret = put(reply, "text", json_stringn(buf, size)) ? 0 : oom(err);
+	free(buf);
+	return ret;
+}
+
 static json_t *wmark_zone(const struct kmem_zone_stats *st)
 {
 	json_t *o = zone_obj(st);
@@ -984,6 +1097,8 @@ static const struct ctl_cmd commands[] = {
 	  { { NULL } } },
 	{ "zoneinfo", "every zone's counters and watermarks (/proc/zoneinfo)", cmd_zoneinfo,
 	  { { NULL } } },
+	{ "pagetypeinfo", "free blocks and page blocks, all Unmovable (/proc/pagetypeinfo)",
+	  cmd_pagetypeinfo, { { NULL } } },
 	{ "slabinfo", "every cache's objects and slabs (/proc/slabinfo 2.1)", cmd_slabinfo,
 	  { { NULL } } },
 	{ "vmallocinfo", "vmalloc areas and counters (/proc/vmallocinfo)", cmd_vmallocinfo,

@@ -226,14 +226,15 @@ int kmem_show_zoneinfo(FILE *f)
 
 				for (o = 0; o < NR_PCP_ORDERS; o++)
 					count += (READ_ONCE(pcp->word[o]) & PCP_COUNT_MASK) << o;
+				/* the kernel prints the threshold after each CPU's list */
 				emit(f, "    cpu: %d\n"
 					"              count:    %llu\n"
 					"              high:     %u\n"
-					"              batch:    %u\n",
+					"              batch:    %u\n"
+					"  vm stats threshold: 0\n",
 				     cpu, (unsigned long long)count, st.pcp_high, st.pcp_batch);
 			}
-			emit(f, "  vm stats threshold: 0\n"
-				"  node_unreclaimable:  0\n"
+			emit(f, "  node_unreclaimable:  0\n"
 				"  start_pfn:           %llu\n", (unsigned long long)st.start_pfn);
 		}
 	}

@@ -14,6 +14,8 @@ PACKAGES=(
 	libdpdk-dev
 	# tools the tests and the quick start call
 	valgrind procps util-linux
+	# groff checks kmemctl(8) in test_kmemctl_cli
+	groff-base
 	# systemd-analyze (the units' ctest) and systemd-socket-activate
 	systemd
 )
