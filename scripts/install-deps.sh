@@ -14,6 +14,8 @@ PACKAGES=(
 	libdpdk-dev
 	# tools the tests and the quick start call
 	valgrind procps util-linux
+	# the real JSON Schema validator for kmemctl's --json replies (tests/ctl_schema_check.py)
+	python3-jsonschema
 	# systemd-analyze (the units' ctest) and systemd-socket-activate
 	systemd
 )
