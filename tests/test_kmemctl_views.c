@@ -321,12 +321,16 @@ static void drop_pcp(struct daemon *d)
 	json_decref(view_json(d, "drop-pcp"));
 }
 
+/* Set while a test feeds the parsers layouts they must refuse: no report then. */
+static bool layout_quiet;
+
 /* A line that should have come out as @want but came out as @got. */
 static bool same_line(const char *view, const char *got, const char *want)
 {
 	if (!strcmp(got, want))
 		return true;
-	fprintf(stderr, "\n%s: layout differs from the kernel's:\n  got:      \"%s\"\n"
+	if (!layout_quiet)
+		fprintf(stderr, "\n%s: layout differs from the kernel's:\n  got:      \"%s\"\n"
 			"  expected: \"%s\"\n", view, got, want);
 	return false;
 }
@@ -346,6 +350,16 @@ static char *next_line(char **p)
 		*p = line + strlen(line);
 	}
 	return line;
+}
+
+/* Put back the line next_line() just returned. */
+static void unread_line(char **p, char *line)
+{
+	size_t len = strlen(line);
+
+	if (*p == line + len + 1)
+		line[len] = '\n';
+	*p = line;
 }
 
 /* ------------------------------------------------------------------ */
@@ -715,9 +729,12 @@ static bool zone_field(char **p, const char *key, unsigned long long *v)
  * /proc/zoneinfo into @zones: every node and zone with its watermarks, and
  * for a populated zone nr_free_pages, one pageset per CPU (count, high,
  * batch, then the CPU's "vm stats threshold" as the kernel prints it) and
- * node_unreclaimable / start_pfn.  Return: the zones, -1 if a line is off.
+ * node_unreclaimable / start_pfn.  A threshold line printed once after all
+ * the CPUs instead is parsed over, and *@threshold_per_cpu says which.
+ * Return: the zones, -1 if a line is off.
  */
-static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, int nr_cpus)
+static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, int nr_cpus,
+			  bool *threshold_per_cpu)
 {
 	char *copy = strdup(text), *p = copy, *line, want[256];
 	unsigned long long v, ignored;
@@ -789,17 +806,23 @@ static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, in
 			z->pcp_batch = batch;
 			/* the kernel prints each CPU's stat threshold right after its pageset */
 			line = next_line(&p);
-			ok = line && sscanf(line, "  vm stats threshold: %llu", &v) == 1;
-			if (!ok) {
+			if (line && sscanf(line, "  vm stats threshold: %llu", &v) == 1)
+				continue;
+			if (*threshold_per_cpu) {
 				snprintf(want, sizeof(want), "  vm stats threshold: N (after cpu %d's "
 					 "batch, before the next cpu or node_unreclaimable)", cpu);
 				same_line("zoneinfo", line ? line : "(none)", want);
 			}
+			*threshold_per_cpu = false;
+			if (line)
+				unread_line(&p, line);
 		}
 		z->cpus = cpu;
 		if (!ok)
 			break;
 		line = next_line(&p);
+		if (line && sscanf(line, "  vm stats threshold: %llu", &v) == 1)
+			line = next_line(&p);	/* once for all the CPUs (not the kernel's) */
 		ok = line && sscanf(line, "  node_unreclaimable:  %llu", &v) == 1;
 		line = ok ? next_line(&p) : NULL;
 		ok = line && sscanf(line, "  start_pfn:           %llu", &z->start_pfn) == 1;
@@ -1050,6 +1073,7 @@ static void test_zoneinfo(void)
 	json_t *info, *json = NULL, *wm, *zarr, *warr, *e;
 	char *text = NULL, *again = NULL;
 	int n = -1, cpus, i, tries;
+	bool threshold_per_cpu = true;
 	struct daemon d;
 	size_t j, k;
 
@@ -1072,8 +1096,10 @@ static void test_zoneinfo(void)
 	CU_ASSERT(!strcmp(text, again));
 	/* the JSON reply's own text is the same view */
 	CU_ASSERT(!strcmp(json_string_value(json_object_get(json, "text")) ?: "", text));
-	n = parse_zoneinfo(text, zones, MAX_NODES * 4, cpus);
+	n = parse_zoneinfo(text, zones, MAX_NODES * 4, cpus, &threshold_per_cpu);
 	CU_ASSERT(n > 0);
+	/* mm/vmstat.c prints "  vm stats threshold: N" after each CPU's pageset */
+	CU_ASSERT(threshold_per_cpu);
 	zarr = jarray(json, "zoneinfo");
 	wm = view_json(&d, "watermarks");
 	warr = wm ? jarray(wm, "watermarks") : NULL;
@@ -1168,16 +1194,20 @@ static void test_meminfo(void)
 		"HugePages_Rsvd", "HugePages_Surp", "Hugepagesize", "Hugetlb",
 	};
 	unsigned long long free_pages[MAX_NODES], buddy = 0, slab = 0, managed = 0;
+	struct zone_text zones[MAX_NODES * 4];
+	bool threshold_per_cpu = true;	/* checked in test_zoneinfo */
 	struct slab_row rows[256];
 	struct daemon d;
 	struct client c;
 	char *mem = NULL, *other = NULL, reply[256];
 	json_t *vm, *info, *zi, *e;
 	size_t i;
-	int n, nid;
+	int n, nid, cpus;
 
 	if (!setup(&d, &c))
 		return;
+	info = view_json(&d, "info");
+	cpus = (int)jint(json_object_get(info, "info"), "nr_cpu_ids");
 	/* something in the slab caches, so that Slab is not trivially 0 */
 	CU_ASSERT(client_cmd(&c, "cache", reply, sizeof(reply)));
 	drop_pcp(&d);
@@ -1205,12 +1235,47 @@ static void test_meminfo(void)
 		slab += rows[i].num_slabs * (unsigned long long)rows[i].pagesperslab;
 	CU_ASSERT(slab > 0);
 	KT_ASSERT_EQ(meminfo_value(mem, "Slab"), slab * 4);
+	free(mem);
+	free(other);
+
+	/*
+	 * MemAvailable: si_mem_available() over the zones zoneinfo prints (the
+	 * reserve of a zone is min(managed, max(protection) + high)); MemTotal
+	 * and MemFree are their managed and free pages.
+	 */
+	CU_ASSERT_FATAL(read_stable(&d, "meminfo", "zoneinfo", &mem, &other));
+	layout_quiet = true;	/* test_zoneinfo reports it */
+	n = parse_zoneinfo(other, zones, MAX_NODES * 4, cpus, &threshold_per_cpu);
+	layout_quiet = false;
+	CU_ASSERT(n > 0);
+	{
+		unsigned long long zfree = 0, zmanaged = 0, reserve = 0, low = 0, avail, recl;
+		unsigned long long srecl = (unsigned long long)meminfo_value(mem, "SReclaimable") / 4;
+		int z, k;
+
+		for (z = 0; z < n; z++) {
+			unsigned long long max = 0;
+
+			zfree += zones[z].free;
+			zmanaged += zones[z].managed;
+			low += zones[z].low;
+			for (k = 0; k < 4; k++)
+				max = zones[z].protection[k] > max ? zones[z].protection[k] : max;
+			max += zones[z].high;
+			reserve += max < zones[z].managed ? max : zones[z].managed;
+		}
+		avail = zfree > reserve ? zfree - reserve : 0;
+		recl = srecl - (srecl / 2 < low ? srecl / 2 : low);
+		avail += recl;
+		KT_ASSERT_EQ(meminfo_value(mem, "MemTotal"), zmanaged * 4);
+		KT_ASSERT_EQ(meminfo_value(mem, "MemFree"), zfree * 4);
+		KT_ASSERT_EQ(meminfo_value(mem, "MemAvailable"), avail * 4);
+	}
 
 	zi = view_json(&d, "zoneinfo");
 	json_array_foreach(json_object_get(zi, "zoneinfo"), i, e)
 		managed += (unsigned long long)jint(e, "managed");
 	KT_ASSERT_EQ(meminfo_value(mem, "MemTotal"), managed * 4);
-	info = view_json(&d, "info");
 	KT_ASSERT_EQ(meminfo_value(mem, "Hugepagesize") * 1024,
 		     jint(json_object_get(info, "info"), "hugepage_size"));
 	KT_ASSERT_EQ(meminfo_value(mem, "HugePages_Total"), 0);	/* hugepages = never */
@@ -1518,7 +1583,82 @@ static void test_json_schemas(void)
 	teardown(&d, &c);
 }
 
+/*
+ * The parsers have teeth: a line a column off, a header reworded, a field
+ * missing or a number that does not parse is refused, so a view that
+ * drifts from the kernel's layout cannot pass the tests above.
+ */
+static void test_parsers_refuse_other_layouts(void)
+{
+	static const char good_buddy[] =
+		"Node 1, zone   Normal      0      0      1      1      1      1      1      0      1"
+		"      1      3 \n";
+	static const char *const bad_buddy[] = {
+		/* one column narrower ("%5lu ") */
+		"Node 1, zone   Normal     0     0     1     1     1     1     1     0     1     1     3 \n",
+		/* no trailing space */
+		"Node 1, zone   Normal      0      0      1      1      1      1      1      0      1"
+		"      1      3\n",
+		"Node 1, zone Normal      0      0      1      1      1      1      1      0      1"
+		"      1      3 \n",
+	};
+	static const char slab_head[] =
+		"slabinfo - version: 2.1\n"
+		"# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+		" : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs>"
+		" <num_slabs> <sharedavail>\n";
+	static const char slab_row[] =
+		"kmalloc-64          4608   4608     64   64    1 : tunables    0    0    0 : slabdata"
+		"     72     72      0\n";
+	static const char numa_good[] =
+		"                           node0           node1\n"
+		"numa_hit                 1578107          120311\n"
+		"numa_miss                      0              12\n"
+		"numa_foreign                  12               0\n"
+		"interleave_hit             10244           10239\n"
+		"local_node               1571020          110037\n"
+		"other_node                  7087           10286\n";
+	unsigned long long free_pages[MAX_NODES], v[NUMA_ROWS][MAX_NODES];
+	struct slab_row rows[4];
+	char buf[2048], *p;
+	size_t i;
+
+	/* the layouts of /work/shared/PROC_FORMATS.md pass ... */
+	KT_ASSERT_EQ(parse_buddyinfo(good_buddy, free_pages, MAX_NODES), 1);
+	KT_ASSERT_EQ(free_pages[1], 4 + 8 + 16 + 32 + 64 + 256 + 512 + 3 * 1024);
+	snprintf(buf, sizeof(buf), "%s%s", slab_head, slab_row);
+	KT_ASSERT_EQ(parse_slabinfo(buf, rows, 4), 1);
+	KT_ASSERT_EQ(rows[0].num_slabs, 72);
+	KT_ASSERT_EQ(parse_numastat(numa_good, v), 2);
+	KT_ASSERT_EQ(v[0][1], 120311);
+	KT_ASSERT_EQ(check_meminfo_layout("MemTotal:       16281980 kB\n"
+					  "HugePages_Total:       0\n"
+					  "Hugepagesize:       2048 kB\n"), 3);
+	/* ... and what differs from them does not */
+	layout_quiet = true;
+	for (i = 0; i < sizeof(bad_buddy) / sizeof(bad_buddy[0]); i++)
+		KT_ASSERT_EQ(parse_buddyinfo(bad_buddy[i], free_pages, MAX_NODES), -1);
+	snprintf(buf, sizeof(buf), "slabinfo - version: 2.0\n%s", strchr(slab_head, '\n') + 1);
+	KT_ASSERT_EQ(parse_slabinfo(buf, rows, 4), -1);
+	snprintf(buf, sizeof(buf), "%skmalloc-64          4608   4608     64   64    1 : tunables"
+		 "    0    0    0 : slabdata     72     72\n", slab_head);
+	KT_ASSERT_EQ(parse_slabinfo(buf, rows, 4), -1);
+	snprintf(buf, sizeof(buf), "%skmalloc-64         4608   4608     64   64    1 : tunables"
+		 "    0    0    0 : slabdata     72     72      0\n", slab_head);
+	KT_ASSERT_EQ(parse_slabinfo(buf, rows, 4), -1);
+	snprintf(buf, sizeof(buf), "%s", numa_good);
+	p = strstr(buf, "numa_foreign");
+	memcpy(p, "numa_foreigm", 12);
+	KT_ASSERT_EQ(parse_numastat(buf, v), -1);
+	KT_ASSERT_EQ(parse_numastat("node0 node1\n", v), -1);
+	KT_ASSERT_EQ(check_meminfo_layout("MemTotal:      16281980 kB\n"), -1);
+	KT_ASSERT_EQ(check_meminfo_layout("MemTotal:       16281980\n"), -1);
+	KT_ASSERT_EQ(check_meminfo_layout("HugePages_Total:      0\n"), -1);
+	layout_quiet = false;
+}
+
 static const struct kt_test views_tests[] = {
+	KT_TEST(test_parsers_refuse_other_layouts),
 	KT_TEST(test_slabinfo),
 	KT_TEST(test_buddyinfo_numastat),
 	KT_TEST(test_zoneinfo),
