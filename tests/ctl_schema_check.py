@@ -9,8 +9,10 @@ reply must satisfy (JSON Schema draft 2020-12), REPLY_FILE one reply as
 kmemctl --json prints it.  tests/test_kmemctl_views.c runs it.
 
 Exit status: 0 valid; 1 invalid (every violation printed, with its path);
-2 bad usage or an unreadable file; 77 the jsonschema module is missing, so
-nothing was checked (the caller reports the check as skipped).
+2 bad usage or an unreadable file; 3 the check itself failed (an invalid
+schema, an exception), so that a crash never reads as "invalid"; 77 the
+jsonschema module is missing, so nothing was checked (the caller reports
+the check as skipped).
 """
 import json
 import sys
@@ -50,4 +52,9 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        status = main(sys.argv)
+    except Exception as e:  # noqa: BLE001 - any failure of the checker itself
+        print(f"ctl_schema_check: {type(e).__name__}: {e}")
+        status = 3
+    sys.exit(status)

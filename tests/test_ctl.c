@@ -747,7 +747,8 @@ static void test_fault(void)
 /* Two elements as kmemd's client table gives them (the schema requires its fields). */
 static json_t *two_clients(void)
 {
-	return json_pack("[{s:i, s:i, s:i, s:i, s:s, s:s, s:i}, {s:i, s:i, s:i, s:i, s:s, s:s, s:i}]",
+	return json_pack("[{s:i, s:i, s:i, s:i, s:s, s:s, s:i},"
+			 " {s:i, s:i, s:i, s:i, s:s, s:s, s:i}]",
 			 "id", 1, "pid", 100, "uid", 0, "gid", 0, "comm", "a", "state", "attached",
 			 "connected_at", 1, "id", 2, "pid", 200, "uid", 0, "gid", 0, "comm", "b",
 			 "state", "connected", "connected_at", 2);

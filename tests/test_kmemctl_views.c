@@ -72,6 +72,7 @@
 #define NODE1_ORDER	3
 #define VMALLOC_PAGES	5
 #define CLIENT_COMM	"kt-views-client"
+#define NO_JSONSCHEMA	"python3-jsonschema is missing: the --json replies were not validated"
 
 /* Checks that could not run here; printed as "SKIPPED:" if nothing failed. */
 static char skip_reasons[1024];
@@ -223,7 +224,8 @@ static bool daemon_start(struct daemon *d)
 
 /*
  * Validate @reply (one --json output) against $defs[@cmd] with the real
- * validator.  Return: 0 valid, 1 not, 77 when python3-jsonschema is missing.
+ * validator.  Return: 0 valid, 1 not, 77 when python3-jsonschema is missing,
+ * anything else when the check itself failed (tests/ctl_schema_check.py).
  */
 static int schema_validate(struct daemon *d, const char *cmd, const char *reply, char *out,
 			   size_t len)
@@ -232,15 +234,14 @@ static int schema_validate(struct daemon *d, const char *cmd, const char *reply,
 			 d->scratch, NULL };
 	FILE *f = fopen(d->scratch, "w");
 	int status;
+	bool written = f && fputs(reply, f) != EOF;
 
-	if (!f || fputs(reply, f) == EOF || fclose(f))
-		return 1;
+	if (!f || fclose(f) || !written)
+		return 2;
 	if (access(PYTHON3, X_OK))
 		return 77;
 	status = kt_run(PYTHON3, argv, out, len, 60);
-	if (status < 0 || !WIFEXITED(status))
-		return 1;
-	return WEXITSTATUS(status);
+	return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Every --json output goes through here: it must satisfy its schema. */
@@ -250,7 +251,7 @@ static void assert_schema(struct daemon *d, const char *cmd, const char *reply)
 	int ret = schema_validate(d, cmd, reply, out, sizeof(out));
 
 	if (ret == 77) {
-		skip("python3-jsonschema is missing: the --json replies were not validated");
+		skip(NO_JSONSCHEMA);
 		return;
 	}
 	if (ret)
@@ -291,7 +292,8 @@ static json_t *view_json(struct daemon *d, const char *view)
 	} else {
 		reply = json_loads(out, 0, &jerr);
 		if (!json_is_object(reply))
-			fprintf(stderr, "kmemctl --json %s: not a JSON object: %s\n", view, jerr.text);
+			fprintf(stderr, "kmemctl --json %s: not a JSON object: %s\n", view,
+				jerr.text);
 		CU_ASSERT(json_is_object(reply));
 		assert_schema(d, view, out);
 	}
@@ -306,7 +308,7 @@ static long long jint(json_t *o, const char *key)
 	return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
-/* "cmd" of @reply and the array @key in it. */
+/* The array @key of @reply, NULL (and a failure) if it is not one. */
 static json_t *jarray(json_t *reply, const char *key)
 {
 	json_t *a = json_object_get(reply, key);
@@ -408,7 +410,8 @@ static void client_do(const char *cmd, int out)
 		for (i = 0; i < NODE1_BLOCKS; i++) {
 			blocks[i] = alloc_pages_node(1, GFP_KERNEL | __GFP_THISNODE, NODE1_ORDER);
 			if (!blocks[i] || page_to_nid(blocks[i]) != 1) {
-				dprintf(out, "fail block %u: %s\n", i, blocks[i] ? "not on node 1" : "NULL");
+				dprintf(out, "fail block %u: %s\n", i,
+					blocks[i] ? "not on node 1" : "NULL");
 				return;
 			}
 		}
@@ -580,9 +583,10 @@ static int parse_slabinfo(const char *text, struct slab_row *rows, int max)
 	while (ok && (line = next_line(&p)) && n < max) {
 		struct slab_row *r = &rows[n];
 
-		if (sscanf(line, "%63s %llu %llu %u %u %d : tunables %u %u %u : slabdata %llu %llu %llu",
-			   r->name, &r->active_objs, &r->num_objs, &r->objsize, &r->objperslab,
-			   &r->pagesperslab, &r->limit, &r->batchcount, &r->sharedfactor,
+		if (sscanf(line, "%63s %llu %llu %u %u %d : tunables %u %u %u"
+				 " : slabdata %llu %llu %llu", r->name, &r->active_objs,
+			   &r->num_objs, &r->objsize, &r->objperslab, &r->pagesperslab, &r->limit,
+			   &r->batchcount, &r->sharedfactor,
 			   &r->active_slabs, &r->num_slabs, &r->sharedavail) != 12) {
 			ok = same_line("slabinfo", line, "(a cache's row)");
 			break;
@@ -690,7 +694,8 @@ static int parse_numastat(const char *text, unsigned long long v[NUMA_ROWS][MAX_
 
 			v[r][nid] = strtoull(q, &end, 10);
 			q = end;
-			len += snprintf(want + len, sizeof(want) - (size_t)len, "%16llu", v[r][nid]);
+			len += snprintf(want + len, sizeof(want) - (size_t)len, "%16llu",
+					v[r][nid]);
 		}
 		ok &= same_line("numastat", line, want);
 	}
@@ -763,7 +768,8 @@ static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, in
 		if (!line || sscanf(line, "        protection: (%llu, %llu, %llu, %llu)",
 				    &z->protection[0], &z->protection[1], &z->protection[2],
 				    &z->protection[3]) != 4) {
-			ok = same_line("zoneinfo", line ? line : "(none)", "        protection: (a, b, c, d)");
+			ok = same_line("zoneinfo", line ? line : "(none)",
+				       "        protection: (a, b, c, d)");
 			break;
 		}
 		snprintf(want, sizeof(want), "        protection: (%llu, %llu, %llu, %llu)",
@@ -796,7 +802,8 @@ static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, in
 			line = ok ? next_line(&p) : NULL;
 			ok = line && sscanf(line, "              batch:    %llu", &batch) == 1;
 			if (!ok) {
-				same_line("zoneinfo", line ? line : "(none)", "count:/high:/batch:");
+				same_line("zoneinfo", line ? line : "(none)",
+					  "count:/high:/batch:");
 				break;
 			}
 			z->pcp_count += count;
@@ -809,8 +816,9 @@ static int parse_zoneinfo(const char *text, struct zone_text *zones, int max, in
 			if (line && sscanf(line, "  vm stats threshold: %llu", &v) == 1)
 				continue;
 			if (*threshold_per_cpu) {
-				snprintf(want, sizeof(want), "  vm stats threshold: N (after cpu %d's "
-					 "batch, before the next cpu or node_unreclaimable)", cpu);
+				snprintf(want, sizeof(want), "  vm stats threshold: N (after cpu "
+					 "%d's batch, before the next cpu or node_unreclaimable)",
+					 cpu);
 				same_line("zoneinfo", line ? line : "(none)", want);
 			}
 			*threshold_per_cpu = false;
@@ -980,8 +988,8 @@ static void test_slabinfo(void)
 
 			r = name ? find_row(rows, n, name) : NULL;
 			if (!r) {
-				fprintf(stderr, "slabinfo: %s is in the JSON reply, not in the text\n",
-					name);
+				fprintf(stderr, "slabinfo: %s is in the JSON reply, not in the "
+						"text\n", name);
 				CU_FAIL("a cache of the JSON reply has no row");
 				continue;
 			}
@@ -1114,7 +1122,8 @@ static void test_zoneinfo(void)
 			if (j >= (size_t)n)
 				break;
 			KT_ASSERT_EQ(jint(e, "node"), z->node);
-			CU_ASSERT(!strcmp(json_string_value(json_object_get(e, "zone")) ?: "", z->zone));
+			CU_ASSERT(!strcmp(json_string_value(json_object_get(e, "zone")) ?: "",
+					  z->zone));
 			KT_ASSERT_EQ(jint(e, "free"), z->free);
 			KT_ASSERT_EQ(jint(e, "min"), z->min);
 			KT_ASSERT_EQ(jint(e, "low"), z->low);
@@ -1250,7 +1259,8 @@ static void test_meminfo(void)
 	CU_ASSERT(n > 0);
 	{
 		unsigned long long zfree = 0, zmanaged = 0, reserve = 0, low = 0, avail, recl;
-		unsigned long long srecl = (unsigned long long)meminfo_value(mem, "SReclaimable") / 4;
+		unsigned long long srecl = (unsigned long long)meminfo_value(mem, "SReclaimable") /
+					   4;
 		int z, k;
 
 		for (z = 0; z < n; z++) {
@@ -1484,7 +1494,8 @@ static void test_clients(void)
 	CU_ASSERT(find_client(text, pid, &row));
 	CU_ASSERT(!strcmp(row.state, "gone"));
 	CU_ASSERT(!strcmp(row.comm, CLIENT_COMM));
-	KT_ASSERT_EQ(strcmp(row.gone, json_string_value(json_object_get(e, "gone_reason")) ?: "?"), 0);
+	KT_ASSERT_EQ(strcmp(row.gone, json_string_value(json_object_get(e, "gone_reason")) ?: "?"),
+		     0);
 	CU_ASSERT(row.gone[0] != '\0');
 	free(text);
 	json_decref(json);
@@ -1546,7 +1557,7 @@ static void test_json_schemas(void)
 		ret = schema_validate(&d, broken[i].cmd, dump, out, sizeof(out));
 		free(dump);
 		if (ret == 77) {
-			skip("python3-jsonschema is missing: the --json replies were not validated");
+			skip(NO_JSONSCHEMA);
 			json_decref(reply);
 			break;
 		}
@@ -1555,8 +1566,9 @@ static void test_json_schemas(void)
 		for (k = 0; k < 2 && broken[i].pointer[k + 1]; k++) {
 			const char *step = broken[i].pointer[k];
 
-			parent = json_is_array(parent) ? json_array_get(parent, strtoul(step, NULL, 10)) :
-							 json_object_get(parent, step);
+			parent = json_is_array(parent) ?
+					 json_array_get(parent, strtoul(step, NULL, 10)) :
+					 json_object_get(parent, step);
 		}
 		key = broken[i].pointer[k];
 		child = json_object_get(parent, key);
@@ -1576,7 +1588,8 @@ static void test_json_schemas(void)
 		free(dump);
 		if (ret != 1)
 			fprintf(stderr, "schema test: %s with %s %s validated (exit %d): %s\n",
-				broken[i].cmd, key, broken[i].retype ? "retyped" : "removed", ret, out);
+				broken[i].cmd, key, broken[i].retype ? "retyped" : "removed", ret,
+				out);
 		KT_ASSERT_EQ(ret, 1);
 		json_decref(reply);
 	}
@@ -1591,14 +1604,15 @@ static void test_json_schemas(void)
 static void test_parsers_refuse_other_layouts(void)
 {
 	static const char good_buddy[] =
-		"Node 1, zone   Normal      0      0      1      1      1      1      1      0      1"
-		"      1      3 \n";
+		"Node 1, zone   Normal      0      0      1      1      1      1      1      0"
+		"      1      1      3 \n";
 	static const char *const bad_buddy[] = {
 		/* one column narrower ("%5lu ") */
-		"Node 1, zone   Normal     0     0     1     1     1     1     1     0     1     1     3 \n",
+		"Node 1, zone   Normal     0     0     1     1     1     1     1     0     1     1"
+		"     3 \n",
 		/* no trailing space */
-		"Node 1, zone   Normal      0      0      1      1      1      1      1      0      1"
-		"      1      3\n",
+		"Node 1, zone   Normal      0      0      1      1      1      1      1      0"
+		"      1      1      3\n",
 		"Node 1, zone Normal      0      0      1      1      1      1      1      0      1"
 		"      1      3 \n",
 	};
@@ -1608,8 +1622,8 @@ static void test_parsers_refuse_other_layouts(void)
 		" : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs>"
 		" <num_slabs> <sharedavail>\n";
 	static const char slab_row[] =
-		"kmalloc-64          4608   4608     64   64    1 : tunables    0    0    0 : slabdata"
-		"     72     72      0\n";
+		"kmalloc-64          4608   4608     64   64    1 : tunables    0    0    0"
+		" : slabdata     72     72      0\n";
 	static const char numa_good[] =
 		"                           node0           node1\n"
 		"numa_hit                 1578107          120311\n"
