@@ -1029,6 +1029,63 @@ static bool node_snapshot(struct daemon *d, unsigned long long *free_pages,
 }
 
 /*
+ * kmemctl VIEW prints the "text" of kmemctl --json VIEW, and that text says
+ * what the reply's numbers say: per node, the free pages of buddyinfo's
+ * "free" arrays, or numastat's six counters.  Compared from a JSON read
+ * bracketed by two identical text reads (nothing moved in between).
+ */
+static void check_text_is_json(struct daemon *d, const char *view)
+{
+	unsigned long long tfree[MAX_NODES], jfree[MAX_NODES] = { 0 };
+	unsigned long long tnuma[NUMA_ROWS][MAX_NODES];
+	char *text = NULL, *again = NULL;
+	json_t *json = NULL, *e;
+	const char *jtext;
+	size_t i, o;
+	int tries, r, nid;
+
+	for (tries = 0; tries < 20; tries++) {
+		free(text);
+		free(again);
+		json_decref(json);
+		text = view_text(d, view);
+		json = view_json(d, view);
+		again = view_text(d, view);
+		if (!text || !json || !again || !strcmp(text, again))
+			break;
+	}
+	jtext = json_string_value(json_object_get(json, "text"));
+	CU_ASSERT_FATAL(text && again && jtext);
+	CU_ASSERT(!strcmp(text, again));
+	CU_ASSERT(!strcmp(text, jtext));
+	if (!strcmp(view, "buddyinfo")) {
+		CU_ASSERT(parse_buddyinfo(text, tfree, MAX_NODES) > 0);
+		json_array_foreach(json_object_get(json, "buddyinfo"), i, e) {
+			json_t *counts = json_object_get(e, "free");
+
+			nid = (int)jint(e, "node");
+			for (o = 0; o < NR_ORDERS && nid >= 0 && nid < MAX_NODES; o++)
+				jfree[nid] += (unsigned long long)
+					json_integer_value(json_array_get(counts, o)) << o;
+		}
+		for (nid = 0; nid < MAX_NODES; nid++)
+			KT_ASSERT_EQ(tfree[nid], jfree[nid]);
+	} else {
+		KT_ASSERT_EQ(parse_numastat(text, tnuma), 2);
+		KT_ASSERT_EQ(json_array_size(json_object_get(json, "numastat")), 2);
+		json_array_foreach(json_object_get(json, "numastat"), i, e) {
+			nid = (int)jint(e, "node");
+			KT_ASSERT_EQ(nid, i);
+			for (r = 0; r < NUMA_ROWS && i < 2; r++)
+				KT_ASSERT_EQ(jint(e, numa_rows[r]), tnuma[r][i]);
+		}
+	}
+	free(text);
+	free(again);
+	json_decref(json);
+}
+
+/*
  * 8 order-3 blocks on node 1 (__GFP_THISNODE): buddyinfo's free pages of
  * node 1 drop by exactly 64, node 0's not at all, and numa_hit of node 1
  * rises by exactly 8, node 0's not at all.  Exact because the snapshots
@@ -1061,6 +1118,10 @@ static void test_buddyinfo_numastat(void)
 	KT_ASSERT_EQ(numa1[3][1] - numa0[3][1], 0);
 	/* each hit is local or other, by the node of the CPU it ran on */
 	KT_ASSERT_EQ((numa1[4][1] - numa0[4][1]) + (numa1[5][1] - numa0[5][1]), NODE1_BLOCKS);
+
+	/* while the client holds them: the text is what the JSON reply's numbers say */
+	check_text_is_json(&d, "buddyinfo");
+	check_text_is_json(&d, "numastat");
 
 	CU_ASSERT_FATAL(client_cmd(&c, "free-pages", reply, sizeof(reply)));
 	CU_ASSERT_FATAL(node_snapshot(&d, free2, numa1));
@@ -1354,9 +1415,10 @@ static void test_vmallocinfo(void)
 {
 	unsigned long long size = (VMALLOC_PAGES + 1) * PAGE_SIZE;
 	char reply[512], start[32], *text, *p, *line, *found = NULL;
+	json_t *json, *area, *e;
 	struct daemon d;
 	struct client c;
-	json_t *json;
+	size_t i;
 
 	if (!setup(&d, &c))
 		return;
@@ -1375,6 +1437,24 @@ static void test_vmallocinfo(void)
 	CU_ASSERT_PTR_NOT_NULL(found);
 	if (found)
 		check_vmalloc_line("kmemctl vmallocinfo", found, size, VMALLOC_PAGES);
+	/* and the reply's areas[] has it, as the line says */
+	area = NULL;
+	json_array_foreach(json_object_get(json_object_get(json, "vmallocinfo"), "areas"), i, e)
+		if (jint(e, "start") == (long long)strtoull(start, NULL, 16))
+			area = e;
+	CU_ASSERT_PTR_NOT_NULL(area);
+	if (area) {
+		long long sum = 0;
+
+		KT_ASSERT_EQ(jint(area, "size"), size);
+		KT_ASSERT_EQ(jint(area, "end") - jint(area, "start"), size);
+		KT_ASSERT_EQ(jint(area, "pages"), VMALLOC_PAGES);
+		CU_ASSERT(!strcmp(json_string_value(json_object_get(area, "kind")) ?: "",
+				  "vmalloc"));
+		json_array_foreach(json_object_get(area, "nodes"), i, e)
+			sum += jint(e, "pages");
+		KT_ASSERT_EQ(sum, VMALLOC_PAGES);
+	}
 	free(text);
 	json_decref(json);
 	teardown(&d, &c);
