@@ -21,9 +21,15 @@
  *			a dead client left in the shared kmalloc caches
  *
  * Every line is also rebuilt with the kernel's printf format and must come
- * out byte for byte (/work/shared/PROC_FORMATS.md), and every --json reply
- * is validated against docs/ctl-schema/replies.json by the real jsonschema
- * validator (tests/ctl_schema_check.py).
+ * out byte for byte (/work/shared/PROC_FORMATS.md; the parsers are shown to
+ * refuse other layouts), and every --json reply is validated against
+ * docs/ctl-schema/replies.json by the real jsonschema validator
+ * (tests/ctl_schema_check.py), which must also refuse replies with a
+ * required field removed or retyped.
+ *
+ * What cannot be checked here (no python3-jsonschema; a reply field not yet
+ * there) is collected and printed as "SKIPPED:" at the end, and only when
+ * nothing failed: ctest reads that line before the exit status.
  *
  * Exactness: the daemon allocates nothing by itself once it is idle, and the
  * client does nothing between two commands, so numbers read around one
@@ -33,7 +39,6 @@
  * compared, exactly (read_stable()).
  */
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
