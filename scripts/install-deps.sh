@@ -16,6 +16,8 @@ PACKAGES=(
 	valgrind procps util-linux
 	# groff checks kmemctl(8) in test_kmemctl_cli
 	groff-base
+	# the real JSON Schema validator for kmemctl's --json replies (tests/ctl_schema_check.py)
+	python3-jsonschema
 	# systemd-analyze (the units' ctest) and systemd-socket-activate
 	systemd
 )

@@ -291,7 +291,7 @@ static void test_list_and_schemas(void)
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(reply, "cmd")), name);
 		json_decref(reply);
 	}
-	KT_ASSERT_EQ(n, 18);
+	KT_ASSERT_EQ(n, 19);
 	KT_ASSERT_EQ(json_object_size(schema_defs), n + 1);	/* and "error" */
 	json_decref(list);
 }
@@ -769,13 +769,14 @@ static void test_fault(void)
 	CU_ASSERT_EQUAL(kmem_fault_set(KMEM_FAILSLAB, "verbose", "2"), 0);
 }
 
+/* Two elements as kmemd's client table gives them (the schema requires its fields). */
 static json_t *two_clients(void)
 {
-	/* the fields kmemd's own provider (daemon/client.c) gives every client */
-	return json_pack("[{s:i, s:i, s:i, s:i, s:s, s:s, s:i}, {s:i, s:i, s:i, s:i, s:s, s:s, s:i}]",
+	return json_pack("[{s:i, s:i, s:i, s:i, s:s, s:s, s:i},"
+			 " {s:i, s:i, s:i, s:i, s:s, s:s, s:i}]",
 			 "id", 1, "pid", 100, "uid", 0, "gid", 0, "comm", "a", "state", "attached",
 			 "connected_at", 1, "id", 2, "pid", 200, "uid", 0, "gid", 0, "comm", "b",
-			 "state", "gone", "connected_at", 2);
+			 "state", "connected", "connected_at", 2);
 }
 
 static json_t *bad_clients(void)
