@@ -183,7 +183,9 @@ static int term_setup(struct top *t)
 	term.raw = false;
 	if (t->keys) {
 		raw = term.saved;
+		/* ISIG stays: Ctrl-C and Ctrl-Z come as signals (see the top comment) */
 		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_oflag &= ~(tcflag_t)OPOST;	/* frames end lines with \r\n themselves */
 		raw.c_cc[VMIN] = 1;
 		raw.c_cc[VTIME] = 0;
 		if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw)) {
