@@ -59,6 +59,7 @@
 #define REPLY_TIMEOUT_MS	5000	/* a reply slower than this: kmemd is stuck */
 #define MIN_DELAY		0.01	/* seconds; below it the loop would only spin */
 #define LINE_MAX_BYTES		1024
+#define ROOMY_ROWS		40	/* fewer rows: no blank lines, no node totals */
 
 /* Alternate screen, cursor hidden, screen cleared; and back. */
 #define TERM_ENTER	"\033[?1049h\033[?25l\033[2J"
@@ -122,6 +123,7 @@ struct frame {
 	bool tty;
 	int lines, max_lines;		/* max_lines 0: no limit (batch) */
 	int cols;			/* 0: no limit */
+	bool roomy;			/* blank lines between panels, node totals */
 };
 
 /* ------------------------------------------------------------ terminal */
@@ -278,7 +280,10 @@ static char *conn_read_line(struct top *t, char *why, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(why, len, "%s", n ? strerror(errno) : "it closed the connection");
+			if (n)
+				snprintf(why, len, "reading from it failed: %s", strerror(errno));
+			else
+				snprintf(why, len, "it closed the connection");
 			return NULL;
 		}
 		t->rlen += (size_t)n;
@@ -302,7 +307,8 @@ static enum call_result conn_call(struct top *t, const char *cmd, json_t **reply
 
 	n = snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}\n", cmd);
 	if (t->fd < 0 || send(t->fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-		snprintf(why, len, "%s", t->fd < 0 ? "not connected" : strerror(errno));
+		snprintf(why, len, "sending to it failed: %s",
+			 t->fd < 0 ? "not connected" : strerror(errno));
 		return CALL_BROKEN;
 	}
 	text = conn_read_line(t, why, len);
@@ -375,7 +381,7 @@ static int sample(struct top *t)
 					      sizeof(again));
 			if (r == CALL_BROKEN) {
 				term_restore();
-				fprintf(stderr, "kmemctl: kmemd went away: %s; %s\n", why, again);
+				fprintf(stderr, "kmemctl: kmemd went away: %s; then %s\n", why, again);
 				return 2;
 			}
 		}
@@ -701,9 +707,8 @@ static const char *bar(char *buf, size_t len, long long part, long long whole, i
 static void render_zones(struct top *t, struct frame *f)
 {
 	json_t *zi = view_data(&t->cur, V_ZONEINFO), *e;
-	int width = f->tty ? f->cols - (int)strlen("   0 Normal      00000     00000 100.0%"
-						   "    000    000    000    000 []")
-			   : 40;
+	int prefix = snprintf(NULL, 0, ZONE_ROW, 0LL, "", 0LL, 0LL, 0.0, 0LL, 0LL, 0LL, 0LL);
+	int width = f->tty ? f->cols - prefix - 2 : 40;	/* 2: the brackets */
 	long long node = -1, node_free = 0, node_managed = 0;
 	int node_zones = 0;
 	char b[128];
@@ -721,7 +726,7 @@ static void render_zones(struct top *t, struct frame *f)
 	for (i = 0; i <= json_array_size(zi); i++) {
 		e = json_array_get(zi, i);
 		if (node >= 0 && (!e || jint(e, "node") != node)) {
-			if (node_zones > 1)
+			if (node_zones > 1 && f->roomy)
 				emit(f, false, "%4lld %-7s %9lld %9lld %5.1f%% %27s %s", node, "total",
 				     node_free, node_managed,
 				     100.0 * (double)node_free / (double)node_managed, "",
@@ -897,6 +902,12 @@ static void render_slabs(struct top *t, struct frame *f)
 	free(rows);
 }
 
+static void separator(struct frame *f)
+{
+	if (f->roomy)
+		emit(f, false, "%s", "");
+}
+
 /* The whole frame into @f; in interactive mode the last line is the key help. */
 static void render(struct top *t, struct frame *f)
 {
@@ -906,16 +917,18 @@ static void render(struct top *t, struct frame *f)
 	f->tty = !t->batch;
 	f->cols = f->tty ? t->cols : 0;
 	f->max_lines = f->tty ? t->rows - 1 : 0;
+	/* a short terminal keeps its lines for the slab caches */
+	f->roomy = !f->tty || t->rows >= ROOMY_ROWS;
 	if (f->tty)
 		frame_puts(f, "\033[H");
 	render_summary(t, f);
-	emit(f, false, "%s", "");
+	separator(f);
 	render_zones(t, f);
-	emit(f, false, "%s", "");
+	separator(f);
 	render_numa(t, f);
-	emit(f, false, "%s", "");
+	separator(f);
 	render_kswapd(t, f);
-	emit(f, false, "%s", "");
+	separator(f);
 	render_slabs(t, f);
 	if (!f->tty)
 		return;
