@@ -373,9 +373,11 @@ static int sample(struct top *t)
 	t->cur.t = now_s();
 	for (v = 0; v < NR_VIEWS; v++) {
 		enum call_result r = conn_call(t, view_cmd[v], &t->cur.reply[v], why, sizeof(why));
+		const char *last = why;
 
 		if (r == CALL_BROKEN) {
 			conn_close(t);
+			last = again;
 			if (conn_open(t, again, sizeof(again)) == 0)
 				r = conn_call(t, view_cmd[v], &t->cur.reply[v], again,
 					      sizeof(again));
@@ -387,7 +389,7 @@ static int sample(struct top *t)
 		}
 		if (r == CALL_MISMATCH) {
 			term_restore();
-			fprintf(stderr, "kmemctl: %s\n", why);
+			fprintf(stderr, "kmemctl: %s\n", last);
 			return 2;
 		}
 	}
@@ -552,6 +554,23 @@ static bool frame_full(const struct frame *f)
 	return f->max_lines && f->lines >= f->max_lines;
 }
 
+/*
+ * Cache names come from clients and error messages from kmemd: a control
+ * character in them must not reach the terminal.  On a terminal, non-ASCII
+ * goes too, so that a byte is a column and clipping stays exact.
+ */
+static void sanitize(char *s, size_t len, bool tty)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || (tty && c >= 0x80))
+			s[i] = '?';
+	}
+}
+
 /* One line, clipped to the terminal's width; @reverse: a header bar. */
 static void __attribute__((format(printf, 3, 4)))
 emit(struct frame *f, bool reverse, const char *fmt, ...)
@@ -569,6 +588,7 @@ emit(struct frame *f, bool reverse, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
+	sanitize(line, (size_t)n, f->tty);
 	if (!f->tty) {
 		frame_put(f, line, (size_t)n);
 		frame_puts(f, "\n");
@@ -599,17 +619,6 @@ static const char *fmt_rate(char *buf, size_t len, double r, bool sign)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, sign ? "%+.1f" : "%.1f", r);
-	return buf;
-}
-
-/* A cache name as the terminal may show it: a client chose it. */
-static const char *printable(char *buf, size_t len, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s && s[i] && i + 1 < len; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	buf[i] = '\0';
 	return buf;
 }
 
@@ -810,33 +819,41 @@ struct slab_row {
 	double rate;			/* Δ active objects per second; NAN: unknown */
 };
 
-static int slab_cmp(const void *a, const void *b, void *arg)
+/* What the slab table is sorted by, largest first (names aside). */
+static double sort_value(const struct slab_row *r, enum sort_key key)
 {
-	const struct slab_row *x = a, *y = b;
-	enum sort_key key = *(enum sort_key *)arg;
-	double dx = 0, dy = 0;
-
 	switch (key) {
-	case SORT_ASIZE: dx = (double)x->active_kb; dy = (double)y->active_kb; break;
-	case SORT_OBJS: dx = (double)x->objs; dy = (double)y->objs; break;
-	case SORT_ACTIVE: dx = (double)x->active; dy = (double)y->active; break;
-	case SORT_OBJSIZE: dx = (double)x->objsize; dy = (double)y->objsize; break;
-	case SORT_CSIZE: dx = (double)x->cache_kb; dy = (double)y->cache_kb; break;
+	case SORT_ASIZE:
+		return (double)r->active_kb;
+	case SORT_OBJS:
+		return (double)r->objs;
+	case SORT_ACTIVE:
+		return (double)r->active;
+	case SORT_OBJSIZE:
+		return (double)r->objsize;
+	case SORT_CSIZE:
+		return (double)r->cache_kb;
 	case SORT_USE:
-		dx = x->objs ? (double)x->active / (double)x->objs : 0;
-		dy = y->objs ? (double)y->active / (double)y->objs : 0;
-		break;
-	case SORT_SLABS: dx = (double)x->slabs; dy = (double)y->slabs; break;
-	case SORT_RATE:	/* the busiest first, growing or shrinking */
-		dx = isnan(x->rate) ? 0 : x->rate < 0 ? -x->rate : x->rate;
-		dy = isnan(y->rate) ? 0 : y->rate < 0 ? -y->rate : y->rate;
-		break;
+		return r->objs ? (double)r->active / (double)r->objs : 0;
+	case SORT_SLABS:
+		return (double)r->slabs;
+	case SORT_RATE:		/* the busiest first, growing or shrinking */
+		return isnan(r->rate) ? 0 : r->rate < 0 ? -r->rate : r->rate;
 	case SORT_NAME:
 	case NR_SORTS:
 		break;
 	}
-	if (dx != dy)
-		return dx < dy ? 1 : -1;
+	return 0;
+}
+
+static int slab_cmp(const void *a, const void *b, void *arg)
+{
+	const struct slab_row *x = a, *y = b;
+	enum sort_key key = *(enum sort_key *)arg;
+	double vx = sort_value(x, key), vy = sort_value(y, key);
+
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
@@ -891,13 +908,12 @@ static void render_slabs(struct top *t, struct frame *f)
 		      "OBJS/s NAME");
 	for (i = 0; i < n && !frame_full(f); i++) {
 		const struct slab_row *r = &rows[i];
-		char rate[32], name[128];
+		char rate[32];
 
 		emit(f, false, "%6lld %6lld %3lld%% %7.2fK %6lld %8lld %10lldK %10lldK %7s %s",
 		     r->objs, r->active, r->objs ? r->active * 100 / r->objs : 0,
 		     (double)r->objsize / 1024.0, r->slabs, r->objperslab, r->cache_kb,
-		     r->active_kb, fmt_rate(rate, sizeof(rate), r->rate, true),
-		     printable(name, sizeof(name), r->name));
+		     r->active_kb, fmt_rate(rate, sizeof(rate), r->rate, true), r->name);
 	}
 	free(rows);
 }
