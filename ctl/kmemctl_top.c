@@ -211,7 +211,8 @@ static void term_size(struct top *t)
 	struct winsize ws;
 
 	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
-		t->rows = ws.ws_row;
+		/* at least a line of frame and the key line, however small the window */
+		t->rows = ws.ws_row < 2 ? 2 : ws.ws_row;
 		t->cols = ws.ws_col;
 	} else {
 		t->rows = 24;
