@@ -12,8 +12,8 @@
  * effect, q exits 0 with the alternate screen left and the cursor shown;
  * batch mode (-b, or stdout a pipe) prints plain frames with a blank line
  * between them; kmemd killed under a running top gives the terminal back,
- * one "kmemd went away" line and exit 2; bad usage and no daemon give one
- * line and exit 2.
+ * one "kmemd went away" line and exit 2, while kmemd restarted under it
+ * is reconnected to; bad usage and no daemon give one line and exit 2.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -104,30 +104,11 @@ static void print_log(const struct kmemd *d)
 	fprintf(stderr, "kmemd's log:\n%s\n", buf);
 }
 
-/* kmemd on two fake nodes, no huge pages; ready once its control socket answers. */
-static bool kmemd_start(struct kmemd *d)
+/* (Re)start kmemd on @d's configuration; ready once its control socket answers. */
+static bool kmemd_exec(struct kmemd *d)
 {
-	FILE *f;
 	int i;
 
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	strcpy(d->dir, "/tmp/kmemctl-top.XXXXXX");
-	if (!mkdtemp(d->dir))
-		return false;
-	chmod(d->dir, 0755);
-	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
-	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
-	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
-	f = fopen(d->conf, "w");
-	if (!f)
-		return false;
-	fprintf(f, "name = top-test\nsocket = %s\nctl_socket = %s\nsocket_mode = 0666\n"
-		   "direct_mb = 16\nhighmem_mb = 8\nhugepages = never\nreserve_hugepages = no\n"
-		   "fake_numa = 2\n",
-		d->sock, d->ctl);
-	fclose(f);
 	fflush(NULL);
 	d->pid = fork();
 	if (d->pid < 0)
@@ -154,6 +135,32 @@ static bool kmemd_start(struct kmemd *d)
 	}
 	print_log(d);
 	return false;
+}
+
+/* kmemd on two fake nodes, no huge pages, in a new temporary directory. */
+static bool kmemd_start(struct kmemd *d)
+{
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	strcpy(d->dir, "/tmp/kmemctl-top.XXXXXX");
+	if (!mkdtemp(d->dir))
+		return false;
+	chmod(d->dir, 0755);
+	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
+	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
+	f = fopen(d->conf, "w");
+	if (!f)
+		return false;
+	fprintf(f, "name = top-test\nsocket = %s\nctl_socket = %s\nsocket_mode = 0666\n"
+		   "direct_mb = 16\nhighmem_mb = 8\nhugepages = never\nreserve_hugepages = no\n"
+		   "fake_numa = 2\n",
+		d->sock, d->ctl);
+	fclose(f);
+	return kmemd_exec(d);
 }
 
 static void kmemd_stop(struct kmemd *d, int sig)
@@ -555,6 +562,45 @@ static void test_top_kmemd_goes_away(void)
 	kmemd_cleanup(&d);
 }
 
+/*
+ * kmemd restarted under a running top: its connection breaks, it connects
+ * again and goes on.  top is stopped meanwhile, so that the restart lands
+ * between two samples whatever the machine's speed.
+ */
+static void test_top_reconnects(void)
+{
+	static const char *const args[] = { "-d", "0.2", NULL };
+	struct pty_run r;
+	struct kmemd d;
+	size_t mark;
+
+	if (!kmemd_start(&d)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	if (!top_start(&r, d.ctl, 40, 120, args)) {
+		printf("SKIPPED: no pseudo-terminal (openpty: %s)\n", strerror(errno));
+		kmemd_cleanup(&d);
+		return;
+	}
+	CU_ASSERT(pty_wait_for(&r, 0, FRAME_HEADER, 2, 10000));
+	kill(r.pid, SIGSTOP);
+	kmemd_stop(&d, SIGTERM);
+	CU_ASSERT_FATAL(kmemd_exec(&d));
+	mark = r.len;
+	kill(r.pid, SIGCONT);
+	CU_ASSERT(pty_wait_for(&r, mark, FRAME_HEADER, 3, 10000));
+	CU_ASSERT(!r.exited);
+	CU_ASSERT(strstr(r.out + mark, "went away") == NULL);
+	CU_ASSERT(write(r.master, "q", 1) == 1);
+	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
+	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	CU_ASSERT(pty_restored(&r));
+	pty_close(&r);
+	kmemd_cleanup(&d);
+}
+
 static void test_top_batch(void)
 {
 	static char out[1 << 20];
@@ -663,6 +709,7 @@ static const struct kt_test top_tests[] = {
 	KT_TEST(test_top_interactive),
 	KT_TEST(test_top_ctrl_c_and_sigterm),
 	KT_TEST(test_top_kmemd_goes_away),
+	KT_TEST(test_top_reconnects),
 	KT_END,
 };
 
