@@ -221,11 +221,13 @@ json_t *kmemctl_request(const char *sock_path, json_t *req, int *status)
 		return NULL;
 	}
 	err = json_object_get(reply, "error");
-	/* kmemd refuses a peer it does not admit before it reads anything: a plain string */
-	if (json_is_string(err)) {
+	/* kmemd refuses a peer it does not admit before it reads anything: EACCES */
+	if (json_is_object(err) &&
+	    !strcmp(json_string_value(json_object_get(err, "code")) ?: "", "EACCES")) {
 		fail(2, "kmemd at %s refused uid %u: %s (it admits root, its own user and its "
 		     "allowed_users / allowed_groups, kmemd.conf)", sock_path,
-		     (unsigned int)getuid(), json_string_value(err));
+		     (unsigned int)getuid(),
+		     json_string_value(json_object_get(err, "message")) ?: "permission denied");
 		json_decref(reply);
 		return NULL;
 	}

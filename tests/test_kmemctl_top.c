@@ -623,7 +623,7 @@ static void test_top_batch(void)
 		CU_ASSERT(!strncmp(out, FRAME_HEADER, strlen(FRAME_HEADER)));
 		CU_ASSERT(strchr(out, '\033') == NULL);
 		CU_ASSERT(strstr(out, "kmalloc-64") != NULL);
-		CU_ASSERT(strstr(out, "kmalloc-dma-8k") != NULL);	/* batch: every cache */
+		CU_ASSERT(strstr(out, "dma-kmalloc-8k") != NULL);	/* batch: every cache */
 		CU_ASSERT(strstr(out, "KSWAPD") != NULL);
 	}
 	{
