@@ -596,6 +596,49 @@ static int run_shrink(struct kmemctl *k, const struct command *cmd, int argc, ch
 	return 0;
 }
 
+/* The objects client CLIENT left in the shared kmalloc caches (or holds now). */
+static int run_orphans(struct kmemctl *k, const struct command *cmd, int argc, char **argv)
+{
+	json_t *req, *reply, *text;
+	char *end;
+	long long id, limit = 1000;
+	int status;
+
+	errno = 0;
+	id = strtoll(argv[1], &end, 10);
+	if (*end || errno || id <= 0 || id > UINT32_MAX) {
+		fail(2, "orphans: CLIENT must be a client id, as \"kmemctl clients\" shows: %s",
+		     argv[1]);
+		return KMEMCTL_EXIT_USAGE;
+	}
+	if (argc > 2) {
+		limit = strtoll(argv[2], &end, 10);
+		if (*end || limit < 0) {
+			fail(2, "orphans: LIMIT must be a number >= 0: %s", argv[2]);
+			return KMEMCTL_EXIT_USAGE;
+		}
+	}
+	req = json_pack("{s:s, s:I, s:I}", "cmd", "orphans", "client", (json_int_t)id, "limit",
+			(json_int_t)limit);
+	reply = kmemctl_request(k->sock, req, &status);
+	json_decref(req);
+	if (!reply)
+		return status;
+	text = json_object_get(reply, "text");
+	if (k->json) {
+		print_json(reply);
+	} else {
+		printf("client %lld: %lld objects, %lld bytes in the shared kmalloc caches%s\n", id,
+		       jint_of(reply, "objects"), jint_of(reply, "bytes"),
+		       json_is_true(json_object_get(reply, "truncated")) ? " (list cut at LIMIT)" :
+									 "");
+		if (json_is_string(text))
+			fputs(json_string_value(text), stdout);
+	}
+	json_decref(reply);
+	return 0;
+}
+
 static int run_drop_pcp(struct kmemctl *k, const struct command *cmd, int argc, char **argv)
 {
 	json_t *reply;
@@ -895,6 +938,13 @@ static const struct command commands[] = {
 	  .summary = "a live full-screen view; q quits (kmemctl top --help)" },
 	{ .name = "shrink", .args = "[CACHE]", .run = run_shrink, .max_args = 1,
 	  .summary = "shrink CACHE, or drain the per-CPU lists and shrink every cache" },
+	{ .name = "orphans", .args = "CLIENT [LIMIT]", .run = run_orphans, .min_args = 1,
+	  .max_args = 2,
+	  .summary = "the kmalloc objects a dead client left allocated, accounted to it",
+	  .details = "CLIENT: a client id (kmemctl clients).  Lists address, size and cache of\n"
+		     "each object CLIENT allocated from the shared kmalloc caches that no process\n"
+		     "has freed, LIMIT of them at most (default 1000), and counts them all.\n"
+		     "For a live client, its objects now.\n" },
 	{ .name = "drop-pcp", .run = run_drop_pcp,
 	  .summary = "return every CPU's per-CPU pages to the buddy lists" },
 	{ .name = "fault-inject", .args = "[failslab|fail_page_alloc [ATTR=VALUE ...]]",

@@ -790,8 +790,9 @@ static int cmd_clients(json_t *req, json_t *reply, struct ctl_err *err)
 	/* the text view: one line per client, as ps would print them */
 	f = open_memstream(&buf, &size);
 	if (f) {
-		fprintf(f, "%5s %8s %6s %-10s %-16s %9s %5s %s\n", "ID", "PID", "UID", "STATE",
-			"COMMAND", "RETURNED", "LOCKS", "GONE");
+		fprintf(f, "%5s %8s %6s %-10s %-16s %8s %6s %9s %8s %9s %5s %s\n", "ID", "PID",
+			"UID", "STATE", "COMMAND", "PAGES", "SLABS", "VMALLOC", "OBJECTS", "RETURNED",
+			"LOCKS", "GONE");
 		json_array_foreach(arr, i, c) {
 			const char *comm = json_string_value(json_object_get(c, "comm"));
 			const char *state = json_string_value(json_object_get(c, "state"));
@@ -800,11 +801,18 @@ static int cmd_clients(json_t *req, json_t *reply, struct ctl_err *err)
 			long long ret = json_integer_value(json_object_get(c, "pages_returned")) +
 					json_integer_value(json_object_get(c, "vmalloc_pages_returned"));
 
-			fprintf(f, "%5lld %8lld %6lld %-10s %-16s %9lld %5lld %s\n",
+			/*
+			 * What it holds now: pages, slab pages, vmalloc bytes, kmalloc
+			 * objects (for a dead client, the ones it left: orphaned)
+			 */
+			fprintf(f, "%5lld %8lld %6lld %-10s %-16s %8lld %6lld %9lld %8lld %9lld %5lld %s\n",
 				json_integer_value(json_object_get(c, "id")),
 				json_integer_value(json_object_get(c, "pid")),
 				json_integer_value(json_object_get(c, "uid")), state ? state : "?",
-				comm ? comm : "?", ret,
+				comm ? comm : "?", json_integer_value(json_object_get(c, "pages")),
+				json_integer_value(json_object_get(c, "slab_pages")),
+				json_integer_value(json_object_get(c, "vmalloc_bytes")),
+				json_integer_value(json_object_get(c, "kmalloc_objects")), ret,
 				json_integer_value(json_object_get(c, "locks_recovered")),
 				gone ? gone : "");
 		}

@@ -49,7 +49,7 @@
 static const char *const commands[] = {
 	"buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "slabtop", "vmallocinfo",
 	"meminfo", "numastat", "vmstat", "clients", "watermarks", "info", "list", "shrink",
-	"drop-pcp", "fault-inject", "get", "set", "raw", NULL
+	"orphans", "drop-pcp", "fault-inject", "get", "set", "raw", NULL
 };
 
 /* The views: no arguments, they only read. */
@@ -419,6 +419,13 @@ static void test_refusals(void)
 	assert_one_error_line(1, "nosuch");
 	ctl("raw", "shrink", "cache=nosuch", NULL);
 	assert_one_error_line(1, "no cache called");
+	ctl("orphans", "x", NULL);
+	assert_one_error_line(2, "CLIENT must be a client id");
+	ctl("orphans", "7", "-1", NULL);
+	assert_one_error_line(2, "LIMIT");
+	/* an id no client ever had holds nothing (test_kmemd counts a dead client's) */
+	KT_ASSERT_EQ(ctl("orphans", "4000000000", NULL), 0);
+	CU_ASSERT(strstr(r.out, "client 4000000000: 0 objects, 0 bytes") != NULL);
 }
 
 static void test_bad_usage(void)

@@ -1462,15 +1462,15 @@ static void test_vmallocinfo(void)
 }
 
 struct client_row {
-	long long id, pid, uid, returned, locks;
+	long long id, pid, uid, pages, slabs, vmalloc, objects, returned, locks;
 	char state[16], comm[32], gone[64];
 };
 
 /* The clients view's row for @pid; false if there is none. */
 static bool find_client(const char *text, pid_t pid, struct client_row *row)
 {
-	static const char header[] = "   ID      PID    UID STATE      COMMAND           RETURNED "
-				     "LOCKS GONE";
+	static const char header[] = "   ID      PID    UID STATE      COMMAND             PAGES  SLABS "
+				     "  VMALLOC  OBJECTS  RETURNED LOCKS GONE";
 	char *copy = strdup(text), *p = copy, *line;
 	bool found = false;
 	int used;
@@ -1479,9 +1479,10 @@ static bool find_client(const char *text, pid_t pid, struct client_row *row)
 	CU_ASSERT(same_line("clients", line ? line : "(none)", header));
 	while (!found && (line = next_line(&p))) {
 		memset(row, 0, sizeof(*row));
-		if (sscanf(line, "%lld %lld %lld %15s %31s %lld %lld %n", &row->id, &row->pid,
-			   &row->uid, row->state, row->comm, &row->returned, &row->locks,
-			   &used) != 7) {
+		if (sscanf(line, "%lld %lld %lld %15s %31s %lld %lld %lld %lld %lld %lld %n",
+			   &row->id, &row->pid, &row->uid, row->state, row->comm, &row->pages,
+			   &row->slabs, &row->vmalloc, &row->objects, &row->returned, &row->locks,
+			   &used) != 11) {
 			CU_ASSERT(same_line("clients", line, "(a client's row)"));
 			break;
 		}
@@ -1547,6 +1548,12 @@ static void test_clients(void)
 	CU_ASSERT_PTR_NOT_NULL(e);
 	KT_ASSERT_EQ(jint(e, "id"), row.id);
 	KT_ASSERT_EQ(jint(e, "uid"), getuid());
+	/* the 100 kmalloc(64) it holds are its own, counted in both forms */
+	CU_ASSERT(row.objects >= 100);
+	KT_ASSERT_EQ(jint(e, "kmalloc_objects"), row.objects);
+	KT_ASSERT_EQ(jint(e, "pages"), row.pages);
+	KT_ASSERT_EQ(jint(e, "slab_pages"), row.slabs);
+	KT_ASSERT_EQ(jint(e, "vmalloc_bytes"), row.vmalloc);
 	KT_ASSERT_EQ(jint(e, "gid"), getgid());
 	json_decref(json);
 
@@ -1575,6 +1582,7 @@ static void test_clients(void)
 	CU_ASSERT(find_client(text, pid, &row));
 	CU_ASSERT(!strcmp(row.state, "gone"));
 	CU_ASSERT(!strcmp(row.comm, CLIENT_COMM));
+	KT_ASSERT_EQ(row.objects, jint(e, "orphaned_objects"));
 	KT_ASSERT_EQ(strcmp(row.gone, json_string_value(json_object_get(e, "gone_reason")) ?: "?"),
 		     0);
 	CU_ASSERT(row.gone[0] != '\0');
