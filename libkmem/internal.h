@@ -231,6 +231,8 @@ KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
  * figures are a snapshot.  Return: 0, -EUCLEAN (corrupted segment).
  */
 KMEM_API int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
+/* vmalloc.c: drop the published vmalloc areas of dead client @client_id. */
+void __kmem_vm_records_client_gone(u32 client_id);
 /*
  * Call @fn for each object of the shared kmalloc caches that @client_id
  * allocated and no one has freed, and total them in *@usage.

@@ -53,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	5
+#define KMEM_SHARED_VERSION	6
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
@@ -309,6 +309,42 @@ struct kmem_rcu_shared {
 	struct kmem_rcu_deferred deferred[KMEM_RCU_MAX_DEFERRED];
 };
 
+/*
+ * The vmalloc areas of attached processes, as kmemd's vmallocinfo lists
+ * them (vmalloc.c): each area lives in its process's own address space,
+ * so only this summary is shared.  A slot is claimed by compare-and-swap
+ * of @state and published by a release store; the counts move as the
+ * area's pages are touched.  Written by the owning client, cleared by it at
+ * vfree() or by kmemd when it dies; read by kmemd, which checks every field.
+ */
+#define KMEM_VM_RECORDS		1024
+#define KMEM_VM_CALLER_LEN	56
+
+enum kmem_vm_record_state {
+	KMEM_VM_FREE,
+	KMEM_VM_CLAIMED,
+	KMEM_VM_LIVE,
+};
+
+struct kmem_vm_record {
+	u32 state;			/* atomic: enum kmem_vm_record_state */
+	u32 owner;			/* client id */
+	u32 pid;
+	u32 nr_pages;			/* guard page excluded */
+	u64 addr;			/* in process @pid */
+	u64 size;			/* bytes, guard page included */
+	u32 nr_populated;		/* atomic */
+	u32 _pad;
+	char caller[KMEM_VM_CALLER_LEN];	/* "symbol+0xoff", resolved in @pid */
+	u32 node_pages[MAX_NUMNODES];	/* atomic */
+};
+
+struct kmem_vm_records {
+	u32 unpublished;		/* atomic: areas that found no free slot */
+	u32 _pad;
+	struct kmem_vm_record rec[KMEM_VM_RECORDS];
+};
+
 struct kmem_shared {
 	u64 magic;
 	u32 version;
@@ -354,6 +390,7 @@ struct kmem_shared {
 
 	struct kmem_fault fault;	/* failslab, fail_page_alloc (fault_inject.c) */
 	struct kmem_rcu_shared rcu;	/* RCU across processes (rcu_shared.c) */
+	struct kmem_vm_records vm;	/* attached processes' vmalloc areas (vmalloc.c) */
 };
 
 #endif /* _KMEM_TYPES_H */

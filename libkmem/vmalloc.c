@@ -77,6 +77,7 @@ struct vm_struct {
 	u32 *pfns;			/* per page; PFN_NIL until populated */
 	u8 *orders;			/* per page: block order at a block's first page, else 0xff */
 	u8 *mapped;			/* per page: mapped into the region yet */
+	int record;			/* its kmem_shared::vm slot (attached), else -1 */
 };
 
 static struct {
@@ -187,6 +188,118 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 	return -1;
 }
 
+/* ------------------------------------------------------------------ */
+/* the shared records of attached processes' areas (types.h)           */
+/* ------------------------------------------------------------------ */
+
+static struct kmem_vm_record *vm_record(int slot)
+{
+	return &kmem_mm.shm->vm.rec[slot];
+}
+
+static void format_caller(char *buf, size_t len, const void *caller)
+{
+	Dl_info info;
+
+	if (dladdr(caller, &info) && info.dli_sname)
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+			 (unsigned long)((const char *)caller - (const char *)info.dli_saddr));
+	else
+		snprintf(buf, len, "%p", caller);
+}
+
+/*
+ * An attached process publishes each area it allocates, so that kmemd's
+ * vmallocinfo lists every process's areas as the kernel's lists every
+ * area.  A full table only costs the listing (counted as unpublished).
+ */
+static void publish_area(struct vm_struct *area)
+{
+	struct kmem_vm_records *vm = &kmem_mm.shm->vm;
+	unsigned int i, p;
+
+	area->record = -1;
+	if (!kmem_mm.owner)
+		return;
+	for (i = 0; i < KMEM_VM_RECORDS; i++) {
+		struct kmem_vm_record *r = &vm->rec[i];
+		u32 free_state = KMEM_VM_FREE;
+
+		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != KMEM_VM_FREE ||
+		    !__atomic_compare_exchange_n(&r->state, &free_state, KMEM_VM_CLAIMED, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		r->owner = kmem_mm.owner;
+		r->pid = (u32)area->pid;
+		r->nr_pages = area->nr_pages;
+		r->addr = (u64)(uintptr_t)area->addr;
+		r->size = area->size;
+		__atomic_store_n(&r->nr_populated, area->nr_populated, __ATOMIC_RELAXED);
+		memset(r->node_pages, 0, sizeof(r->node_pages));
+		/* populated already when there is no userfaultfd */
+		for (p = 0; p < area->nr_pages; p++)
+			if (area->orders[p] != 0xff)
+				r->node_pages[page_to_nid(pfn_to_page(area->pfns[p])) % MAX_NUMNODES] +=
+					1u << area->orders[p];
+		format_caller(r->caller, sizeof(r->caller), area->caller);
+		area->record = (int)i;
+		__atomic_store_n(&r->state, KMEM_VM_LIVE, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_fetch_add(&vm->unpublished, 1, __ATOMIC_RELAXED);
+}
+
+static void record_pages(struct vm_struct *area, int nid, unsigned int pages)
+{
+	struct kmem_vm_record *r = vm_record(area->record);
+
+	__atomic_fetch_add(&r->nr_populated, pages, __ATOMIC_RELAXED);
+	if (nid >= 0 && nid < MAX_NUMNODES)
+		__atomic_fetch_add(&r->node_pages[nid], pages, __ATOMIC_RELAXED);
+}
+
+/* vfree(), detach: the area is gone (only its own process unpublishes it). */
+static void unpublish_area(struct vm_struct *area)
+{
+	if (area->record < 0 || area->pid != getpid() || !kmem_mm.shm)
+		return;
+	__atomic_store_n(&vm_record(area->record)->state, KMEM_VM_FREE, __ATOMIC_RELEASE);
+	area->record = -1;
+}
+
+/*
+ * A published record as the builder (kmemd) reads it: a snapshot, each
+ * field checked, since any client can write the table.  Return: true when
+ * @out holds a live record.
+ */
+static bool read_record(unsigned int i, struct kmem_vm_record *out)
+{
+	const struct kmem_vm_record *r = vm_record((int)i);
+
+	if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != KMEM_VM_LIVE)
+		return false;
+	memcpy(out, r, sizeof(*out));
+	out->caller[KMEM_VM_CALLER_LEN - 1] = '\0';
+	/* a record the client was rewriting, or a lying one: skipped */
+	return out->state == KMEM_VM_LIVE && out->nr_pages &&
+	       out->size == ((u64)out->nr_pages + 1) << PAGE_SHIFT &&
+	       out->nr_populated <= out->nr_pages;
+}
+
+/* kmemd, client @client_id gone: its areas went with its address space. */
+void __kmem_vm_records_client_gone(u32 client_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < KMEM_VM_RECORDS; i++) {
+		struct kmem_vm_record *r = vm_record((int)i);
+
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != KMEM_VM_FREE &&
+		    READ_ONCE(r->owner) == client_id)
+			__atomic_store_n(&r->state, KMEM_VM_FREE, __ATOMIC_RELEASE);
+	}
+}
+
 /* Take a block for pages [@i, @i + 2^order) of @area; false when there is none. */
 static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int order, gfp_t gfp)
 {
@@ -212,6 +325,8 @@ static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int 
 		area->mapped[i + k] = 1;
 	}
 	__atomic_store_n(&area->nr_populated, area->nr_populated + (1u << order), __ATOMIC_RELAXED);
+	if (area->record >= 0)
+		record_pages(area, page_to_nid(page), 1u << order);
 	__atomic_fetch_add(&vmap.mmaps, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vmap.pages_mapped, 1u << order, __ATOMIC_RELAXED);
 	return true;
@@ -450,6 +565,7 @@ static void free_area_pages(struct vm_struct *area)
  */
 static void free_area_struct(struct vm_struct *area)
 {
+	unpublish_area(area);
 	free(area->pfns);
 	free(area->orders);
 	free(area->mapped);
@@ -476,6 +592,7 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 	area->node = node;
 	area->caller = caller;
 	area->pid = getpid();
+	area->record = -1;
 	pthread_mutex_init(&area->lock, NULL);
 	area->gfp = gfp;
 	area->pfns = malloc((size_t)area->nr_pages * sizeof(u32));
@@ -507,6 +624,10 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 		pthread_rwlock_unlock(&vmap.lock);
 		goto fail_pages;
 	}
+	/* under area->lock: the fault thread may be populating it already */
+	pthread_mutex_lock(&area->lock);
+	publish_area(area);
+	pthread_mutex_unlock(&area->lock);
 	pthread_rwlock_unlock(&vmap.lock);
 	(void)align;
 	return addr;
@@ -691,6 +812,18 @@ int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st)
 		st->pages += __atomic_load_n(&vmap.areas[i]->nr_populated, __ATOMIC_RELAXED);
 	}
 	pthread_rwlock_unlock(&vmap.lock);
+	/* kmemd: its clients' areas too, as its vmallocinfo lists them */
+	if (!kmem_mm.owner && kmem_mm.shm) {
+		struct kmem_vm_record r;
+
+		for (i = 0; i < KMEM_VM_RECORDS; i++) {
+			if (!read_record(i, &r))
+				continue;
+			st->nr_areas++;
+			st->used_bytes += r.size;
+			st->pages += r.nr_populated;
+		}
+	}
 	return 0;
 }
 
@@ -711,6 +844,28 @@ static void print_caller(FILE *f, const void *caller)
 			(unsigned long)((const char *)caller - (const char *)info.dli_saddr));
 	else
 		fprintf(f, " %p", caller);
+}
+
+/* kmemd (the builder) lists its clients' areas after its own. */
+static int show_published_areas(FILE *f)
+{
+	struct kmem_vm_record r;
+	unsigned int i, nid;
+
+	if (kmem_mm.owner || !kmem_mm.shm)
+		return 0;
+	for (i = 0; i < KMEM_VM_RECORDS; i++) {
+		if (!read_record(i, &r))
+			continue;
+		fprintf(f, "0x%016llx-0x%016llx %7llu %s pages=%u vmalloc",
+			(unsigned long long)r.addr, (unsigned long long)(r.addr + r.size),
+			(unsigned long long)r.size, r.caller, r.nr_populated);
+		for (nid = 0; nid < kmem_mm.shm->nr_nodes && nid < MAX_NUMNODES; nid++)
+			if (r.node_pages[nid])
+				fprintf(f, " N%u=%u", nid, r.node_pages[nid]);
+		fputc('\n', f);
+	}
+	return 0;
 }
 
 /*
@@ -757,7 +912,7 @@ int kmem_show_vmallocinfo(FILE *f)
 		fputc('\n', f);
 	}
 	pthread_rwlock_unlock(&vmap.lock);
-	return ret;
+	return ret ?: show_published_areas(f);
 }
 
 /* ------------------------------------------------------------------ */
