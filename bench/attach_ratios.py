@@ -4,6 +4,7 @@
 
     bench/attach_ratios.py [--build DIR] [--rounds N] [--min-time S]
                            [--latency-rounds N] [--callgrind] [--keep]
+                           [--object-owners on|off]
 
 Starts build/daemon/kmemd on a temporary configuration (sockets, config and
 log in a temporary directory; direct_mb=256 and highmem_mb=16 as
@@ -55,7 +56,7 @@ BENCHES = (
 )
 
 
-def start_daemon(build, tmp):
+def start_daemon(build, tmp, object_owners):
     kmemd = os.path.join(build, "daemon", "kmemd")
     if not os.access(kmemd, os.X_OK):
         sys.exit("%s not built" % kmemd)
@@ -65,7 +66,8 @@ def start_daemon(build, tmp):
     with open(conf, "w") as f:
         f.write("# bench/attach_ratios.py\nname = bench\nsocket = %s\nctl_socket = %s\n"
                 "socket_mode = 0666\ndirect_mb = 256\nhighmem_mb = 16\nhugepages = auto\n"
-                "kswapd = on\nwatchdog = no\nlog_level = info\n" % (sock, ctl))
+                "kswapd = on\nwatchdog = no\nlog_level = info\nobject_owners = %s\n"
+                % (sock, ctl, object_owners))
     log = open(os.path.join(tmp, "kmemd.log"), "w")
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
@@ -143,11 +145,14 @@ def main():
     ap.add_argument("--pairs", type=int, default=100000, help="pairs counted under callgrind")
     ap.add_argument("--callgrind", action="store_true", help="also count instructions")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--object-owners", choices=("on", "off"), default="on",
+                    help="kmemd's object_owners: its kmalloc caches record each object's "
+                         "client (on, the default) or keep the kernel's layout (off)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="kmem-attach-bench.")
     os.chmod(tmp, 0o755)
-    proc, sock = start_daemon(args.build, tmp)
+    proc, sock = start_daemon(args.build, tmp, args.object_owners)
     status = 0
     try:
         bench = os.path.join(args.build, "bench")
@@ -165,7 +170,7 @@ def main():
             print("round %d/%d done" % (r + 1, args.rounds), file=sys.stderr, flush=True)
         print("embedded: %s" % desc.get("emb"))
         print("attached: %s" % desc.get("att"))
-        print("rounds: %d, alternating embedded/attached; median of each mode\n" % args.rounds)
+        print("rounds: %d, alternating embedded/attached; median of each mode; kmemd object_owners = %s\n" % (args.rounds, args.object_owners))
         print("%-22s %12s %12s %8s %8s  %12s" % ("benchmark", "embedded ns", "attached ns",
                                                 "medians", "paired", "range"))
         for label, _, _, _ in BENCHES:
