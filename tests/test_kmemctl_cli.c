@@ -385,10 +385,9 @@ static void test_bad_usage(void)
 /*
  * A child with an embedded allocator (two fake nodes, 8 order-3 blocks taken on
  * node 1) writes its own buddyinfo and numastat to @fd, then waits for @go to close.
+ * @corrupt: then it scribbles on its shared segment.
  */
-static bool corrupt_segment;
-
-static void embedded_child(int fd, int go)
+static void embedded_child(int fd, int go, bool corrupt)
 {
 	char buf[8192], c;
 	FILE *f;
@@ -403,7 +402,7 @@ static void embedded_child(int fd, int go)
 	if (!f || kmem_show_buddyinfo(f) || fputs("--\n", f) < 0 || kmem_show_numastat(f))
 		_exit(12);
 	fclose(f);
-	if (corrupt_segment)	/* more free pages than the zone spans */
+	if (corrupt)	/* more free pages than the zone spans */
 		kmem_mm.shm->node_data[0].node_zones[1].free_pages = 1ULL << 40;
 	if (write(fd, buf, strlen(buf)) < 0)
 		_exit(13);
@@ -411,6 +410,28 @@ static void embedded_child(int fd, int go)
 	while (read(go, &c, 1) > 0)
 		;
 	_exit(0);
+}
+
+/*
+ * Fork embedded_child(): text[0] reads what it writes, closing go[1] lets it
+ * exit (the caller closes both, and reaps it).  Return: its pid.
+ */
+static pid_t embedded_child_start(bool corrupt, int text[2], int go[2])
+{
+	pid_t child;
+
+	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
+	fflush(NULL);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		close(text[0]);
+		close(go[1]);
+		embedded_child(text[1], go[0], corrupt);
+	}
+	close(text[1]);
+	close(go[0]);
+	return child;
 }
 
 static void test_embedded(void)
@@ -431,17 +452,7 @@ static void test_embedded(void)
 	/* --help still works, and exits 0 */
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "slabinfo", "--help", NULL), 0);
 
-	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
-	fflush(NULL);
-	child = fork();
-	CU_ASSERT_FATAL(child >= 0);
-	if (child == 0) {
-		close(text[0]);
-		close(go[1]);
-		embedded_child(text[1], go[0]);
-	}
-	close(text[1]);
-	close(go[0]);
+	child = embedded_child_start(false, text, go);
 	while (len < (ssize_t)sizeof(own) - 1 &&
 	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
 		len += n;
@@ -478,18 +489,7 @@ static void test_embedded(void)
 	waitpid(child, NULL, 0);
 
 	/* a process that scribbled on its segment: one line naming it, kmemctl still up */
-	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
-	fflush(NULL);
-	child = fork();
-	CU_ASSERT_FATAL(child >= 0);
-	if (child == 0) {
-		close(text[0]);
-		close(go[1]);
-		corrupt_segment = true;
-		embedded_child(text[1], go[0]);
-	}
-	close(text[1]);
-	close(go[0]);
+	child = embedded_child_start(true, text, go);
 	CU_ASSERT(read(text[0], own, sizeof(own)) > 0);
 	close(text[0]);
 	snprintf(pid, sizeof(pid), "%d", (int)child);

@@ -312,6 +312,16 @@ static bool left_alternate_screen(const struct pty_run *r)
 	       !strcmp(r->out + r->len - strlen(TERM_LEAVE), TERM_LEAVE);
 }
 
+/* @key makes top exit 0 within 5 s, the screen and the terminal given back. */
+static void assert_key_quits(struct pty_run *r, const char *key)
+{
+	CU_ASSERT(write(r->master, key, 1) == 1);
+	CU_ASSERT_FATAL(pty_wait_exit(r, 5000));
+	CU_ASSERT(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0);
+	CU_ASSERT(left_alternate_screen(r));
+	CU_ASSERT(pty_restored(r));
+}
+
 static void test_top_interactive(void)
 {
 	static const char *const args[] = { "-d", "0.2", NULL };
@@ -377,11 +387,7 @@ static void test_top_interactive(void)
 			CU_ASSERT(strlen(lines[i]) <= 60);
 	}
 
-	CU_ASSERT(write(r.master, "q", 1) == 1);
-	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
-	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	CU_ASSERT(left_alternate_screen(&r));
-	CU_ASSERT(pty_restored(&r));
+	assert_key_quits(&r, "q");
 	pty_close(&r);
 	if (client > 0) {
 		kill(client, SIGKILL);
@@ -400,11 +406,7 @@ static void test_top_ctrl_c_and_sigterm(void)
 	if (!kmemd_and_top(&d, &r, args))
 		return;
 	CU_ASSERT(pty_wait_for(&r, 0, FRAME_HEADER, 1, 10000));
-	CU_ASSERT(write(r.master, "\003", 1) == 1);
-	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
-	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	CU_ASSERT(left_alternate_screen(&r));
-	CU_ASSERT(pty_restored(&r));
+	assert_key_quits(&r, "\003");
 	pty_close(&r);
 
 	if (!top_start(&r, d.ctl, 40, 120, args)) {
