@@ -38,14 +38,12 @@
  * read again after the second: only a pair whose bracketing reads agree is
  * compared, exactly (read_stable()).
  */
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
