@@ -149,7 +149,7 @@ static int server(const struct pair *p)
 	srv.lsock = listen_on(p->sock);
 	if (srv.lsock < 0 || pthread_create(&thread, NULL, serve, &srv)) {
 		kill(pid, SIGKILL);
-		return 94;
+		return 93;
 	}
 	if (p->server_ready)
 		p->server_ready();
@@ -164,11 +164,11 @@ static int server(const struct pair *p)
 	if (!client_ended_as_expected(p, cstatus)) {
 		fprintf(stderr, "client: %s %d\n", WIFEXITED(cstatus) ? "exit" : "signal",
 			WIFEXITED(cstatus) ? WEXITSTATUS(cstatus) : WTERMSIG(cstatus));
-		ret = ret ?: 95;
+		ret = ret ?: 94;
 	}
 	pthread_join(thread, &tret);
 	if (tret)
-		ret = ret ?: 96;
+		ret = ret ?: 95;
 	close(srv.lsock);
 	unlink(p->sock);
 	fflush(NULL);

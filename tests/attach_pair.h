@@ -49,7 +49,7 @@ struct pair {
 	const char *sock;		/* the server's socket: replaced, then unlinked */
 	unsigned int alarm_s;		/* the server's bound on the whole run */
 	unsigned int client_alarm_s;	/* the client's own bound; 0: none */
-	/* In the server once the client is forked: build the allocator.  0, or the exit status. */
+	/* In the server once the client is forked: build the allocator.  0, or an exit status >= 100. */
 	int (*server_init)(void);	/* NULL: no allocator in the server at all */
 	void (*server_ready)(void);	/* listening, the accept thread up, before the "go" */
 	unsigned int nr_conns;		/* connections served, then the accept thread ends */
@@ -65,11 +65,12 @@ struct pair {
 
 /*
  * Run @p's scenario.  Return: 0 when both sides succeeded; else the
- * server's exit status: server_fn's or client_fn's failure (the first one),
- * server_init's, or the harness's own: 90 no pipes, 91 the client got no
- * "go", 92 its kmem_attach() failed, 94 no socket or accept thread, 95 the
- * client did not end as expected, 96 the accept thread failed; 128 + the
- * signal that killed the server; -1 if it could not be forked or reaped.
+ * server's exit status: server_fn's or client_fn's failure (the first
+ * one), server_init's (100 and up), or the harness's own: 90 no pipes,
+ * 91 the client got no "go", 92 its kmem_attach() failed, 93 no socket or
+ * accept thread, 94 the client did not end as expected, 95 the accept
+ * thread failed; 128 + the signal that killed the server; -1 if it could
+ * not be forked or reaped.
  */
 int pair_run(const struct pair *p);
 

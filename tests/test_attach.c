@@ -145,7 +145,7 @@ static const char *server_opts(void)
 static int server_init(void)
 {
 	if (kt_init(server_opts()))
-		return 92;
+		return 100;
 	if (server_setup)
 		server_setup();
 	return 0;

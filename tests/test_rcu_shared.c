@@ -97,13 +97,13 @@ static bool is_slab(const struct page *page)
 static int server_init(void)
 {
 	if (kt_init(OPTS))
-		return 93;
+		return 100;
 	/* embedded and alone: RCU is this process's, at no cost */
 	if (kmem_mm.rcu_shared)
-		return 94;
+		return 101;
 	ts_cache = kmem_cache_create("rcu_shared_ts", sizeof(struct tobj), 0,
 				     SLAB_TYPESAFE_BY_RCU, NULL);
-	return ts_cache ? 0 : 95;
+	return ts_cache ? 0 : 102;
 }
 
 /*
