@@ -13,14 +13,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "attach_pair.h"
 #include "kunit.h"
 #include "internal.h"
 #include "kmemd_proto.h"
@@ -40,37 +39,9 @@
 #define OPTS		"direct_mb=16,highmem_mb=8,hugepages=never,base_address=" BASE_STR
 #define CLIENT_ID	100
 
-/* A failed check in a child: say where, and exit with the line number. */
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-				__LINE__, #cond);				\
-			return __LINE__ & 0x7f ?: 1;				\
-		}								\
-	} while (0)
-
 static char sock_path[108];
 static int server_fds_at_ready;	/* the server's fds when it let the client go */
 static void (*server_setup)(void);	/* in the server, after kt_init, before listening */
-
-struct chan {
-	int rd, wr;
-};
-
-static int put(const struct chan *c, u64 v)
-{
-	return write(c->wr, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
-}
-
-static u64 get(const struct chan *c)
-{
-	u64 v = ~0ULL;
-
-	if (read(c->rd, &v, sizeof(v)) != sizeof(v))
-		return ~0ULL;
-	return v;
-}
 
 /*
  * Open fds, vmalloc's userfaultfd aside: vmalloc opens it (and starts its
@@ -158,66 +129,6 @@ static bool bytes_are(const void *p, unsigned char v, size_t n)
 /* the server: kmemd's part, minus the daemon                          */
 /* ------------------------------------------------------------------ */
 
-struct server {
-	int lsock;
-	unsigned int nr_conns;
-	bool fake;		/* send scenario i's malformed answer to connection i */
-	int (*fake_answer)(int conn, unsigned int i);
-};
-
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		return -1;
-	strcpy(sun.sun_path, path);
-	unlink(path);
-	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) || listen(s, 8)) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
-/* Accept, read the HELLO, welcome, and wait for the client to go. */
-static void *serve(void *arg)
-{
-	struct server *srv = arg;
-	unsigned int i;
-
-	for (i = 0; i < srv->nr_conns; i++) {
-		char buf[KMEMD_MSG_MAX];
-		struct kmemd_hello *hello = (struct kmemd_hello *)buf;
-		int conn = accept4(srv->lsock, NULL, NULL, SOCK_CLOEXEC);
-		ssize_t n;
-		int ret;
-
-		if (conn < 0)
-			return (void *)1L;
-		n = recv(conn, buf, sizeof(buf), 0);
-		if (n != sizeof(*hello) || hello->h.magic != KMEMD_MAGIC ||
-		    hello->h.type != KMEMD_MSG_HELLO || hello->pid == 0) {
-			close(conn);
-			return (void *)2L;
-		}
-		if (srv->fake)
-			ret = srv->fake_answer(conn, i);
-		else
-			ret = __kmem_attach_welcome(conn, CLIENT_ID + i);
-		if (ret) {
-			fprintf(stderr, "welcome %u: %s\n", i, strerror(-ret));
-			close(conn);
-			return (void *)3L;
-		}
-		while (!srv->fake && recv(conn, buf, sizeof(buf), 0) > 0)
-			;	/* DETACH, then the close */
-		close(conn);
-	}
-	return NULL;
-}
-
 /*
  * The server's options: OPTS, or $KMEM_TEST_ATTACH_OPTS (same base) to run
  * the suite on other memory, e.g. "...,hugepages=require" as root with huge
@@ -230,90 +141,44 @@ static const char *server_opts(void)
 	return env && *env ? env : OPTS;
 }
 
-typedef int (*side_fn)(const struct chan *c);
+/* In the server: the allocator at BASE, then the test's server_setup. */
+static int server_init(void)
+{
+	if (kt_init(server_opts()))
+		return 100;
+	if (server_setup)
+		server_setup();
+	return 0;
+}
+
+static void note_server_fds(void)
+{
+	server_fds_at_ready = count_fds();
+}
 
 /*
  * Fork the server (which forks the client before it builds anything) and
  * return the worse exit status.  @server_fn runs in the server beside the
- * accept loop; @fake: no allocator in the server at all.
+ * accept loop; @fake_answer: no allocator in the server at all, and each
+ * connection gets that answer instead of a welcome.
  */
 static int run_pair(side_fn server_fn, side_fn client_fn, unsigned int nr_conns,
 		    int (*fake_answer)(int, unsigned int))
 {
-	pid_t server;
-	int status;
+	const struct pair p = {
+		.sock = sock_path,
+		.alarm_s = 120,
+		.server_init = fake_answer ? NULL : server_init,
+		.server_ready = note_server_fds,
+		.nr_conns = nr_conns,
+		.first_id = CLIENT_ID,
+		.answer = fake_answer,
+		.server_fn = server_fn,
+		.client_fn = client_fn,
+	};
 
 	snprintf(sock_path, sizeof(sock_path), "/tmp/kmem-test-attach-%d.sock", (int)getpid());
-	fflush(NULL);
-	server = fork();
-	if (server < 0)
-		return -1;
-	if (!server) {
-		struct server srv = { .nr_conns = nr_conns, .fake = fake_answer != NULL,
-				      .fake_answer = fake_answer };
-		int s2c[2], c2s[2], ret = 0, cstatus;
-		struct chan sc, cc;
-		pthread_t thread;
-		void *tret;
-		pid_t client;
-
-		alarm(120);
-		if (pipe2(s2c, O_CLOEXEC) || pipe2(c2s, O_CLOEXEC))
-			_exit(90);
-		client = fork();
-		if (!client) {
-			cc = (struct chan){ .rd = s2c[0], .wr = c2s[1] };
-			close(s2c[1]);
-			close(c2s[0]);
-			if (get(&cc) != 1)	/* the server is ready */
-				_exit(91);
-			ret = client_fn(&cc);
-			fflush(NULL);
-			_exit(ret);
-		}
-		sc = (struct chan){ .rd = c2s[0], .wr = s2c[1] };
-		close(s2c[0]);
-		close(c2s[1]);
-		if (!fake_answer && kt_init(server_opts())) {
-			kill(client, SIGKILL);
-			_exit(92);
-		}
-		if (server_setup)
-			server_setup();
-		srv.lsock = listen_on(sock_path);
-		if (srv.lsock < 0 || pthread_create(&thread, NULL, serve, &srv)) {
-			kill(client, SIGKILL);
-			_exit(93);
-		}
-		server_fds_at_ready = count_fds();
-		put(&sc, 1);
-		if (server_fn)
-			ret = server_fn(&sc);
-		close(sc.rd);	/* a client still waiting for us sees the end */
-		close(sc.wr);
-		cstatus = -1;
-		if (waitpid(client, &cstatus, 0) == client)
-			shutdown(srv.lsock, SHUT_RDWR);	/* the accept loop ends, if not done */
-		if (!WIFEXITED(cstatus) || WEXITSTATUS(cstatus)) {
-			fprintf(stderr, "client: %s %d\n", WIFEXITED(cstatus) ? "exit" : "signal",
-				WIFEXITED(cstatus) ? WEXITSTATUS(cstatus) : WTERMSIG(cstatus));
-			ret = ret ?: 94;
-		}
-		pthread_join(thread, &tret);
-		if (tret)
-			ret = ret ?: 95;
-		close(srv.lsock);
-		unlink(sock_path);
-		fflush(NULL);
-		_exit(ret);
-	}
-	if (waitpid(server, &status, 0) != server)
-		return -1;
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "server: signal %d\n", WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return WEXITSTATUS(status);
+	return pair_run(&p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -365,7 +230,7 @@ static int share_server(const struct chan *c)
 	CHECK(kmem_get_info(&info) == 0);
 	CHECK(!info.attached && info.client_id == 0 && info.base == BASE);
 	/* the client's object, read here at the same address */
-	p = (char *)(uintptr_t)get(c);
+	p = (char *)(uintptr_t)chan_get(c);
 	CHECK(p && (uintptr_t)p - BASE < info.total_pages * PAGE_SIZE);
 	CHECK(bytes_are(p, 0xc1, 64));
 	kfree(p);
@@ -373,17 +238,17 @@ static int share_server(const struct chan *c)
 	q = kmalloc(64, GFP_KERNEL);
 	CHECK(q);
 	memset(q, 0x5e, 64);
-	CHECK(put(c, (uintptr_t)q) == 0);
-	CHECK(get(c) == 2);	/* the client freed it, on the same CPU */
+	CHECK(chan_put(c, (uintptr_t)q) == 0);
+	CHECK(chan_get(c) == 2);	/* the client freed it, on the same CPU */
 	p = kmalloc(64, GFP_KERNEL);
 	CHECK(p == q);		/* LIFO per-CPU freelist: the client's free is seen */
 	kfree(p);
 	/* the same zones, seen from both sides while the client waits */
 	static u64 theirs_all[DIGEST_MAX];
 
-	CHECK(put(c, 3) == 0);
+	CHECK(chan_put(c, 3) == 0);
 	for (i = 0; i < DIGEST_MAX; i++) {
-		theirs = get(c);
+		theirs = chan_get(c);
 		if (theirs == ~0ULL - 2)
 			break;
 		theirs_all[i] = theirs;
@@ -396,8 +261,8 @@ static int share_server(const struct chan *c)
 				(unsigned long long)mine[i], (unsigned long long)theirs_all[i]);
 		CHECK(theirs_all[i] == mine[i]);
 	}
-	CHECK(get(c) == ~0ULL - 1);
-	CHECK(put(c, 4) == 0);
+	CHECK(chan_get(c) == ~0ULL - 1);
+	CHECK(chan_put(c, 4) == 0);
 	return 0;
 }
 
@@ -418,11 +283,11 @@ static int share_client(const struct chan *c)
 	p = kmalloc(64, GFP_KERNEL);
 	CHECK(p && (uintptr_t)p - BASE < info.total_pages * PAGE_SIZE);
 	memset(p, 0xc1, 64);
-	CHECK(put(c, (uintptr_t)p) == 0);
-	q = (char *)(uintptr_t)get(c);
+	CHECK(chan_put(c, (uintptr_t)p) == 0);
+	q = (char *)(uintptr_t)chan_get(c);
 	CHECK(bytes_are(q, 0x5e, 64));
 	kfree(q);
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 
 	/* pages record who allocated them */
 	page = alloc_pages(GFP_KERNEL, 2);
@@ -441,14 +306,14 @@ static int share_client(const struct chan *c)
 	CHECK(page && (page->flags & PG_highmem) && bytes_are(page_address(page), 0x77, PAGE_SIZE));
 	vfree(v);
 
-	CHECK(get(c) == 3);
+	CHECK(chan_get(c) == 3);
 	rcu_barrier();	/* frees deferred to this process's RCU thread are done */
 	n = zones_digest(mine);
 	for (i = 0; i < n; i++)
-		CHECK(put(c, mine[i]) == 0);
-	CHECK(put(c, ~0ULL - 2) == 0);
-	CHECK(put(c, ~0ULL - 1) == 0);
-	CHECK(get(c) == 4);
+		CHECK(chan_put(c, mine[i]) == 0);
+	CHECK(chan_put(c, ~0ULL - 2) == 0);
+	CHECK(chan_put(c, ~0ULL - 1) == 0);
+	CHECK(chan_get(c) == 4);
 	CHECK(kmem_detach() == 0);
 	CHECK(kmem_detach() == -EINVAL);
 	CHECK(!base_mapped());
@@ -466,10 +331,10 @@ static int buddy_server(const struct chan *c)
 	static char mine[8192], theirs[8192];
 	ssize_t n;
 
-	CHECK(get(c) == 1);
+	CHECK(chan_get(c) == 1);
 	kmem_drain_all_pages();
 	CHECK(buddyinfo_text(mine, sizeof(mine)) == 0);
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 	n = read(c->rd, theirs, sizeof(theirs) - 1);
 	CHECK(n > 0);
 	theirs[n] = '\0';
@@ -489,8 +354,8 @@ static int buddy_client(const struct chan *c)
 	p = kmalloc(3000, GFP_KERNEL);
 	CHECK(p);
 	kfree(p);
-	CHECK(put(c, 1) == 0);
-	CHECK(get(c) == 2);
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_get(c) == 2);
 	CHECK(buddyinfo_text(text, sizeof(text)) == 0);
 	CHECK(write(c->wr, text, strlen(text)) == (ssize_t)strlen(text));
 	CHECK(kmem_detach() == 0);
@@ -565,14 +430,14 @@ static int perm_server(const struct chan *c)
 	size_t direct = shm->node_data[0].direct_pages << PAGE_SHIFT;
 	char *p;
 
-	CHECK(get(c) == 1);
+	CHECK(chan_get(c) == 1);
 	/* the client's view of every byte of node 0's direct map is ours */
-	CHECK(get(c) == hash_range(kmem_mm.mem_base, direct));
-	CHECK(put(c, 5) == 0);	/* the client may write again */
-	p = (char *)(uintptr_t)get(c);
+	CHECK(chan_get(c) == hash_range(kmem_mm.mem_base, direct));
+	CHECK(chan_put(c, 5) == 0);	/* the client may write again */
+	p = (char *)(uintptr_t)chan_get(c);
 	CHECK(bytes_are(p, 0x3c, 64));
 	kfree(p);
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 	return 0;
 }
 
@@ -585,15 +450,15 @@ static int perm_client(const struct chan *c)
 	shm = kmem_mm.shm;
 	CHECK(((u32 *)((char *)shm + shm->hpage_file_off))[0] != 0 ||
 	      ((u32 *)((char *)shm + shm->hpage_file_off))[3] != 3);
-	CHECK(put(c, 1) == 0);
-	CHECK(put(c, hash_range(kmem_mm.mem_base,
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_put(c, hash_range(kmem_mm.mem_base,
 				 shm->node_data[0].direct_pages << PAGE_SHIFT)) == 0);
-	CHECK(get(c) == 5);
+	CHECK(chan_get(c) == 5);
 	p = kmalloc(64, GFP_KERNEL);
 	CHECK(p);
 	memset(p, 0x3c, 64);
-	CHECK(put(c, (uintptr_t)p) == 0);
-	CHECK(get(c) == 2);
+	CHECK(chan_put(c, (uintptr_t)p) == 0);
+	CHECK(chan_get(c) == 2);
 	CHECK(kmem_detach() == 0);
 	return 0;
 }
@@ -628,9 +493,9 @@ static u64 highmem_free(void)
 
 static int detach_vm_server(const struct chan *c)
 {
-	u64 before = get(c);
+	u64 before = chan_get(c);
 
-	CHECK(get(c) == 1);	/* detached, vmalloc area still allocated */
+	CHECK(chan_get(c) == 1);	/* detached, vmalloc area still allocated */
 	if (highmem_free() != before)
 		fprintf(stderr, "HighMem free: %llu before, %llu after\n",
 			(unsigned long long)before, (unsigned long long)highmem_free());
@@ -646,13 +511,13 @@ static int detach_vm_client(const struct chan *c)
 
 	CHECK(kmem_attach(sock_path) == 0);
 	before = highmem_free();
-	CHECK(put(c, before) == 0);
+	CHECK(chan_put(c, before) == 0);
 	v = vmalloc(1 << 20);
 	CHECK(v);
 	memset(v, 0x11, 1 << 20);
 	CHECK(highmem_free() + (1 << 20) / PAGE_SIZE <= before);	/* taken from HighMem */
 	CHECK(kmem_detach() == 0);
-	CHECK(put(c, 1) == 0);
+	CHECK(chan_put(c, 1) == 0);
 	return 0;
 }
 
@@ -983,9 +848,9 @@ static void test_attach_detach_cycles(void)
 /* The server keeps no fd per finished client. */
 static int server_fds_server(const struct chan *c)
 {
-	CHECK(get(c) == 1);
+	CHECK(chan_get(c) == 1);
 	CHECK(count_fds() == server_fds_at_ready);
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 	return 0;
 }
 
@@ -996,8 +861,8 @@ static int server_fds_client(const struct chan *c)
 	for (i = 0; i < 5; i++)
 		CHECK(one_cycle() == 0);
 	usleep(100 * 1000);	/* the accept loop closes the last connection */
-	CHECK(put(c, 1) == 0);
-	CHECK(get(c) == 2);
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_get(c) == 2);
 	return 0;
 }
 

@@ -16,7 +16,6 @@
  * checked against the allocator's counters elsewhere (and --json against the
  * schemas): here only that they answer.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -38,6 +37,7 @@
 #include <linux/gfp.h>
 #include <linux/slab.h>
 
+#include "kmemd_harness.h"
 #include "kunit.h"
 #include "internal.h"
 
@@ -58,10 +58,7 @@ static const char *const views[] = {
 	"meminfo", "numastat", "vmstat", "clients", "watermarks", "info", "list", NULL
 };
 
-static struct {
-	pid_t pid;
-	char dir[64], conf[96], log[96], sock[96], ctl[96];
-} d = { .pid = -1 };
+static struct kh_daemon d = { .pid = -1 };	/* the suite's, started once */
 
 /* ------------------------------------------------------------------ */
 /* running kmemctl                                                     */
@@ -170,78 +167,10 @@ static void assert_one_error_line(int status, const char *needle)
 /* the daemon                                                          */
 /* ------------------------------------------------------------------ */
 
-static bool ctl_answers(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d.ctl);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void rm_rf(const char *dir)
-{
-	struct dirent *e;
-	char path[512];
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
 static int suite_init(void)
 {
-	FILE *f;
-	int i;
-
-	strcpy(d.dir, "/tmp/kmemctl-test.XXXXXX");
-	if (!mkdtemp(d.dir))
-		return -1;
-	chmod(d.dir, 0755);	/* the unprivileged runs must reach the socket */
-	snprintf(d.conf, sizeof(d.conf), "%s/kmemd.conf", d.dir);
-	snprintf(d.log, sizeof(d.log), "%s/kmemd.log", d.dir);
-	snprintf(d.sock, sizeof(d.sock), "%s/run/kmemd.sock", d.dir);
-	snprintf(d.ctl, sizeof(d.ctl), "%s/run/kmemd.ctl", d.dir);
-	f = fopen(d.conf, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "name = kmemctl-test\nsocket = %s\nctl_socket = %s\nsocket_mode = 0666\n"
-		   "direct_mb = 16\nhighmem_mb = 8\nhugepages = never\nreserve_hugepages = no\n",
-		d.sock, d.ctl);
-	fclose(f);
-	fflush(NULL);
-	d.pid = fork();
-	if (d.pid < 0)
-		return -1;
-	if (d.pid == 0) {
-		int fd = open(d.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("LISTEN_FDS");
-		unsetenv("KMEM_OPTIONS");
-		execl(KMEMD_PATH, "kmemd", "--config", d.conf, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 2000 && !ctl_answers(); i++)
-		usleep(10000);
-	if (!ctl_answers()) {
+	if (kh_prepare(&d, "/tmp/kmemctl-test.XXXXXX", "kmemctl-test", NULL) ||
+	    kh_spawn(&d, 0, NULL, NULL) || !kh_wait(&d, kh_ctl_answers, NULL, 20000, 10)) {
 		fprintf(stderr, "kmemd did not start; see %s\n", d.log);
 		return -1;
 	}
@@ -250,18 +179,8 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-	int status, i;
-
-	if (d.pid > 0) {
-		kill(d.pid, SIGTERM);
-		for (i = 0; i < 1000 && waitpid(d.pid, &status, WNOHANG) != d.pid; i++)
-			usleep(10000);
-		if (i == 1000) {
-			kill(d.pid, SIGKILL);
-			waitpid(d.pid, &status, 0);
-		}
-	}
-	rm_rf(d.dir);
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
 	return 0;
 }
 
@@ -466,10 +385,9 @@ static void test_bad_usage(void)
 /*
  * A child with an embedded allocator (two fake nodes, 8 order-3 blocks taken on
  * node 1) writes its own buddyinfo and numastat to @fd, then waits for @go to close.
+ * @corrupt: then it scribbles on its shared segment.
  */
-static bool corrupt_segment;
-
-static void embedded_child(int fd, int go)
+static void embedded_child(int fd, int go, bool corrupt)
 {
 	char buf[8192], c;
 	FILE *f;
@@ -484,7 +402,7 @@ static void embedded_child(int fd, int go)
 	if (!f || kmem_show_buddyinfo(f) || fputs("--\n", f) < 0 || kmem_show_numastat(f))
 		_exit(12);
 	fclose(f);
-	if (corrupt_segment)	/* more free pages than the zone spans */
+	if (corrupt)	/* more free pages than the zone spans */
 		kmem_mm.shm->node_data[0].node_zones[1].free_pages = 1ULL << 40;
 	if (write(fd, buf, strlen(buf)) < 0)
 		_exit(13);
@@ -492,6 +410,28 @@ static void embedded_child(int fd, int go)
 	while (read(go, &c, 1) > 0)
 		;
 	_exit(0);
+}
+
+/*
+ * Fork embedded_child(): text[0] reads what it writes, closing go[1] lets it
+ * exit (the caller closes both, and reaps it).  Return: its pid.
+ */
+static pid_t embedded_child_start(bool corrupt, int text[2], int go[2])
+{
+	pid_t child;
+
+	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
+	fflush(NULL);
+	child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		close(text[0]);
+		close(go[1]);
+		embedded_child(text[1], go[0], corrupt);
+	}
+	close(text[1]);
+	close(go[0]);
+	return child;
 }
 
 static void test_embedded(void)
@@ -512,17 +452,7 @@ static void test_embedded(void)
 	/* --help still works, and exits 0 */
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "slabinfo", "--help", NULL), 0);
 
-	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
-	fflush(NULL);
-	child = fork();
-	CU_ASSERT_FATAL(child >= 0);
-	if (child == 0) {
-		close(text[0]);
-		close(go[1]);
-		embedded_child(text[1], go[0]);
-	}
-	close(text[1]);
-	close(go[0]);
+	child = embedded_child_start(false, text, go);
 	while (len < (ssize_t)sizeof(own) - 1 &&
 	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
 		len += n;
@@ -559,18 +489,7 @@ static void test_embedded(void)
 	waitpid(child, NULL, 0);
 
 	/* a process that scribbled on its segment: one line naming it, kmemctl still up */
-	CU_ASSERT_FATAL(!pipe2(text, O_CLOEXEC) && !pipe2(go, O_CLOEXEC));
-	fflush(NULL);
-	child = fork();
-	CU_ASSERT_FATAL(child >= 0);
-	if (child == 0) {
-		close(text[0]);
-		close(go[1]);
-		corrupt_segment = true;
-		embedded_child(text[1], go[0]);
-	}
-	close(text[1]);
-	close(go[0]);
+	child = embedded_child_start(true, text, go);
 	CU_ASSERT(read(text[0], own, sizeof(own)) > 0);
 	close(text[0]);
 	snprintf(pid, sizeof(pid), "%d", (int)child);

@@ -15,7 +15,6 @@
  * one "kmemd went away" line and exit 2, while kmemd restarted under it
  * is reconnected to; bad usage and no daemon give one line and exit 2.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,17 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 #include <utmp.h>
 
 #include <linux/slab.h>
 
+#include "kmemd_harness.h"
 #include "kunit.h"
 
 #ifndef KMEMD_PATH
@@ -52,144 +48,34 @@
 
 /* ------------------------------------------------------------- kmemd */
 
-struct kmemd {
-	pid_t pid;
-	char dir[64];
-	char conf[96], log[96], sock[96], ctl[96];
-};
-
-static void rm_rf(const char *dir)
-{
-	struct dirent *e;
-	char path[512];
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
-static bool ctl_reachable(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void print_log(const struct kmemd *d)
-{
-	char buf[8192];
-	int fd = open(d->log, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	fprintf(stderr, "kmemd's log:\n%s\n", buf);
-}
-
 /* (Re)start kmemd on @d's configuration; ready once its control socket answers. */
-static bool kmemd_exec(struct kmemd *d)
+static bool kmemd_exec(struct kh_daemon *d)
 {
-	int i;
-
-	fflush(NULL);
-	d->pid = fork();
-	if (d->pid < 0)
-		return false;
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("LISTEN_FDS");
-		unsetenv("KMEM_OPTIONS");
-		execl(KMEMD_PATH, "kmemd", "--config", d->conf, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 2000; i++) {
-		if (ctl_reachable(d->ctl))
-			return true;
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-			d->pid = -1;
-			break;
-		}
-		usleep(10000);
-	}
-	print_log(d);
+	if (!kh_spawn(d, 0, NULL, NULL) && kh_wait(d, kh_ctl_answers, NULL, 20000, 10))
+		return true;
+	kh_print_log(d);
 	return false;
 }
 
 /* kmemd on two fake nodes, no huge pages, in a new temporary directory. */
-static bool kmemd_start(struct kmemd *d)
+static bool kmemd_start(struct kh_daemon *d)
 {
-	FILE *f;
-
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	strcpy(d->dir, "/tmp/kmemctl-top.XXXXXX");
-	if (!mkdtemp(d->dir))
+	if (kh_prepare(d, "/tmp/kmemctl-top.XXXXXX", "top-test", "fake_numa = 2\n"))
 		return false;
-	chmod(d->dir, 0755);
-	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
-	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
-	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
-	f = fopen(d->conf, "w");
-	if (!f)
-		return false;
-	fprintf(f, "name = top-test\nsocket = %s\nctl_socket = %s\nsocket_mode = 0666\n"
-		   "direct_mb = 16\nhighmem_mb = 8\nhugepages = never\nreserve_hugepages = no\n"
-		   "fake_numa = 2\n",
-		d->sock, d->ctl);
-	fclose(f);
 	return kmemd_exec(d);
 }
 
-static void kmemd_stop(struct kmemd *d, int sig)
+static void kmemd_cleanup(struct kh_daemon *d)
 {
-	int i;
-
-	if (d->pid <= 0)
-		return;
-	kill(d->pid, sig);
-	for (i = 0; i < 1000 && waitpid(d->pid, NULL, WNOHANG) != d->pid; i++)
-		usleep(10000);
-	if (i == 1000) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-	}
-	d->pid = -1;
-}
-
-static void kmemd_cleanup(struct kmemd *d)
-{
-	kmemd_stop(d, SIGTERM);
-	rm_rf(d->dir);
+	kh_stop(d, SIGTERM);
+	kh_remove(d);
 }
 
 /*
  * An attached client holding CLIENT_OBJECTS kmalloc(64) objects until it is
  * killed, so that kmalloc-64 leads the slab table (sorted by active size).
  */
-static pid_t spawn_client(const struct kmemd *d)
+static pid_t spawn_client(const struct kh_daemon *d)
 {
 	int ready[2];
 	pid_t pid;
@@ -396,12 +282,48 @@ static int last_frame(const struct pty_run *r, size_t from, char *buf, size_t le
 	return n;
 }
 
+/*
+ * kmemd, then top on a 40 x 120 terminal.  Return: both run; if not, the
+ * failure (or the skip: no pseudo-terminal here) is recorded and kmemd gone.
+ */
+static bool kmemd_and_top(struct kh_daemon *d, struct pty_run *r, const char *const args[])
+{
+	if (!kmemd_start(d)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(d);
+		return false;
+	}
+	if (!top_start(r, d->ctl, 40, 120, args)) {
+		printf("SKIPPED: no pseudo-terminal (openpty: %s)\n", strerror(errno));
+		kmemd_cleanup(d);
+		return false;
+	}
+	return true;
+}
+
+/* Did top's output end by leaving the alternate screen, the cursor shown? */
+static bool left_alternate_screen(const struct pty_run *r)
+{
+	return r->len >= strlen(TERM_LEAVE) &&
+	       !strcmp(r->out + r->len - strlen(TERM_LEAVE), TERM_LEAVE);
+}
+
+/* @key makes top exit 0 within 5 s, the screen and the terminal given back. */
+static void assert_key_quits(struct pty_run *r, const char *key)
+{
+	CU_ASSERT(write(r->master, key, 1) == 1);
+	CU_ASSERT_FATAL(pty_wait_exit(r, 5000));
+	CU_ASSERT(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0);
+	CU_ASSERT(left_alternate_screen(r));
+	CU_ASSERT(pty_restored(r));
+}
+
 static void test_top_interactive(void)
 {
 	static const char *const args[] = { "-d", "0.2", NULL };
 	char screen[65536], *lines[256];
 	struct pty_run r;
-	struct kmemd d;
+	struct kh_daemon d;
 	size_t mark;
 	pid_t client;
 	int i, n;
@@ -461,12 +383,7 @@ static void test_top_interactive(void)
 			CU_ASSERT(strlen(lines[i]) <= 60);
 	}
 
-	CU_ASSERT(write(r.master, "q", 1) == 1);
-	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
-	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	CU_ASSERT(r.len >= strlen(TERM_LEAVE) &&
-		  !strcmp(r.out + r.len - strlen(TERM_LEAVE), TERM_LEAVE));
-	CU_ASSERT(pty_restored(&r));
+	assert_key_quits(&r, "q");
 	pty_close(&r);
 	if (client > 0) {
 		kill(client, SIGKILL);
@@ -480,25 +397,12 @@ static void test_top_ctrl_c_and_sigterm(void)
 {
 	static const char *const args[] = { "-d", "0.2", NULL };
 	struct pty_run r;
-	struct kmemd d;
+	struct kh_daemon d;
 
-	if (!kmemd_start(&d)) {
-		CU_FAIL("kmemd did not start");
-		kmemd_cleanup(&d);
+	if (!kmemd_and_top(&d, &r, args))
 		return;
-	}
-	if (!top_start(&r, d.ctl, 40, 120, args)) {
-		printf("SKIPPED: no pseudo-terminal (openpty: %s)\n", strerror(errno));
-		kmemd_cleanup(&d);
-		return;
-	}
 	CU_ASSERT(pty_wait_for(&r, 0, FRAME_HEADER, 1, 10000));
-	CU_ASSERT(write(r.master, "\003", 1) == 1);
-	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
-	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	CU_ASSERT(r.len >= strlen(TERM_LEAVE) &&
-		  !strcmp(r.out + r.len - strlen(TERM_LEAVE), TERM_LEAVE));
-	CU_ASSERT(pty_restored(&r));
+	assert_key_quits(&r, "\003");
 	pty_close(&r);
 
 	if (!top_start(&r, d.ctl, 40, 120, args)) {
@@ -510,8 +414,7 @@ static void test_top_ctrl_c_and_sigterm(void)
 	kill(r.pid, SIGTERM);
 	CU_ASSERT_FATAL(pty_wait_exit(&r, 5000));
 	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 128 + SIGTERM);
-	CU_ASSERT(r.len >= strlen(TERM_LEAVE) &&
-		  !strcmp(r.out + r.len - strlen(TERM_LEAVE), TERM_LEAVE));
+	CU_ASSERT(left_alternate_screen(&r));
 	CU_ASSERT(pty_restored(&r));
 	pty_close(&r);
 	kmemd_cleanup(&d);
@@ -522,22 +425,14 @@ static void test_top_kmemd_goes_away(void)
 {
 	static const char *const args[] = { "-d", "0.2", NULL };
 	struct pty_run r;
-	struct kmemd d;
+	struct kh_daemon d;
 	const char *tail;
 	char *end;
 
-	if (!kmemd_start(&d)) {
-		CU_FAIL("kmemd did not start");
-		kmemd_cleanup(&d);
+	if (!kmemd_and_top(&d, &r, args))
 		return;
-	}
-	if (!top_start(&r, d.ctl, 40, 120, args)) {
-		printf("SKIPPED: no pseudo-terminal (openpty: %s)\n", strerror(errno));
-		kmemd_cleanup(&d);
-		return;
-	}
 	CU_ASSERT(pty_wait_for(&r, 0, FRAME_HEADER, 2, 10000));
-	kmemd_stop(&d, SIGKILL);
+	kh_stop(&d, SIGKILL);
 	CU_ASSERT_FATAL(pty_wait_exit(&r, 15000));
 	CU_ASSERT(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2);
 	CU_ASSERT(pty_restored(&r));
@@ -571,22 +466,14 @@ static void test_top_reconnects(void)
 {
 	static const char *const args[] = { "-d", "0.2", NULL };
 	struct pty_run r;
-	struct kmemd d;
+	struct kh_daemon d;
 	size_t mark;
 
-	if (!kmemd_start(&d)) {
-		CU_FAIL("kmemd did not start");
-		kmemd_cleanup(&d);
+	if (!kmemd_and_top(&d, &r, args))
 		return;
-	}
-	if (!top_start(&r, d.ctl, 40, 120, args)) {
-		printf("SKIPPED: no pseudo-terminal (openpty: %s)\n", strerror(errno));
-		kmemd_cleanup(&d);
-		return;
-	}
 	CU_ASSERT(pty_wait_for(&r, 0, FRAME_HEADER, 2, 10000));
 	kill(r.pid, SIGSTOP);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d, SIGTERM);
 	CU_ASSERT_FATAL(kmemd_exec(&d));
 	mark = r.len;
 	kill(r.pid, SIGCONT);
@@ -604,7 +491,7 @@ static void test_top_reconnects(void)
 static void test_top_batch(void)
 {
 	static char out[1 << 20];
-	struct kmemd d;
+	struct kh_daemon d;
 	int status;
 
 	if (!kmemd_start(&d)) {
@@ -613,10 +500,9 @@ static void test_top_batch(void)
 		return;
 	}
 	{
-		char *const argv[] = { "kmemctl", "--socket", d.ctl, "top", "-b", "-n", "2", "-d",
-				       "0.2", NULL };
+		static const char *const args[] = { "top", "-b", "-n", "2", "-d", "0.2", NULL };
 
-		status = kt_run(KMEMCTL_PATH, argv, out, sizeof(out), 30);
+		status = kh_kmemctl(&d, args, out, sizeof(out), 30);
 		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		KT_ASSERT_EQ(count(out, FRAME_HEADER), 2);
 		KT_ASSERT_EQ(count(out, "\n\n" FRAME_HEADER), 1);	/* a blank line between */
@@ -628,9 +514,9 @@ static void test_top_batch(void)
 	}
 	{
 		/* stdout a pipe, no -b: batch all the same */
-		char *const argv[] = { "kmemctl", "--socket", d.ctl, "top", "-n", "1", NULL };
+		static const char *const args[] = { "top", "-n", "1", NULL };
 
-		status = kt_run(KMEMCTL_PATH, argv, out, sizeof(out), 30);
+		status = kh_kmemctl(&d, args, out, sizeof(out), 30);
 		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		KT_ASSERT_EQ(count(out, FRAME_HEADER), 1);
 		CU_ASSERT(strchr(out, '\033') == NULL);

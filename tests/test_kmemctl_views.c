@@ -38,15 +38,12 @@
  * read again after the second: only a pair whose bracketing reads agree is
  * compared, exactly (read_stable()).
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +54,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "kmemd_harness.h"
 #include "kunit.h"
 
 #if !defined(KMEMD_PATH) || !defined(KMEMCTL_PATH)
@@ -96,74 +94,39 @@ static void skip(const char *why)
 /* ------------------------------------------------------------------ */
 
 struct daemon {
-	pid_t pid;
-	char dir[64], conf[96], log[96], sock[96], ctl[96], scratch[96];
+	struct kh_daemon k;
+	char scratch[96];	/* a reply for the schema checker, in k.dir */
 };
-
-static void rm_rf(const char *dir)
-{
-	struct dirent *e;
-	char path[512];
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
 
 /* kmemctl [--json] VIEW: the exit status (-1: killed); stdout and stderr in @out. */
 static int kmemctl(struct daemon *d, bool json, const char *view, char *out, size_t len)
 {
-	char *argv[7] = { "kmemctl", "--socket", d->ctl, NULL, NULL, NULL, NULL };
-	int status, i = 3;
+	const char *args[4] = { NULL };
+	int status, i = 0;
 
 	if (json)
-		argv[i++] = "--json";
+		args[i++] = "--json";
 	if (strchr(view, '.'))
-		argv[i++] = "raw";	/* tunables.get, fault.get: no subcommand of their own */
-	argv[i] = (char *)view;
-	status = kt_run(KMEMCTL_PATH, argv, out, len, 60);
+		args[i++] = "raw";	/* tunables.get, fault.get: no subcommand of their own */
+	args[i] = view;
+	status = kh_kmemctl(&d->k, args, out, len, 60);
 	return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void print_log(struct daemon *d)
-{
-	char buf[8192];
-	int fd = open(d->log, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	fprintf(stderr, "kmemd's log:\n%s\n", buf);
-	if (fd >= 0)
-		close(fd);
 }
 
 static void daemon_stop(struct daemon *d)
 {
-	int status, i;
+	if (d->k.pid > 0 && kh_stop(&d->k, SIGTERM) == -1)
+		CU_FAIL("kmemd did not stop on SIGTERM");
+	kh_remove(&d->k);
+}
 
-	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		for (i = 0; i < 1000 && waitpid(d->pid, &status, WNOHANG) != d->pid; i++)
-			usleep(10000);
-		if (i == 1000) {
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-			CU_FAIL("kmemd did not stop on SIGTERM");
-		}
-		d->pid = -1;
-	}
-	rm_rf(d->dir);
+/* A kh_wait() test: kmemctl --json info gets an answer (@out: OUT_LEN bytes). */
+static bool daemon_answers(struct kh_daemon *k, void *out)
+{
+	static const char *const args[] = { "--json", "info", NULL };
+	int status = kh_kmemctl(k, args, out, OUT_LEN, 60);
+
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 /*
@@ -173,61 +136,24 @@ static void daemon_stop(struct daemon *d)
 static bool daemon_start(struct daemon *d)
 {
 	char *out = malloc(OUT_LEN);
-	FILE *f;
-	int i, status;
+	bool ready;
 
 	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	strcpy(d->dir, "/tmp/kmemctl-views.XXXXXX");
-	if (!out || !mkdtemp(d->dir)) {
+	if (!out || kh_prepare(&d->k, "/tmp/kmemctl-views.XXXXXX", "views",
+			       "fake_numa = 2\nwatchdog = no\n")) {
 		free(out);
 		return false;
 	}
-	chmod(d->dir, 0755);
-	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
-	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
-	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
-	snprintf(d->scratch, sizeof(d->scratch), "%s/reply.json", d->dir);
-	f = fopen(d->conf, "w");
-	if (!f) {
-		free(out);
-		return false;
-	}
-	fprintf(f, "name = views\nsocket = %s\nctl_socket = %s\nsocket_mode = 0666\n"
-		   "fake_numa = 2\ndirect_mb = 16\nhighmem_mb = 8\nhugepages = never\n"
-		   "reserve_hugepages = no\nwatchdog = no\n", d->sock, d->ctl);
-	fclose(f);
-	fflush(NULL);
-	d->pid = fork();
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		unsetenv("NOTIFY_SOCKET");
-		unsetenv("LISTEN_FDS");
-		unsetenv("KMEM_OPTIONS");
-		unsetenv("JOURNAL_STREAM");
-		execl(KMEMD_PATH, "kmemd", "--foreground", "--config", d->conf, (char *)NULL);
-		_exit(127);
-	}
+	snprintf(d->scratch, sizeof(d->scratch), "%s/reply.json", d->k.dir);
 	/* up to 30 s for the sockets: a bound on a slow machine, not a timing check */
-	for (i = 0; d->pid > 0 && i < 300; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = -1;
-			break;
-		}
-		if (kmemctl(d, true, "info", out, OUT_LEN) == 0) {
-			free(out);
-			return true;
-		}
-		usleep(100000);
-	}
+	ready = !kh_spawn(&d->k, KH_FOREGROUND, NULL, NULL) &&
+		kh_wait(&d->k, daemon_answers, out, 30000, 100);
 	free(out);
-	fprintf(stderr, "kmemd did not answer\n");
-	print_log(d);
-	return false;
+	if (!ready) {
+		fprintf(stderr, "kmemd did not answer\n");
+		kh_print_log(&d->k);
+	}
+	return ready;
 }
 
 /*
@@ -490,7 +416,7 @@ static bool client_start(struct daemon *d, struct client *c)
 		close(cmd[1]);
 		close(reply[0]);
 		prctl(PR_SET_NAME, CLIENT_COMM);
-		if (kmem_attach(d->sock)) {
+		if (kmem_attach(d->k.sock)) {
 			dprintf(reply[1], "fail attach\n");
 			_exit(90);
 		}
@@ -506,7 +432,7 @@ static bool client_start(struct daemon *d, struct client *c)
 	c->from = reply[0];
 	if (c->pid < 0 || !read_line(c->from, line, sizeof(line)) || strcmp(line, "ready")) {
 		fprintf(stderr, "client did not attach: %s\n", line);
-		print_log(d);
+		kh_print_log(&d->k);
 		return false;
 	}
 	return true;

@@ -13,7 +13,6 @@
  * names those needing a restart; SIGTERM sends SHUTDOWN to every client,
  * exits 0 and removes the socket files.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,6 +31,7 @@
 #include <jansson.h>
 #include <kmem/kmem.h>
 
+#include "kmemd_harness.h"
 #include "kunit.h"
 #include "kmemd_proto.h"
 #include <linux/vmalloc.h>
@@ -44,10 +44,9 @@
 #endif
 
 struct kmemd {
-	pid_t pid;
+	struct kh_daemon k;
 	int notify_fd;
-	char dir[64];
-	char conf[96], log[96], sock[96], ctl[96], notify[96];
+	char notify[96];	/* NOTIFY_SOCKET, in k.dir */
 	/*
 	 * Every sd_notify datagram received, concatenated, by a thread that
 	 * reads them as systemd would: a full queue would block the daemon.
@@ -61,14 +60,7 @@ struct kmemd {
 
 static void write_conf(struct kmemd *d, const char *extra)
 {
-	FILE *f = fopen(d->conf, "w");
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fprintf(f, "# test configuration\nname = test\nsocket = %s\nctl_socket = %s\n"
-		   "socket_mode = 0666\ndirect_mb = 16\nhighmem_mb = 8\nhugepages = never\n"
-		   "reserve_hugepages = no\n%s",
-		d->sock, d->ctl, extra ?: "");
-	fclose(f);
+	CU_ASSERT_FATAL(!kh_write_conf(&d->k, extra));
 }
 
 static void *notify_reader(void *arg)
@@ -139,22 +131,10 @@ static unsigned int count(const char *hay, const char *needle)
 	return n;
 }
 
-static char *read_log(struct kmemd *d)
-{
-	static char buf[65536];
-	int fd = open(d->log, O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	return buf;
-}
-
 static bool log_wait(struct kmemd *d, const char *needle, int ms)
 {
 	for (; ms > 0; ms -= 20) {
-		if (strstr(read_log(d), needle))
+		if (strstr(kh_log(&d->k), needle))
 			return true;
 		usleep(20000);
 	}
@@ -167,16 +147,8 @@ static void kmemd_prepare(struct kmemd *d, const char *extra)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	strcpy(d->dir, "/tmp/kmemd-test.XXXXXX");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(d->dir));
-	chmod(d->dir, 0755);	/* the unprivileged child must reach the socket */
-	snprintf(d->conf, sizeof(d->conf), "%s/kmemd.conf", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/kmemd.log", d->dir);
-	snprintf(d->sock, sizeof(d->sock), "%s/run/kmemd.sock", d->dir);
-	snprintf(d->ctl, sizeof(d->ctl), "%s/run/kmemd.ctl", d->dir);
-	snprintf(d->notify, sizeof(d->notify), "%s/notify", d->dir);
-	write_conf(d, extra);
+	CU_ASSERT_FATAL(!kh_prepare(&d->k, "/tmp/kmemd-test.XXXXXX", "test", extra));
+	snprintf(d->notify, sizeof(d->notify), "%s/notify", d->k.dir);
 	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	CU_ASSERT_FATAL(d->notify_fd >= 0);
 	strcpy(sa.sun_path, d->notify);
@@ -200,55 +172,58 @@ static int listen_on(const char *path, int type)
 	return fd;
 }
 
+/* What kmemd's child sets before the exec, as systemd would (kh_spawn()). */
+struct systemd_env {
+	const char *notify;
+	unsigned int flags;	/* START_* */
+	int lfd[2];		/* the sockets to pass, with START_ACTIVATE */
+};
+
+static void systemd_env(const struct kh_daemon *k, void *arg)
+{
+	const struct systemd_env *env = arg;
+	char pid[16];
+
+	(void)k;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("NOTIFY_SOCKET", env->notify, 1);
+	if (env->flags & START_WATCHDOG) {
+		setenv("WATCHDOG_USEC", "200000", 1);
+		setenv("WATCHDOG_PID", pid, 1);
+	}
+	if (env->flags & START_ACTIVATE) {
+		/* fds 3 and 4, as systemd passes them */
+		int a = fcntl(env->lfd[0], F_DUPFD_CLOEXEC, 10);
+		int b = fcntl(env->lfd[1], F_DUPFD_CLOEXEC, 10);
+
+		if (a < 0 || b < 0 || dup2(a, 3) != 3 || dup2(b, 4) != 4)
+			_exit(126);
+		setenv("LISTEN_FDS", "2", 1);
+		setenv("LISTEN_PID", pid, 1);
+	}
+}
+
 static bool kmemd_start_env(struct kmemd *d, const char *extra, unsigned int flags)
 {
-	int lfd[2] = { -1, -1 };
+	struct systemd_env env = { .flags = flags, .lfd = { -1, -1 } };
 	char run[128];
 
 	kmemd_prepare(d, extra);
+	env.notify = d->notify;
 	if (flags & START_ACTIVATE) {
-		snprintf(run, sizeof(run), "%s/run", d->dir);
+		snprintf(run, sizeof(run), "%s/run", d->k.dir);
 		mkdir(run, 0755);
-		lfd[0] = listen_on(d->sock, SOCK_SEQPACKET);
-		lfd[1] = listen_on(d->ctl, SOCK_STREAM);
-		CU_ASSERT_FATAL(lfd[0] >= 0 && lfd[1] >= 0);
+		env.lfd[0] = listen_on(d->k.sock, SOCK_SEQPACKET);
+		env.lfd[1] = listen_on(d->k.ctl, SOCK_STREAM);
+		CU_ASSERT_FATAL(env.lfd[0] >= 0 && env.lfd[1] >= 0);
 	}
-	fflush(NULL);
-	d->pid = fork();
-	CU_ASSERT_FATAL(d->pid >= 0);
-	if (d->pid == 0) {
-		char pid[16];
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		setenv("NOTIFY_SOCKET", d->notify, 1);
-		unsetenv("JOURNAL_STREAM");
-		unsetenv("LISTEN_FDS");
-		unsetenv("KMEM_OPTIONS");
-		if (flags & START_WATCHDOG) {
-			setenv("WATCHDOG_USEC", "200000", 1);
-			setenv("WATCHDOG_PID", pid, 1);
-		}
-		if (flags & START_ACTIVATE) {
-			/* fds 3 and 4, as systemd passes them */
-			int a = fcntl(lfd[0], F_DUPFD_CLOEXEC, 10), b = fcntl(lfd[1], F_DUPFD_CLOEXEC, 10);
-
-			if (a < 0 || b < 0 || dup2(a, 3) != 3 || dup2(b, 4) != 4)
-				_exit(126);
-			setenv("LISTEN_FDS", "2", 1);
-			setenv("LISTEN_PID", pid, 1);
-		}
-		execl(KMEMD_PATH, "kmemd", "--config", d->conf, (char *)NULL);
-		_exit(127);
-	}
-	if (lfd[0] >= 0)
-		close(lfd[0]);
-	if (lfd[1] >= 0)
-		close(lfd[1]);
+	CU_ASSERT_FATAL(!kh_spawn(&d->k, 0, systemd_env, &env));
+	if (env.lfd[0] >= 0)
+		close(env.lfd[0]);
+	if (env.lfd[1] >= 0)
+		close(env.lfd[1]);
 	if (!notify_wait(d, "READY=1", 20000)) {
-		fprintf(stderr, "kmemd did not get ready; its log:\n%s\n", read_log(d));
+		fprintf(stderr, "kmemd did not get ready; its log:\n%s\n", kh_log(&d->k));
 		return false;
 	}
 	return true;
@@ -259,85 +234,16 @@ static bool kmemd_start(struct kmemd *d, const char *extra)
 	return kmemd_start_env(d, extra, 0);
 }
 
-/* SIGTERM (or @sig), then wait.  Return: the wait status, -1 if it hung. */
-static int kmemd_stop(struct kmemd *d, int sig)
-{
-	int status, i;
-
-	if (d->pid <= 0)
-		return -1;
-	kill(d->pid, sig);
-	for (i = 0; i < 1000; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = -1;
-			return status;
-		}
-		usleep(10000);
-	}
-	kill(d->pid, SIGKILL);
-	waitpid(d->pid, &status, 0);
-	d->pid = -1;
-	fprintf(stderr, "kmemd did not stop; its log:\n%s\n", read_log(d));
-	return -1;
-}
-
-static void rm_rf(const char *dir)
-{
-	struct dirent *e;
-	char path[512];
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
 static void kmemd_cleanup(struct kmemd *d)
 {
-	if (d->pid > 0)
-		kmemd_stop(d, SIGKILL);
+	kh_stop(&d->k, SIGKILL);
 	if (d->reader_running) {
 		__atomic_store_n(&d->reader_stop, true, __ATOMIC_RELAXED);
 		pthread_join(d->reader, NULL);
 	}
 	if (d->notify_fd > 0)
 		close(d->notify_fd);
-	rm_rf(d->dir);
-}
-
-static int connect_to(const char *path, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* One packet from the daemon within @ms: its length, 0 at EOF, -1 if none. */
-static ssize_t recv_msg(int fd, void *buf, size_t len, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, ms) <= 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return recv(fd, buf, len, 0);
+	kh_remove(&d->k);
 }
 
 /* Expect an ERROR (@err, 0: any) then the connection's end. */
@@ -347,7 +253,7 @@ static bool expect_error(int fd, int err, char *msg, size_t len)
 		struct kmemd_error e;
 		char buf[KMEMD_MSG_MAX];
 	} m;
-	ssize_t n = recv_msg(fd, &m, sizeof(m), 5000);
+	ssize_t n = kh_recv(fd, &m, sizeof(m), 5000);
 
 	if (n != (ssize_t)sizeof(m.e) || m.e.h.magic != KMEMD_MAGIC ||
 	    m.e.h.type != KMEMD_MSG_ERROR) {
@@ -363,7 +269,7 @@ static bool expect_error(int fd, int err, char *msg, size_t len)
 		return false;
 	}
 	/* closed: EOF, or ECONNRESET where the daemon left a packet unread */
-	n = recv_msg(fd, &m, sizeof(m), 5000);
+	n = kh_recv(fd, &m, sizeof(m), 5000);
 	if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
 		fprintf(stderr, "connection not closed after the ERROR (%zd)\n", n);
 		return false;
@@ -397,7 +303,7 @@ static int hello_reply(int fd, struct kmemd_hello *h)
 
 	if (send(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
 		return -1;
-	n = recv_msg(fd, &m, sizeof(m), 5000);
+	n = kh_recv(fd, &m, sizeof(m), 5000);
 	if (n < (ssize_t)sizeof(m.h))
 		return -1;
 	if (m.h.type == KMEMD_MSG_WELCOME)
@@ -418,13 +324,13 @@ static void test_notify_and_stop(void)
 		return;
 	}
 	CU_ASSERT(notify_wait(&d, "STATUS=", 2000));
-	CU_ASSERT(access(d.sock, F_OK) == 0);
-	CU_ASSERT(access(d.ctl, F_OK) == 0);
-	status = kmemd_stop(&d, SIGTERM);
+	CU_ASSERT(access(d.k.sock, F_OK) == 0);
+	CU_ASSERT(access(d.k.ctl, F_OK) == 0);
+	status = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CU_ASSERT(notify_wait(&d, "STOPPING=1", 2000));
-	CU_ASSERT(access(d.sock, F_OK) && errno == ENOENT);
-	CU_ASSERT(access(d.ctl, F_OK) && errno == ENOENT);
+	CU_ASSERT(access(d.k.sock, F_OK) && errno == ENOENT);
+	CU_ASSERT(access(d.k.ctl, F_OK) && errno == ENOENT);
 	kmemd_cleanup(&d);
 }
 
@@ -439,7 +345,7 @@ static void test_watchdog(void)
 	}
 	CU_ASSERT(notify_wait(&d, "WATCHDOG=1", 3000));
 	CU_ASSERT(log_wait(&d, "watchdog: pinging every 100 ms", 1000));
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -573,7 +479,7 @@ static void test_malformed_messages(void)
 		return;
 	}
 	/* Without libkmem/attach.c, a valid HELLO is refused with ENOSYS. */
-	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd >= 0);
 	ret = hello_reply(fd, &h);
 	CU_ASSERT(ret == 0 || ret == ENOSYS);
@@ -584,7 +490,7 @@ static void test_malformed_messages(void)
 		struct bad_msg *b = &corpus[i];
 		int err = b->err ?: (attach_built ? EPROTO : ENOSYS);
 
-		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 		CU_ASSERT_FATAL(fd >= 0);
 		CU_ASSERT(send(fd, b->pkt, b->len, 0) == (ssize_t)b->len);
 		if (b->twice) {
@@ -600,7 +506,7 @@ static void test_malformed_messages(void)
 		}
 		close(fd);
 		/* the daemon still answers a fresh connection */
-		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 		CU_ASSERT_FATAL(fd >= 0);
 		h = hello();
 		ret = hello_reply(fd, &h);
@@ -609,34 +515,19 @@ static void test_malformed_messages(void)
 	}
 	CU_ASSERT(log_wait(&d, "bad magic 0xdeadbeef", 1000));
 	CU_ASSERT(log_wait(&d, "attach not built", 1000) || attach_built);
-	ret = kmemd_stop(&d, SIGTERM);
+	ret = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
 	kmemd_cleanup(&d);
 }
 
-/* A control request: the reply line, or "" */
+/* A control request: the reply line (its first 8 KiB), or "": in a static buffer. */
 static char *ctl_request(struct kmemd *d, const char *req)
 {
 	static char reply[8192];
-	size_t used = 0;
-	int fd = connect_to(d->ctl, SOCK_STREAM);
+	char *r = kh_ctl_request(&d->k, req);
 
-	reply[0] = '\0';
-	if (fd < 0)
-		return reply;
-	/* a refusal may come, and the socket close, before the request goes */
-	send(fd, req, strlen(req), MSG_NOSIGNAL);
-	{
-		while (used < sizeof(reply) - 1 && !memchr(reply, '\n', used)) {
-			ssize_t n = recv_msg(fd, reply + used, sizeof(reply) - 1 - used, 5000);
-
-			if (n <= 0)
-				break;
-			used += (size_t)n;
-			reply[used] = '\0';
-		}
-	}
-	close(fd);
+	snprintf(reply, sizeof(reply), "%s", r ?: "");
+	free(r);
 	return reply;
 }
 
@@ -664,7 +555,7 @@ static void test_disallowed_uid(void)
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
-		fd = connect_to(d.sock, SOCK_SEQPACKET);
+		fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 		if (fd < 0)
 			_exit(11);
 		if (!expect_error(fd, EACCES, msg, sizeof(msg)) || !strstr(msg, "permission denied"))
@@ -679,7 +570,7 @@ static void test_disallowed_uid(void)
 	CU_ASSERT(log_wait(&d, "uid 65534 gid 65534 not in allowed_users/allowed_groups", 2000));
 	/* root still may */
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -716,11 +607,11 @@ static void test_max_clients(void)
 		kmemd_cleanup(&d);
 		return;
 	}
-	fd[0] = connect_to(d.sock, SOCK_SEQPACKET);
-	fd[1] = connect_to(d.sock, SOCK_SEQPACKET);
+	fd[0] = kh_connect(d.k.sock, SOCK_SEQPACKET);
+	fd[1] = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd[0] >= 0 && fd[1] >= 0);
 	CU_ASSERT(clients_wait(&d, "connected", 2));
-	fd[2] = connect_to(d.sock, SOCK_SEQPACKET);
+	fd[2] = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd[2] >= 0);
 	CU_ASSERT(expect_error(fd[2], EUSERS, msg, sizeof(msg)));
 	CU_ASSERT(strstr(msg, "too many clients") != NULL);
@@ -728,14 +619,14 @@ static void test_max_clients(void)
 	/* one leaves: there is room again */
 	close(fd[0]);
 	CU_ASSERT(clients_wait(&d, "connected", 1));
-	fd2 = connect_to(d.sock, SOCK_SEQPACKET);
+	fd2 = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd2 >= 0);
 	p = (struct pollfd){ .fd = fd2, .events = POLLIN };
 	CU_ASSERT(poll(&p, 1, 300) == 0);
 	CU_ASSERT(clients_wait(&d, "connected", 2));
 	close(fd2);
 	close(fd[1]);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -754,18 +645,18 @@ static void test_hello_timeout(void)
 		kmemd_cleanup(&d);
 		return;
 	}
-	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT(clients_wait(&d, "connected", 1));
 	sleep(4);
 	/* any event makes the daemon look; the timer would within 10 s */
-	fd2 = connect_to(d.sock, SOCK_SEQPACKET);
+	fd2 = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd2 >= 0);
 	CU_ASSERT(expect_error(fd, ETIMEDOUT, msg, sizeof(msg)));
 	CU_ASSERT(strstr(msg, "no HELLO") != NULL);
 	close(fd);
 	close(fd2);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -781,7 +672,7 @@ static void test_sighup_reload(void)
 	}
 	write_conf(&d, "max_clients = 8\ndirect_mb = 32\nwatermark_scale_factor = 50\n"
 		       "failslab = 1,0,0,-1\nlog_level = debug\n");
-	kill(d.pid, SIGHUP);
+	kill(d.k.pid, SIGHUP);
 	CU_ASSERT(notify_wait(&d, "RELOADING=1", 5000));
 	CU_ASSERT(notify_wait(&d, "MONOTONIC_USEC=", 1000));
 	/* READY=1 again after the reload */
@@ -795,16 +686,16 @@ static void test_sighup_reload(void)
 	CU_ASSERT(log_wait(&d, "reload: failslab: '' -> '1,0,0,-1'", 2000));
 	CU_ASSERT(log_wait(&d, "reload: log_level: 'info' -> 'debug'", 2000));
 
-	CU_ASSERT(!strstr(read_log(&d), "failslab: Invalid"));
+	CU_ASSERT(!strstr(kh_log(&d.k), "failslab: Invalid"));
 
 	/* a file that does not parse changes nothing */
 	write_conf(&d, "max_clients = none\n");
-	kill(d.pid, SIGHUP);
+	kill(d.k.pid, SIGHUP);
 	CU_ASSERT(log_wait(&d, ":10: max_clients: expected a number", 2000));
 	CU_ASSERT(log_wait(&d, "configuration unchanged", 2000));
 	/* and the daemon runs on */
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
-	status = kmemd_stop(&d, SIGTERM);
+	status = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	kmemd_cleanup(&d);
 }
@@ -821,22 +712,22 @@ static void test_sigterm_with_clients(void)
 		return;
 	}
 	for (i = 0; i < 3; i++) {
-		fd[i] = connect_to(d.sock, SOCK_SEQPACKET);
+		fd[i] = kh_connect(d.k.sock, SOCK_SEQPACKET);
 		CU_ASSERT_FATAL(fd[i] >= 0);
 	}
 	CU_ASSERT(clients_wait(&d, "connected", 3));
-	status = kmemd_stop(&d, SIGTERM);
+	status = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	for (i = 0; i < 3; i++) {
 		memset(&m, 0, sizeof(m));
-		CU_ASSERT(recv_msg(fd[i], &m, sizeof(m), 2000) == (ssize_t)sizeof(m));
+		CU_ASSERT(kh_recv(fd[i], &m, sizeof(m), 2000) == (ssize_t)sizeof(m));
 		CU_ASSERT(m.magic == KMEMD_MAGIC && m.type == KMEMD_MSG_SHUTDOWN &&
 			  m.len == sizeof(m));
-		CU_ASSERT(recv_msg(fd[i], &m, sizeof(m), 2000) == 0);
+		CU_ASSERT(kh_recv(fd[i], &m, sizeof(m), 2000) == 0);
 		close(fd[i]);
 	}
 	CU_ASSERT(notify_wait(&d, "STOPPING=1", 2000));
-	CU_ASSERT(access(d.sock, F_OK) && errno == ENOENT);
+	CU_ASSERT(access(d.k.sock, F_OK) && errno == ENOENT);
 	kmemd_cleanup(&d);
 }
 
@@ -844,7 +735,7 @@ static void test_second_instance_refused(void)
 {
 	struct kmemd d;
 	char out[4096];
-	char *argv[] = { "kmemd", "--config", d.conf, NULL };
+	char *argv[] = { "kmemd", "--config", d.k.conf, NULL };
 	int status;
 
 	if (!kmemd_start(&d, NULL)) {
@@ -857,7 +748,7 @@ static void test_second_instance_refused(void)
 	CU_ASSERT(strstr(out, "another kmemd is listening there") != NULL);
 	/* the first one still serves */
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -880,7 +771,7 @@ static void test_client_death_by_pidfd(void)
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
-		int fd = connect_to(d.sock, SOCK_SEQPACKET);
+		int fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 
 		if (fd < 0)
 			_exit(1);
@@ -898,7 +789,7 @@ static void test_client_death_by_pidfd(void)
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CU_ASSERT(log_wait(&d, "closed: process exited", 2000));
 	CU_ASSERT(clients_wait(&d, "connected", 0));
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -920,17 +811,17 @@ static void test_ctl_socket(void)
 		kmemd_cleanup(&d);
 		return;
 	}
-	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT(clients_wait(&d, "connected", 1));
 	snprintf(pid, sizeof(pid), "\"pid\":%d", (int)getpid());
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), pid) != NULL);
 
-	cfd = connect_to(d.ctl, SOCK_STREAM);
+	cfd = kh_connect(d.k.ctl, SOCK_STREAM);
 	CU_ASSERT_FATAL(cfd >= 0);
 	CU_ASSERT(send(cfd, "{\"cmd\":\"clients\"}\n{\"cmd\":\"clients\"}\n", 36, 0) == 36);
 	while (count(reply, "\n") < 2) {
-		ssize_t n = recv_msg(cfd, reply + used, sizeof(reply) - 1 - used, 5000);
+		ssize_t n = kh_recv(cfd, reply + used, sizeof(reply) - 1 - used, 5000);
 
 		if (n <= 0)
 			break;
@@ -945,24 +836,18 @@ static void test_ctl_socket(void)
 	big[sizeof(big) - 1] = '\0';
 	CU_ASSERT(strstr(ctl_request(&d, big), "request too long") != NULL);
 	close(fd);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
-/* kmemctl COMMAND against @d's control socket: its exit status, its output in @out. */
+/* kmemctl @cmd against @d: its wait status, its output (stdout and stderr) in @out. */
 static int kmemctl(struct kmemd *d, const char *cmd, char *out, size_t len)
 {
-	char line[512];
-	size_t used = 0;
-	FILE *p;
+	const char *const args[] = { cmd, NULL };
+	int status = kh_kmemctl(&d->k, args, out, len, 30);
 
-	snprintf(line, sizeof(line), "%s --socket %s %s 2>&1", KMEMCTL_PATH, d->ctl, cmd);
-	p = popen(line, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	out[0] = '\0';
-	while (used < len - 1 && fgets(out + used, (int)(len - used), p))
-		used += strlen(out + used);
-	return pclose(p);
+	CU_ASSERT_FATAL(status != -1);
+	return status;
 }
 
 /*
@@ -984,7 +869,7 @@ static void test_corrupted_segment(void)
 		kmemd_cleanup(&d);
 		return;
 	}
-	ret = kmem_attach(d.sock);
+	ret = kmem_attach(d.k.sock);
 	CU_ASSERT_EQUAL_FATAL(ret, 0);
 	for (id = 1; id < KMEM_MAX_CACHES && !kmem_mm.shm->caches[id]; id++)
 		;
@@ -1010,7 +895,7 @@ static void test_corrupted_segment(void)
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"slabinfo\"}\n"), "\"error\"") == NULL);
 	ret = kmemctl(&d, "slabinfo", out, sizeof(out));
 	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
-	ret = kmemd_stop(&d, SIGTERM);
+	ret = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
 	kmemd_cleanup(&d);
 }
@@ -1029,17 +914,17 @@ static void test_socket_activation(void)
 	}
 	CU_ASSERT(log_wait(&d, "kmemd.sock (from systemd)", 1000));
 	CU_ASSERT(log_wait(&d, "kmemd.ctl (from systemd)", 1000));
-	fd = connect_to(d.sock, SOCK_SEQPACKET);
+	fd = kh_connect(d.k.sock, SOCK_SEQPACKET);
 	CU_ASSERT_FATAL(fd >= 0);
 	ret = hello_reply(fd, &h);
 	CU_ASSERT(ret == 0 || ret == ENOSYS);
 	close(fd);
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);
-	ret = kmemd_stop(&d, SIGTERM);
+	ret = kh_stop(&d.k, SIGTERM);
 	CU_ASSERT(WIFEXITED(ret) && WEXITSTATUS(ret) == 0);
 	/* the socket files are systemd's: still there */
-	CU_ASSERT(access(d.sock, F_OK) == 0);
-	CU_ASSERT(access(d.ctl, F_OK) == 0);
+	CU_ASSERT(access(d.k.sock, F_OK) == 0);
+	CU_ASSERT(access(d.k.ctl, F_OK) == 0);
 	kmemd_cleanup(&d);
 }
 
@@ -1047,31 +932,6 @@ static void test_socket_activation(void)
 /* ------------------------------------------------------------------ */
 /* a client's death (docs/attach.md, "When a client dies")             */
 /* ------------------------------------------------------------------ */
-
-/* A control request whose reply may be long (zoneinfo, clients): malloc'd. */
-static char *ctl_request_big(struct kmemd *d, const char *req)
-{
-	size_t size = 1 << 20, used = 0;
-	char *reply = calloc(1, size);
-	int fd = connect_to(d->ctl, SOCK_STREAM);
-
-	if (!reply || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		return reply;
-	}
-	send(fd, req, strlen(req), MSG_NOSIGNAL);
-	while (used < size - 1 && !memchr(reply, '\n', used)) {
-		ssize_t n = recv_msg(fd, reply + used, size - 1 - used, 5000);
-
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	reply[used] = '\0';
-	close(fd);
-	return reply;
-}
 
 /* Sum of every @key (a number) in @json. */
 static long long sum_key(const char *json, const char *key)
@@ -1099,9 +959,9 @@ static long long free_pages_now(struct kmemd *d)
 	char *r;
 	long long n;
 
-	free(ctl_request_big(d, "{\"cmd\":\"shrink\"}\n"));
-	free(ctl_request_big(d, "{\"cmd\":\"drop-pcp\"}\n"));
-	r = ctl_request_big(d, "{\"cmd\":\"zoneinfo\"}\n");
+	free(kh_ctl_request(&d->k, "{\"cmd\":\"shrink\"}\n"));
+	free(kh_ctl_request(&d->k, "{\"cmd\":\"drop-pcp\"}\n"));
+	r = kh_ctl_request(&d->k, "{\"cmd\":\"zoneinfo\"}\n");
 	n = r && strstr(r, "\"zoneinfo\"") ? sum_key(r, "free") + sum_key(r, "pcp_count") : -1;
 	free(r);
 	return n;
@@ -1115,7 +975,7 @@ static bool recovered_wait(struct kmemd *d, unsigned int n, char **out)
 
 	for (i = 0; i < 500; i++) {
 		free(r);
-		r = ctl_request_big(d, "{\"cmd\":\"clients\"}\n");
+		r = kh_ctl_request(&d->k, "{\"cmd\":\"clients\"}\n");
 		if (r && count(r, "\"recovery\":\"done\"") >= n)
 			break;
 		usleep(5000);
@@ -1147,7 +1007,7 @@ static pid_t spawn_client(struct kmemd *d, int (*fn)(void *), void *arg)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		if (kmem_attach(d->sock))
+		if (kmem_attach(d->k.sock))
 			_exit(90);
 		_exit(fn(arg));
 	}
@@ -1250,7 +1110,7 @@ static bool take_census(struct kmemd *d, struct census *c)
 	int pfd[2];
 	pid_t pid;
 
-	free(ctl_request_big(d, "{\"cmd\":\"drop-pcp\"}\n"));
+	free(kh_ctl_request(&d->k, "{\"cmd\":\"drop-pcp\"}\n"));
 	if (pipe(pfd))
 		return false;
 	pid = spawn_client(d, census, (void *)(uintptr_t)pfd[1]);
@@ -1358,7 +1218,7 @@ static void test_client_killed_at_random(void)
 		waitpid(pid, &status, 0);
 		if (!recovered_wait(&d, i + 1, &clients)) {
 			CU_FAIL("the daemon did not recover a killed client");
-			fprintf(stderr, "%s\n", read_log(&d));
+			fprintf(stderr, "%s\n", kh_log(&d.k));
 			free(clients);
 			break;
 		}
@@ -1388,7 +1248,7 @@ static void test_client_killed_at_random(void)
 	       "objects in flight at the kills), lost at most %lld pages; %u locks rebuilt\n",
 	       i, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       returned, vreturned, short_max, base - now, c.objects - c0.objects, lost_max,
-	       count(read_log(&d), "rebuilt after a client died"));
+	       count(kh_log(&d.k), "rebuilt after a client died"));
 	KT_ASSERT_EQ(i, kills);
 	/*
 	 * The loop frees each object right after taking it, so few kills land
@@ -1398,7 +1258,7 @@ static void test_client_killed_at_random(void)
 	 */
 	CU_ASSERT(slab_max <= 48);
 	CU_ASSERT(lost_max <= 16);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1476,7 +1336,7 @@ static void test_client_killed_holding_zone_lock(void)
 	pid = spawn_client(&d, alloc_from_zone, NULL);
 	KT_ASSERT_EQ(wait_exit(pid), 0);
 	KT_ASSERT_EQ(free_pages_now(&d), base);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1522,7 +1382,7 @@ static void test_client_killed_holding_pcp_lock(void)
 	pid = spawn_client(&d, alloc_from_zone, NULL);
 	KT_ASSERT_EQ(wait_exit(pid), 0);
 	KT_ASSERT_EQ(free_pages_now(&d), base);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1576,7 +1436,7 @@ static void test_client_dies_while_lock_held(void)
 	pid = spawn_client(&d, die_owning_pages, NULL);
 	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
 	CU_ASSERT(log_wait(&d, "a live client holds a kmem lock", 3000));
-	r = ctl_request_big(&d, "{\"cmd\":\"clients\"}\n");
+	r = kh_ctl_request(&d.k, "{\"cmd\":\"clients\"}\n");
 	CU_ASSERT(r && strstr(r, "\"recovery\":\"retrying\""));
 	free(r);
 	CU_ASSERT(write(to_holder[1], "u", 1) == 1);
@@ -1588,7 +1448,7 @@ static void test_client_dies_while_lock_held(void)
 	close(to_holder[1]);
 	close(from_holder[0]);
 	close(from_holder[1]);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1644,7 +1504,7 @@ static void test_client_killed_holding_list_lock(void)
 	pid = spawn_client(&d, kmalloc_works, NULL);
 	KT_ASSERT_EQ(wait_exit(pid), 0);
 	CU_ASSERT(free_pages_now(&d) > 0);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1706,7 +1566,7 @@ static void test_client_killed_with_caches(void)
 		printf("\n  dead client's kept cache holds %lld pages\n", left);
 		CU_ASSERT(left > 0 && left <= 16);
 	}
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 }
 
@@ -1763,7 +1623,7 @@ static int free_orphans(void *arg)
 /* The clients reply's entry of process @pid (a new reference), or NULL. */
 static json_t *client_entry(struct kmemd *d, pid_t pid)
 {
-	char *r = ctl_request_big(d, "{\"cmd\":\"clients\"}\n");
+	char *r = kh_ctl_request(&d->k, "{\"cmd\":\"clients\"}\n");
 	json_t *reply = r ? json_loads(r, 0, NULL) : NULL, *c, *found = NULL;
 	size_t i;
 
@@ -1830,7 +1690,7 @@ static void test_dead_client_objects_accounted(void)
 
 	/* listed: every address the client sent, in its cache */
 	snprintf(req, sizeof(req), "{\"cmd\":\"orphans\",\"client\":%lld,\"limit\":100000}\n", id);
-	r = ctl_request_big(&d, req);
+	r = kh_ctl_request(&d.k, req);
 	list = r ? json_loads(r, 0, NULL) : NULL;
 	free(r);
 	KT_ASSERT_EQ(field(list, "objects"), objs0 + ORPHANS);
@@ -1858,7 +1718,7 @@ static void test_dead_client_objects_accounted(void)
 	c = client_entry(&d, pid);
 	json_decref(c);
 	snprintf(req, sizeof(req), "{\"cmd\":\"orphans\",\"client\":%lld,\"limit\":3}\n", id);
-	r = ctl_request_big(&d, req);
+	r = kh_ctl_request(&d.k, req);
 	list = r ? json_loads(r, 0, NULL) : NULL;
 	free(r);
 	KT_ASSERT_EQ(field(list, "objects"), objs0 + ORPHANS - ORPHANS_FREED);
@@ -1866,7 +1726,7 @@ static void test_dead_client_objects_accounted(void)
 	CU_ASSERT(json_is_true(json_object_get(list, "truncated")));
 	json_decref(list);
 
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 	for (i = 0; i < 2; i++) {
 		close(op->go[i]);
@@ -1967,7 +1827,7 @@ static void test_fork_child_attaches_itself(void)
 	CU_ASSERT(read(fp.to_test[0], buf, 2) == 2 && !strcmp(buf, "ok"));
 	CU_ASSERT(recovered_wait(&d, 2, NULL));
 	KT_ASSERT_EQ(free_pages_now(&d), base);
-	kmemd_stop(&d, SIGTERM);
+	kh_stop(&d.k, SIGTERM);
 	kmemd_cleanup(&d);
 	close(fp.to_test[0]);
 	close(fp.to_test[1]);

@@ -2,9 +2,9 @@
 /*
  * RCU across processes (docs/attach.md): a forked "server" builds the
  * allocator at a fixed base and welcomes a "client" with
- * __kmem_attach_welcome(), as test_attach.c's and kmemd do; the two step
- * through each scenario over pipes, one reading under rcu_read_lock()
- * while the other frees:
+ * __kmem_attach_welcome(), as test_attach.c and kmemd do (attach_pair.h);
+ * the two step through each scenario over pipes, one reading under
+ * rcu_read_lock() while the other frees:
  *
  *   - a SLAB_TYPESAFE_BY_RCU slab emptied and shrunk by the server is not
  *     given back to the buddy allocator while the client reads an object
@@ -22,15 +22,10 @@
  *
  * Every wait is bounded with alarm(): a bug fails the test, never hangs it.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,9 +35,9 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 
+#include "attach_pair.h"
 #include "kunit.h"
 #include "internal.h"
-#include "kmemd_proto.h"
 
 #define BASE_STR	"0x7e9000000000"
 #define OPTS		"direct_mb=16,highmem_mb=8,hugepages=never,base_address=" BASE_STR
@@ -50,21 +45,7 @@
 #define MAGIC		0x7e57ab1e5afe0001ULL
 #define HOLD_MS		300	/* how long a free is shown to wait for a reader */
 
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-				__LINE__, #cond);				\
-			return __LINE__ & 0x7f ?: 1;				\
-		}								\
-	} while (0)
-
-struct chan {
-	int rd, wr;
-};
-
 static char sock_path[108];
-static pid_t client_pid;		/* in the server */
 static bool client_killed;		/* the test kills its client */
 static bool notify_gone = true;		/* the server calls __kmem_rcu_client_gone() */
 static struct kmem_cache *ts_cache;	/* created by the server before clients attach */
@@ -74,20 +55,6 @@ struct tobj {
 	struct rcu_head rcu;
 	u64 tail[4];
 };
-
-static int put(const struct chan *c, u64 v)
-{
-	return write(c->wr, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
-}
-
-static u64 get(const struct chan *c)
-{
-	u64 v = ~0ULL;
-
-	if (read(c->rd, &v, sizeof(v)) != sizeof(v))
-		return ~0ULL;
-	return v;
-}
 
 static u64 now_ms(void)
 {
@@ -123,138 +90,46 @@ static bool is_slab(const struct page *page)
 }
 
 /* ------------------------------------------------------------------ */
-/* the server and its client (test_attach.c's harness)                */
+/* the server and its client (attach_pair.h)                          */
 /* ------------------------------------------------------------------ */
 
-struct server {
-	int lsock;
-	unsigned int nr_conns;
-};
-
-static int listen_on(const char *path)
+/* In the server: the allocator at BASE_STR, RCU its own until a client comes, ts_cache. */
+static int server_init(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		return -1;
-	strcpy(sun.sun_path, path);
-	unlink(path);
-	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) || listen(s, 8)) {
-		close(s);
-		return -1;
-	}
-	return s;
+	if (kt_init(OPTS))
+		return 100;
+	/* embedded and alone: RCU is this process's, at no cost */
+	if (kmem_mm.rcu_shared)
+		return 101;
+	ts_cache = kmem_cache_create("rcu_shared_ts", sizeof(struct tobj), 0,
+				     SLAB_TYPESAFE_BY_RCU, NULL);
+	return ts_cache ? 0 : 102;
 }
 
-/* Accept, welcome, wait for the client to go and tell RCU, as kmemd does. */
-static void *serve(void *arg)
-{
-	struct server *srv = arg;
-	unsigned int i;
-
-	for (i = 0; i < srv->nr_conns; i++) {
-		char buf[KMEMD_MSG_MAX];
-		int conn = accept4(srv->lsock, NULL, NULL, SOCK_CLOEXEC);
-
-		if (conn < 0)
-			return (void *)1L;
-		if (recv(conn, buf, sizeof(buf), 0) <= 0 ||
-		    __kmem_attach_welcome(conn, CLIENT_ID + i)) {
-			close(conn);
-			return (void *)2L;
-		}
-		while (recv(conn, buf, sizeof(buf), 0) > 0)
-			;
-		if (notify_gone)
-			__kmem_rcu_client_gone(CLIENT_ID + i);
-		close(conn);
-	}
-	return NULL;
-}
-
-typedef int (*side_fn)(const struct chan *c);
-
+/*
+ * The server tells RCU when a client's connection ends, as kmemd does,
+ * unless a test clears notify_gone; a test that kills its client sets
+ * client_killed.
+ */
 static int run_pair(side_fn server_fn, side_fn client_fn)
 {
-	pid_t server;
-	int status;
+	const struct pair p = {
+		.sock = sock_path,
+		.alarm_s = 60,
+		.client_alarm_s = 60,
+		.server_init = server_init,
+		.nr_conns = 1,
+		.first_id = CLIENT_ID,
+		.client_left = notify_gone ? __kmem_rcu_client_gone : NULL,
+		.client_attaches = true,
+		.client_killed = client_killed,
+		.server_fn = server_fn,
+		.client_fn = client_fn,
+	};
 
 	snprintf(sock_path, sizeof(sock_path), "/tmp/kmem-test-rcu-shared-%d.sock",
 		 (int)getpid());
-	fflush(NULL);
-	server = fork();
-	if (server < 0)
-		return -1;
-	if (!server) {
-		struct server srv = { .nr_conns = 1 };
-		int s2c[2], c2s[2], ret = 0, cstatus;
-		struct chan sc, cc;
-		pthread_t thread;
-		void *tret;
-
-		alarm(60);
-		if (pipe2(s2c, O_CLOEXEC) || pipe2(c2s, O_CLOEXEC))
-			_exit(90);
-		client_pid = fork();
-		if (!client_pid) {
-			alarm(60);
-			cc = (struct chan){ .rd = s2c[0], .wr = c2s[1] };
-			close(s2c[1]);
-			close(c2s[0]);
-			if (get(&cc) != 1)
-				_exit(91);
-			if (kmem_attach(sock_path))
-				_exit(92);
-			ret = client_fn(&cc);
-			fflush(NULL);
-			_exit(ret);
-		}
-		sc = (struct chan){ .rd = c2s[0], .wr = s2c[1] };
-		close(s2c[0]);
-		close(c2s[1]);
-		if (kt_init(OPTS)) {
-			kill(client_pid, SIGKILL);
-			_exit(93);
-		}
-		/* embedded and alone: RCU is this process's, at no cost */
-		if (kmem_mm.rcu_shared)
-			_exit(94);
-		ts_cache = kmem_cache_create("rcu_shared_ts", sizeof(struct tobj), 0,
-					     SLAB_TYPESAFE_BY_RCU, NULL);
-		srv.lsock = listen_on(sock_path);
-		if (!ts_cache || srv.lsock < 0 || pthread_create(&thread, NULL, serve, &srv)) {
-			kill(client_pid, SIGKILL);
-			_exit(95);
-		}
-		put(&sc, 1);
-		ret = server_fn(&sc);
-		close(sc.rd);
-		close(sc.wr);
-		cstatus = -1;
-		if (waitpid(client_pid, &cstatus, 0) == client_pid)
-			shutdown(srv.lsock, SHUT_RDWR);
-		if (client_killed ? !WIFSIGNALED(cstatus) || WTERMSIG(cstatus) != SIGKILL :
-				    !WIFEXITED(cstatus) || WEXITSTATUS(cstatus)) {
-			fprintf(stderr, "client: %s %d\n", WIFEXITED(cstatus) ? "exit" : "signal",
-				WIFEXITED(cstatus) ? WEXITSTATUS(cstatus) : WTERMSIG(cstatus));
-			ret = ret ?: 96;
-		}
-		pthread_join(thread, &tret);
-		if (tret)
-			ret = ret ?: 97;
-		close(srv.lsock);
-		unlink(sock_path);
-		fflush(NULL);
-		_exit(ret);
-	}
-	if (waitpid(server, &status, 0) != server)
-		return -1;
-	if (!WIFEXITED(status)) {
-		fprintf(stderr, "server: signal %d\n", WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return WEXITSTATUS(status);
+	return pair_run(&p);
 }
 
 /* Wait for the client's attach to reach this process (its slot is live). */
@@ -273,17 +148,17 @@ static int wait_shared(void)
 /* The client: read @o under rcu_read_lock() until told to leave. */
 static int reader_client(const struct chan *c)
 {
-	struct tobj *o = (struct tobj *)(uintptr_t)get(c);
+	struct tobj *o = (struct tobj *)(uintptr_t)chan_get(c);
 
 	CHECK(kmem_mm.rcu_shared);
 	rcu_read_lock();
 	CHECK(tobj_intact(o));
-	CHECK(put(c, 1) == 0);
-	CHECK(get(c) == 2);		/* the server freed it meanwhile */
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_get(c) == 2);		/* the server freed it meanwhile */
 	CHECK(tobj_intact(o));
 	rcu_read_unlock();
-	CHECK(put(c, 3) == 0);
-	CHECK(get(c) == 4);
+	CHECK(chan_put(c, 3) == 0);
+	CHECK(chan_get(c) == 4);
 	CHECK(kmem_detach() == 0);
 	return 0;
 }
@@ -304,8 +179,8 @@ static int typesafe_server(const struct chan *c)
 	tobj_fill(o);
 	page = virt_to_page(o);
 	CHECK(is_slab(page));
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);		/* the client reads it */
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);		/* the client reads it */
 	CHECK(wait_shared() == 0);
 	kmem_cache_free(ts_cache, o);
 	kmem_cache_shrink(ts_cache);
@@ -318,12 +193,12 @@ static int typesafe_server(const struct chan *c)
 	CHECK(is_slab(page));
 	CHECK(__kmem_rcu_shared_pending() >= 1);
 	CHECK(tobj_intact(o));
-	CHECK(put(c, 2) == 0);
-	CHECK(get(c) == 3);		/* it left its section */
+	CHECK(chan_put(c, 2) == 0);
+	CHECK(chan_get(c) == 3);		/* it left its section */
 	rcu_barrier();
 	CHECK(!is_slab(page));		/* back in the buddy allocator */
 	CHECK(__kmem_rcu_shared_pending() == 0);
-	CHECK(put(c, 4) == 0);
+	CHECK(chan_put(c, 4) == 0);
 	return 0;
 }
 
@@ -344,19 +219,19 @@ static int kfree_rcu_server(const struct chan *c)
 	CHECK(o);
 	tobj_fill(o);
 	rcu_read_lock();
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);		/* the client freed it and waited */
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);		/* the client freed it and waited */
 	CHECK(tobj_intact(o));
 	rcu_read_unlock();
-	CHECK(put(c, 2) == 0);
-	CHECK(get(c) == 3);
-	CHECK(put(c, 4) == 0);
+	CHECK(chan_put(c, 2) == 0);
+	CHECK(chan_get(c) == 3);
+	CHECK(chan_put(c, 4) == 0);
 	return 0;
 }
 
 static int kfree_rcu_client(const struct chan *c)
 {
-	struct tobj *o = (struct tobj *)(uintptr_t)get(c);
+	struct tobj *o = (struct tobj *)(uintptr_t)chan_get(c);
 	struct tobj *other[8];
 	unsigned int i;
 
@@ -374,12 +249,12 @@ static int kfree_rcu_client(const struct chan *c)
 	CHECK(__kmem_rcu_shared_pending() >= 1);
 	for (i = 0; i < 8; i++)
 		kfree(other[i]);
-	CHECK(put(c, 1) == 0);
-	CHECK(get(c) == 2);		/* the server left its section */
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_get(c) == 2);		/* the server left its section */
 	rcu_barrier();
 	CHECK(__kmem_rcu_shared_pending() == 0);
-	CHECK(put(c, 3) == 0);
-	CHECK(get(c) == 4);
+	CHECK(chan_put(c, 3) == 0);
+	CHECK(chan_get(c) == 4);
 	CHECK(kmem_detach() == 0);
 	return 0;
 }
@@ -401,28 +276,28 @@ static int detach_server(const struct chan *c)
 	CHECK(o);
 	tobj_fill(o);
 	rcu_read_lock();
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);		/* freed and detached */
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);		/* freed and detached */
 	usleep(HOLD_MS * 1000);
 	CHECK(__kmem_rcu_shared_pending() == 1);
 	CHECK(tobj_intact(o));
 	rcu_read_unlock();
 	rcu_barrier();
 	CHECK(__kmem_rcu_shared_pending() == 0);
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 	return 0;
 }
 
 static int detach_client(const struct chan *c)
 {
-	struct tobj *o = (struct tobj *)(uintptr_t)get(c);
+	struct tobj *o = (struct tobj *)(uintptr_t)chan_get(c);
 
 	CHECK(tobj_intact(o));
 	kfree_rcu(o, rcu);
 	CHECK(kmem_detach() == 0);
 	CHECK(!kmem_mm.rcu_shared);
-	CHECK(put(c, 1) == 0);
-	CHECK(get(c) == 2);
+	CHECK(chan_put(c, 1) == 0);
+	CHECK(chan_get(c) == 2);
 	return 0;
 }
 
@@ -448,8 +323,8 @@ static int overflow_server(const struct chan *c)
 	tobj_fill(o);
 	s = kmem_cache_create("rcu_shared_many", sizeof(struct tobj), 0, 0, NULL);
 	CHECK(s);
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);		/* the client is in its section */
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);		/* the client is in its section */
 	CHECK(wait_shared() == 0);
 	for (i = 0; i < NR; i++) {
 		p = kmem_cache_alloc(s, GFP_KERNEL);
@@ -459,8 +334,8 @@ static int overflow_server(const struct chan *c)
 	usleep(HOLD_MS * 1000);
 	CHECK(__kmem_rcu_shared_pending() == KMEM_RCU_MAX_DEFERRED);
 	CHECK(tobj_intact(o));
-	CHECK(put(c, 2) == 0);
-	CHECK(get(c) == 3);
+	CHECK(chan_put(c, 2) == 0);
+	CHECK(chan_get(c) == 3);
 	rcu_barrier();
 	CHECK(__kmem_rcu_shared_pending() == 0);
 	kmem_cache_shrink(s);
@@ -468,7 +343,7 @@ static int overflow_server(const struct chan *c)
 	CHECK(st.num_slabs == 0);	/* every object came back */
 	kmem_cache_destroy(s);
 	kfree(o);
-	CHECK(put(c, 4) == 0);
+	CHECK(chan_put(c, 4) == 0);
 	return 0;
 }
 
@@ -497,18 +372,18 @@ static int sync_server(const struct chan *c)
 
 	CHECK(o);
 	tobj_fill(o);
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);		/* the client is in its section */
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);		/* the client is in its section */
 	CHECK(wait_shared() == 0);
 	CHECK(pthread_create(&t, NULL, sync_thread, NULL) == 0);
 	usleep(HOLD_MS * 1000);
 	CHECK(!__atomic_load_n(&sync_done, __ATOMIC_ACQUIRE));
-	CHECK(put(c, 2) == 0);
+	CHECK(chan_put(c, 2) == 0);
 	CHECK(pthread_join(t, NULL) == 0);
 	CHECK(__atomic_load_n(&sync_done, __ATOMIC_ACQUIRE));
-	CHECK(get(c) == 3);
+	CHECK(chan_get(c) == 3);
 	kfree(o);
-	CHECK(put(c, 4) == 0);
+	CHECK(chan_put(c, 4) == 0);
 	return 0;
 }
 
@@ -523,11 +398,11 @@ static void test_synchronize_rcu_waits_for_other_process(void)
 
 static int dying_client(const struct chan *c)
 {
-	struct tobj *o = (struct tobj *)(uintptr_t)get(c);
+	struct tobj *o = (struct tobj *)(uintptr_t)chan_get(c);
 
 	rcu_read_lock();
 	CHECK(tobj_intact(o));
-	CHECK(put(c, 1) == 0);
+	CHECK(chan_put(c, 1) == 0);
 	for (;;)
 		pause();	/* killed in here */
 	return 0;
@@ -541,12 +416,12 @@ static int dying_server(const struct chan *c)
 	CHECK(o);
 	tobj_fill(o);
 	page = virt_to_page(o);
-	CHECK(put(c, (uintptr_t)o) == 0);
-	CHECK(get(c) == 1);
+	CHECK(chan_put(c, (uintptr_t)o) == 0);
+	CHECK(chan_get(c) == 1);
 	CHECK(wait_shared() == 0);
 	kmem_cache_free(ts_cache, o);
 	kmem_cache_shrink(ts_cache);
-	CHECK(kill(client_pid, SIGKILL) == 0);	/* still a zombie: not reaped */
+	CHECK(kill(c->peer, SIGKILL) == 0);	/* still a zombie: not reaped */
 	synchronize_rcu();		/* bounded by alarm(): a hang fails */
 	rcu_barrier();
 	CHECK(!is_slab(page));
