@@ -224,7 +224,7 @@ static void client_gone(struct kmemd_client *c, const char *why)
 		pr_debug("connection from pid %d closed: %s", (int)c->pid, why);
 	snprintf(c->gone_reason, sizeof(c->gone_reason), "%s", why);
 	/* its readers are gone: grace periods stop waiting for it */
-	if (c->state == CLIENT_ATTACHED && c->id && __kmem_rcu_client_gone)
+	if (c->state == CLIENT_ATTACHED && c->id)
 		__kmem_rcu_client_gone(c->id);
 	if (c->fd >= 0) {
 		kmemd_unwatch(c->fd);
@@ -382,10 +382,6 @@ static void handle_hello(struct kmemd_client *c, const struct kmemd_hello *m)
 	c->comm[sizeof(c->comm) - 1] = '\0';
 	if (m->pid != (u32)c->pid)
 		pr_debug("pid %d says it is pid %u (another pid namespace?)", (int)c->pid, m->pid);
-	if (!__kmem_attach_welcome) {
-		refuse(c, ENOSYS, "attach not built");
-		return;
-	}
 	c->id = next_client_id++;
 	ret = __kmem_attach_welcome(c->fd, c->id);
 	if (ret < 0) {

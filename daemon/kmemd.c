@@ -345,7 +345,7 @@ static void ctl_event(struct ctl_conn *cc)
 /* -------------------------------------------------------------- reload */
 
 /*
- * The watermark and reclaim tunables change live where libkmem has
+ * The watermark and reclaim tunables change live through
  * kmem_set_tunable(); back to the default (an empty value) needs a restart.
  * Return: true if @k was changed to @v.
  */
@@ -356,7 +356,7 @@ static bool apply_tunable(int k, const char *v)
 	int ret;
 
 	if ((k != KEY_MIN_FREE_KBYTES && k != KEY_WATERMARK_SCALE_FACTOR &&
-	     k != KEY_RECLAIM_TIMEOUT_MS) || !kmem_set_tunable || !*v)
+	     k != KEY_RECLAIM_TIMEOUT_MS) || !*v)
 		return false;
 	n = strtoul(v, &end, 0);
 	ret = kmem_set_tunable(kmemd_key_name(k), n);

@@ -201,12 +201,14 @@ void kmemd_clients_expire_hello(void);
 json_t *kmemd_clients_json(void);
 
 /*
- * __kmem_attach_welcome - the server side of the attach handshake, in
- * libkmem/attach.c (branch kmemd-attach): sends the WELCOME and the memfds
- * on @sock.  Weak until that lands: kmemd then refuses with ENOSYS.
+ * The allocator's internals kmemd calls (libkmem/internal.h, hidden from
+ * the shared library; kmemd links the static one):
+ *
+ * __kmem_attach_welcome - the server side of the attach handshake
+ * (libkmem/attach.c): sends the WELCOME and the memfds on @sock.
  * Return: 0 or -errno.
  */
-extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__((weak));
+extern int __kmem_attach_welcome(int sock, unsigned int client_id);
 
 /*
  * __kmem_client_gone - give back what dead client @client_id owned and
@@ -214,22 +216,13 @@ extern int __kmem_attach_welcome(int sock, unsigned int client_id) __attribute__
  * Return: 0, or -EBUSY: a live client holds a lock; call again later.
  */
 extern int __kmem_client_gone(uint32_t client_id, struct kmem_client_report *r);
-/* __kmem_client_usage - what each client of @u[0..nr) holds now (libkmem/internal.h). */
+/* __kmem_client_usage - what each client of @u[0..nr) holds now (libkmem/client_gone.c). */
 extern int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
 
 /*
  * __kmem_rcu_client_gone - libkmem/rcu_shared.c: grace periods stop
- * waiting for client @id's acknowledgements (it died or detached).  Weak,
- * as above.
+ * waiting for client @id's acknowledgements (it died or detached).
  */
-extern void __kmem_rcu_client_gone(unsigned int id) __attribute__((weak));
-
-/*
- * kmem_set_tunable - change min_free_kbytes, watermark_scale_factor,
- * percpu_pagelist_high_fraction or reclaim_timeout_ms in the running
- * allocator (include/kmem/kmem.h on branch kmemd-ctl).  Weak until that
- * lands: those keys then need a restart.  Return: 0 or -errno.
- */
-extern int kmem_set_tunable(const char *key, unsigned long value) __attribute__((weak));
+extern void __kmem_rcu_client_gone(unsigned int id);
 
 #endif /* _KMEMD_KMEMD_H */
