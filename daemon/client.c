@@ -119,6 +119,37 @@ static bool client_exited(const struct kmemd_client *c)
 }
 
 /*
+ * Does the live process behind @c no longer map kmem's memory?  A client
+ * that exec()s loses its mappings and, close-on-exec, its socket; the new
+ * program may run for long, and waiting for its exit would hold its pages
+ * and its max_clients slot.  Checked in /proc/PID/maps between two looks at
+ * the pidfd, so the pid is still the client's; when the maps cannot be read
+ * (another user's process without CAP_SYS_PTRACE), it still maps them.
+ */
+static bool client_unmapped(const struct kmemd_client *c)
+{
+	struct kmem_info info;
+	unsigned long start, end;
+	char path[64], line[512];
+	bool mapped = false;
+	FILE *f;
+
+	if (kmem_get_info(&info) || !info.base)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)c->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!mapped && fgets(line, sizeof(line), f))
+		mapped = sscanf(line, "%lx-%lx", &start, &end) == 2 && start <= info.base &&
+			 info.base < end;
+	if (ferror(f))
+		mapped = true;
+	fclose(f);
+	return !mapped && !client_exited(c);
+}
+
+/*
  * client_recover - give back what a gone client owned (docs/attach.md,
  * "When a client dies").  Only once its process has exited: a client that
  * closed its socket may still be running on the memory it mapped, and
@@ -132,7 +163,7 @@ static void client_recover(struct kmemd_client *c)
 	int ret;
 
 	if (c->recover == RECOVER_WAIT_EXIT) {
-		if (!client_exited(c))
+		if (!client_exited(c) && !client_unmapped(c))
 			return;		/* its pidfd fires when it does */
 		c->recover = RECOVER_RETRY;
 	}

@@ -1835,6 +1835,46 @@ static void test_fork_child_attaches_itself(void)
 	close(fp.go[1]);
 }
 
+/* Attached, holding pages, then exec(): the new program maps nothing of kmem. */
+static int exec_after_attach(void *arg)
+{
+	(void)arg;
+	if (!alloc_pages(GFP_KERNEL, 2))
+		return 1;
+	execl("/bin/sleep", "sleep", "30", (char *)NULL);
+	return 2;
+}
+
+/*
+ * A client that exec()s is recovered at once, as if it had died, although
+ * its process lives on: its pages, its max_clients slot and its RCU slot
+ * are not held for as long as the new program runs.
+ */
+static void test_client_exec_recovered(void)
+{
+	char *clients = NULL;
+	long long base;
+	struct kmemd d;
+	pid_t pid;
+
+	if (!kmemd_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kmemd_cleanup(&d);
+		return;
+	}
+	base = free_pages_now(&d);
+	pid = spawn_client(&d, exec_after_attach, NULL);
+	CU_ASSERT(recovered_wait(&d, 1, &clients));
+	CU_ASSERT_EQUAL(kill(pid, 0), 0);	/* still running: sleep 30 */
+	KT_ASSERT_EQ(last_field(clients, "pages_returned"), 4);
+	free(clients);
+	KT_ASSERT_EQ(free_pages_now(&d), base);
+	kill(pid, SIGKILL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+	kh_stop(&d.k, SIGTERM);
+	kmemd_cleanup(&d);
+}
+
 static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_notify_and_stop),
 	KT_TEST(test_watchdog),
@@ -1853,6 +1893,7 @@ static const struct kt_test kmemd_tests[] = {
 	KT_TEST(test_client_killed_with_caches),
 	KT_TEST(test_dead_client_objects_accounted),
 	KT_TEST(test_fork_child_attaches_itself),
+	KT_TEST(test_client_exec_recovered),
 	KT_TEST(test_client_killed_holding_zone_lock),
 	KT_TEST(test_client_killed_holding_list_lock),
 	KT_TEST(test_client_killed_holding_pcp_lock),
