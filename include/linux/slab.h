@@ -7,7 +7,7 @@
  * lists, and in front of them per-CPU object caches ("sheaves") that the
  * fast path pops and pushes inside restartable sequences, with no lock.
  * kmalloc is a set of such caches, kmalloc-8 ... kmalloc-8k (with 96 and
- * 192), plus kmalloc-dma-* for GFP_DMA; larger sizes go straight to the page
+ * 192), plus dma-kmalloc-* for GFP_DMA; larger sizes go straight to the page
  * allocator up to KMALLOC_MAX_SIZE.
  */
 #ifndef _LINUX_SLAB_H
@@ -184,7 +184,7 @@ KMEM_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p);
  * kmalloc - allocate @size bytes.
  * @size: bytes; 0 gives ZERO_SIZE_PTR; above KMALLOC_MAX_SIZE gives NULL
  *	with a warning (unless __GFP_NOWARN)
- * @flags: GFP flags; GFP_DMA uses the kmalloc-dma-* caches
+ * @flags: GFP flags; GFP_DMA uses the dma-kmalloc-* caches
  *
  * Up to 8 KiB from the kmalloc-* caches, above that whole pages.  Power-of-
  * two sizes are aligned to their size; everything to ARCH_KMALLOC_MINALIGN.
