@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "os.h"
 #include "kunit.h"
+#include "internal.h"
 #include "slab.h"
 
 #define OPTS	"direct_mb=16,highmem_mb=8,hugepages=never,kswapd=on"
@@ -334,8 +335,77 @@ static void test_kswapd_request(void)
 	all_views_ok();
 }
 
+/*
+ * Clients publish their vmalloc areas in the segment (types.h): a record
+ * that lies about itself is left out of kmemd's vmallocinfo, never trusted
+ * (sizes, counts, an unterminated caller, node counts past nr_nodes), and a
+ * dead client's records go at its recovery.
+ */
+static void test_vmalloc_records(void)
+{
+	struct kmem_vm_record *rec = kmem_mm.shm->vm.rec;
+	struct kmem_vmalloc_stats before, after;
+	char cut[KMEM_VM_CALLER_LEN + 16];
+	const char *text;
+	json_t *reply;
+	unsigned int i;
+
+	CU_ASSERT_EQUAL_FATAL(kmem_vmalloc_stats(&before), 0);
+	for (i = 3; i <= 9; i++) {
+		memset(&rec[i], 0, sizeof(rec[i]));
+		rec[i].owner = 77;
+		rec[i].pid = 1;
+		rec[i].addr = 0x7f0000000000ULL + ((u64)i << 24);
+		rec[i].nr_pages = 5;
+		rec[i].size = 6 * 4096;
+		rec[i].nr_populated = 5;
+		rec[i].node_pages[0] = 5;
+		snprintf(rec[i].caller, sizeof(rec[i].caller), "client_site+0x%x", i);
+		rec[i].state = KMEM_VM_LIVE;
+	}
+	rec[4].nr_pages = 0;				/* no pages */
+	rec[5].size = 1ULL << 62;			/* size not its pages plus a guard */
+	rec[6].nr_populated = 6;			/* more touched than it has */
+	memset(rec[7].caller, 'A', sizeof(rec[7].caller));	/* unterminated */
+	rec[8].state = KMEM_VM_CLAIMED;			/* being written */
+	rec[9].node_pages[40] = 1000;			/* a node that does not exist */
+
+	reply = ctl("vmallocinfo");
+	text = json_string_value(json_object_get(reply, "text"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT(strstr(text, "0x00007f0003000000-0x00007f0003006000   24576 client_site+0x3 "
+			       "pages=5 vmalloc N0=5\n") != NULL);
+	CU_ASSERT(strstr(text, "client_site+0x4") == NULL);
+	CU_ASSERT(strstr(text, "client_site+0x5") == NULL);
+	CU_ASSERT(strstr(text, "client_site+0x6") == NULL);
+	CU_ASSERT(strstr(text, "client_site+0x8") == NULL);
+	/* the caller cut at its last byte; the node that does not exist not printed */
+	memset(cut, 'A', sizeof(cut));
+	cut[0] = ' ';
+	snprintf(cut + KMEM_VM_CALLER_LEN, sizeof(cut) - KMEM_VM_CALLER_LEN, " pages=5");
+	CU_ASSERT(strstr(text, cut) != NULL);
+	CU_ASSERT(strstr(text, "client_site+0x9 pages=5 vmalloc N0=5\n") != NULL);
+	CU_ASSERT(strstr(text, "N40") == NULL);
+	KT_ASSERT_EQ(json_array_size(json_object_get(json_object_get(reply, "vmallocinfo"),
+						     "areas")), before.nr_areas + 3);
+	json_decref(reply);
+	CU_ASSERT_EQUAL(kmem_vmalloc_stats(&after), 0);
+	KT_ASSERT_EQ(after.nr_areas, before.nr_areas + 3);
+	KT_ASSERT_EQ(after.used_bytes, before.used_bytes + 3 * 6 * 4096);
+	KT_ASSERT_EQ(after.pages, before.pages + 15);
+
+	/* client 77 is recovered: every record of its goes, whatever its state */
+	__kmem_vm_records_client_gone(77);
+	for (i = 3; i <= 9; i++)
+		KT_ASSERT_EQ(rec[i].state, KMEM_VM_FREE);
+	CU_ASSERT_EQUAL(kmem_vmalloc_stats(&after), 0);
+	KT_ASSERT_EQ(after.nr_areas, before.nr_areas);
+	all_views_ok();
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_caches_slot),
+	KT_TEST(test_vmalloc_records),
 	KT_TEST(test_cache_fields),
 	KT_TEST(test_slab_list),
 	KT_TEST(test_zone_free_area),
