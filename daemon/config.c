@@ -27,6 +27,8 @@
 
 #include "kmemd.h"
 
+#define ALIGN_UP(x, a)	(((x) + (a) - 1) / (a) * (a))
+
 typedef int (*check_fn)(struct kmemd_config *cfg, const char *v, char *msg, size_t len);
 
 struct key_desc {
@@ -147,22 +149,46 @@ static int check_socket_group(struct kmemd_config *cfg, const char *v, char *msg
 	return 0;
 }
 
-/* A comma list of names or ids; names are looked up when the file is read. */
+/*
+ * A comma list of names or ids (blanks around an entry, or between entries
+ * instead of a comma, are fine); names are looked up when the file is
+ * read.  An empty entry (",,", a leading or trailing comma) is refused: it
+ * is a name lost in an edit, and the list would silently allow fewer.
+ */
 static int check_ids(const char *v, bool users, unsigned int *nr, unsigned int *ids, char *msg,
 		     size_t len)
 {
-	char buf[1024], *save, *tok;
+	const char *what = users ? "user" : "group";
+	const char *p = v;
+	bool want_entry = false;	/* after a comma: an entry must follow */
 
 	*nr = 0;
-	if (strlen(v) >= sizeof(buf)) {
-		snprintf(msg, len, "list too long");
-		return -EINVAL;
-	}
-	strcpy(buf, v);
-	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+	for (;;) {
+		char tok[256];
+		size_t n;
 		unsigned int id;
 		int ret;
 
+		p += strspn(p, " \t");
+		if (!*p || *p == ',') {
+			if (want_entry || *p == ',') {
+				snprintf(msg, len, "empty entry %u in the list", *nr + 1);
+				return -EINVAL;
+			}
+			return 0;
+		}
+		n = strcspn(p, ", \t");
+		if (n >= sizeof(tok)) {
+			snprintf(msg, len, "%s name longer than %zu bytes", what, sizeof(tok) - 1);
+			return -EINVAL;
+		}
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		p += n;
+		p += strspn(p, " \t");
+		want_entry = *p == ',';
+		if (want_entry)
+			p++;
 		if (*nr == KMEMD_MAX_IDS) {
 			snprintf(msg, len, "more than %d entries", KMEMD_MAX_IDS);
 			return -EINVAL;
@@ -172,12 +198,11 @@ static int check_ids(const char *v, bool users, unsigned int *nr, unsigned int *
 		else
 			ret = lookup_group(tok, (gid_t *)&id);
 		if (ret) {
-			snprintf(msg, len, "no %s '%s'", users ? "user" : "group", tok);
+			snprintf(msg, len, "no %s '%s'", what, tok);
 			return -EINVAL;
 		}
 		ids[(*nr)++] = id;
 	}
-	return 0;
 }
 
 static int check_users(struct kmemd_config *cfg, const char *v, char *msg, size_t len)
@@ -354,11 +379,25 @@ static int find_key(const char *name)
 	return -1;
 }
 
-static int set_key(struct kmemd_config *cfg, int key, const char *v, char *msg, size_t len)
+/*
+ * @line: where @v comes from (a line of the file, KMEMD_LINE_SET for a
+ * --set, 0 for the default), for the checks that look at several keys.
+ */
+static int set_key(struct kmemd_config *cfg, int key, const char *v, unsigned int line, char *msg,
+		   size_t len)
 {
 	char *copy;
 	int ret;
 
+	/*
+	 * A key whose default is empty takes an empty value to mean that
+	 * default; every other key needs one ("hugepage_size =" is a value
+	 * lost in an edit, not a choice).
+	 */
+	if (!*v && keys[key].def[0]) {
+		snprintf(msg, len, "needs a value (the default is '%s')", keys[key].def);
+		return -EINVAL;
+	}
 	if (keys[key].alloc)
 		ret = check_alloc(cfg, keys[key].alloc, v, msg, len);
 	else
@@ -372,6 +411,7 @@ static int set_key(struct kmemd_config *cfg, int key, const char *v, char *msg, 
 	}
 	free(cfg->val[key]);
 	cfg->val[key] = copy;
+	cfg->line[key] = line;
 	return 0;
 }
 
@@ -391,7 +431,8 @@ static char *trim(char *s)
  * One "key = value" (or "key=value" from --set): split it, find the key,
  * check the value.  Return: 0, or -EINVAL with "key: message" in @err.
  */
-static int parse_line(struct kmemd_config *cfg, char *line, char *err, size_t errlen)
+static int parse_line(struct kmemd_config *cfg, char *line, unsigned int lineno, char *err,
+		      size_t errlen)
 {
 	char msg[200], *eq, *key, *v;
 	int k;
@@ -414,7 +455,7 @@ static int parse_line(struct kmemd_config *cfg, char *line, char *err, size_t er
 		snprintf(err, errlen, "%s: unknown key", key);
 		return -EINVAL;
 	}
-	if (set_key(cfg, k, v, msg, sizeof(msg))) {
+	if (set_key(cfg, k, v, lineno, msg, sizeof(msg))) {
 		snprintf(err, errlen, "%s: %s", key, msg);
 		return -EINVAL;
 	}
@@ -446,7 +487,7 @@ static int load_file(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, c
 		p = trim(line);
 		if (!*p)
 			continue;
-		if (parse_line(cfg, p, msg, sizeof(msg))) {
+		if (parse_line(cfg, p, lineno, msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s:%u: %s", cl->config, lineno, msg);
 			fclose(f);
 			return -EINVAL;
@@ -454,6 +495,108 @@ static int load_file(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, c
 	}
 	fclose(f);
 	return 0;
+}
+
+/* "Node N MemTotal: X kB" or /proc/meminfo's "MemTotal: X kB": X, or 0. */
+static unsigned long long meminfo_total_kb(const char *path)
+{
+	char line[256], *p;
+	unsigned long long kb = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "MemTotal:");
+		if (p) {
+			kb = strtoull(p + 9, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * What one of @nodes kmem nodes can hold, in KiB (0: unknown), described in
+ * @what.  Fake nodes share the machine's memory; real nodes each have their
+ * own (/sys/devices/system/node/nodeN/meminfo), and the smallest with
+ * memory is the bound (a node without memory holds nothing of kmem's).
+ */
+static unsigned long long node_kb(unsigned int fake_numa, char *what, size_t len)
+{
+	unsigned long long total = meminfo_total_kb("/proc/meminfo"), kb, min = 0;
+	unsigned int nid, real = 0, min_nid = 0;
+	char path[96];
+
+	for (nid = 0; nid < 1024; nid++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/meminfo", nid);
+		if (access(path, F_OK))
+			break;
+		real++;
+		kb = meminfo_total_kb(path);
+		if (kb && (!min || kb < min)) {
+			min = kb;
+			min_nid = nid;
+		}
+	}
+	if (fake_numa || real <= 1 || !min) {
+		unsigned int n = fake_numa ?: 1;
+
+		snprintf(what, len, "%llu MiB: MemTotal %llu MiB over %u node%s", total / n >> 10,
+			 total >> 10, n, n == 1 ? "" : "s");
+		return total / n;
+	}
+	snprintf(what, len, "%llu MiB: node %u's MemTotal", min >> 10, min_nid);
+	return min;
+}
+
+/*
+ * The direct maps and HIGHMEM pools are memory kmemd takes at start and
+ * keeps: more than the machine has would end with the OOM killer (or,
+ * with reserve_hugepages, a huge page pool that starves the host).
+ * Refused naming the key to change: the last one set (the later line, a
+ * --set after the file) of direct_mb and highmem_mb that alone are more
+ * than a node has, or else of direct_mb, highmem_mb and fake_numa.
+ */
+static int check_machine(const struct kmemd_config *cfg, const struct kmemd_cmdline *cl,
+			 char *err, size_t errlen)
+{
+	unsigned long long limit, direct, highmem;
+	struct kmem_options o;
+	char what[96], msg[300];
+	int k;
+
+	if (config_to_options(cfg, &o, msg, sizeof(msg)))
+		return 0;	/* reported as the bad value it is, by main() */
+	limit = node_kb(o.fake_numa, what, sizeof(what));
+	direct = ALIGN_UP(o.node_direct_bytes, 1ULL << o.hugepage_shift) >> 10;
+	highmem = ALIGN_UP(o.node_highmem_bytes, 2ULL << 20) >> 10;
+	if (!limit || direct + highmem <= limit)
+		return 0;
+	if (direct > limit && highmem > limit)
+		k = cfg->line[KEY_HIGHMEM_MB] > cfg->line[KEY_DIRECT_MB] ? KEY_HIGHMEM_MB :
+									     KEY_DIRECT_MB;
+	else if (direct > limit)
+		k = KEY_DIRECT_MB;
+	else if (highmem > limit)
+		k = KEY_HIGHMEM_MB;
+	else if (cfg->line[KEY_FAKE_NUMA] > cfg->line[KEY_DIRECT_MB] &&
+		 cfg->line[KEY_FAKE_NUMA] > cfg->line[KEY_HIGHMEM_MB])
+		k = KEY_FAKE_NUMA;
+	else
+		k = cfg->line[KEY_HIGHMEM_MB] > cfg->line[KEY_DIRECT_MB] ? KEY_HIGHMEM_MB :
+									     KEY_DIRECT_MB;
+	snprintf(msg, sizeof(msg),
+		 "%llu MiB of direct map and %llu MiB of HIGHMEM per node: more than a node has "
+		 "(%s)", direct >> 10, highmem >> 10, what);
+	if (cfg->line[k] == KMEMD_LINE_SET)
+		snprintf(err, errlen, "--set: %s: %s", keys[k].name, msg);
+	else if (cfg->line[k])
+		snprintf(err, errlen, "%s:%u: %s: %s", cl->config, cfg->line[k], keys[k].name, msg);
+	else
+		snprintf(err, errlen, "%s ($KMEM_OPTIONS): %s", keys[k].name, msg);
+	return -EINVAL;
 }
 
 int kmemd_config_load(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, char *err,
@@ -465,7 +608,7 @@ int kmemd_config_load(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, 
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (k = 0; k < NR_KEYS; k++) {
-		if (set_key(cfg, k, keys[k].def, msg, sizeof(msg))) {
+		if (set_key(cfg, k, keys[k].def, 0, msg, sizeof(msg))) {
 			snprintf(err, errlen, "default %s: %s", keys[k].name, msg);
 			goto fail;
 		}
@@ -478,11 +621,13 @@ int kmemd_config_load(struct kmemd_config *cfg, const struct kmemd_cmdline *cl, 
 			snprintf(err, errlen, "--set: %s: expected key=value", buf);
 			goto fail;
 		}
-		if (parse_line(cfg, buf, msg, sizeof(msg))) {
+		if (parse_line(cfg, buf, KMEMD_LINE_SET, msg, sizeof(msg))) {
 			snprintf(err, errlen, "--set: %s", msg);
 			goto fail;
 		}
 	}
+	if (check_machine(cfg, cl, err, errlen))
+		goto fail;
 	return 0;
 fail:
 	kmemd_config_free(cfg);

@@ -74,9 +74,11 @@ enum kmemd_key {
 };
 
 #define KMEMD_MAX_IDS	64
+#define KMEMD_LINE_SET	(~0u)		/* a key's value came from --set */
 
 struct kmemd_config {
 	char *val[NR_KEYS];		/* every key's text (defaults filled in) */
+	unsigned int line[NR_KEYS];	/* its line in the file; 0: default; KMEMD_LINE_SET */
 	/* parsed */
 	unsigned int socket_mode;
 	gid_t socket_gid;		/* (gid_t)-1: the daemon's */

@@ -349,6 +349,21 @@ static void test_watchdog(void)
 	kmemd_cleanup(&d);
 }
 
+/* /proc/meminfo's MemTotal in MiB (what kmemd checks sizes against). */
+static unsigned long long memtotal_mb(void)
+{
+	unsigned long long kb = 0;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb >> 10;
+}
+
 /* kmemd on @conf_text (and @set, a --set) must exit 2 printing @expect. */
 /* ... @expect follows "FILE:" unless a --set is what is wrong. */
 static void bad_config(const char *conf_text, const char *set, const char *expect_tail)
@@ -396,6 +411,57 @@ static void test_config_errors(void)
 	bad_config("just words\n", NULL, "1: just words: expected key = value");
 	bad_config("", "direct_mb=lots", "--set: direct_mb:");
 	bad_config("", "nope=1", "--set: nope: unknown key");
+
+	/* every key with a non-empty default needs a value; "" is no value either */
+	{
+		static const char *const need[] = {
+			"name", "socket", "ctl_socket", "socket_mode", "max_clients", "fake_numa",
+			"nodes", "hugepages", "hugepage_size", "reserve_hugepages", "base_address",
+			"kswapd", "object_owners", "log_level", "watchdog",
+		};
+		char conf[128], tail[96];
+		unsigned int i;
+
+		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+			snprintf(conf, sizeof(conf), "# empty\n%s =\n", need[i]);
+			snprintf(tail, sizeof(tail), "2: %s: needs a value", need[i]);
+			bad_config(conf, NULL, tail);
+			snprintf(conf, sizeof(conf), "%s = \"\"\n", need[i]);
+			snprintf(tail, sizeof(tail), "1: %s: needs a value", need[i]);
+			bad_config(conf, NULL, tail);
+		}
+		bad_config("", "hugepage_size=", "--set: hugepage_size: needs a value");
+	}
+	/* an empty entry in a list is a name lost in an edit */
+	bad_config("allowed_users = ,,,,\n", NULL, "1: allowed_users: empty entry 1");
+	bad_config("allowed_users = root,,0\n", NULL, "1: allowed_users: empty entry 2");
+	bad_config("allowed_users = root, 0 ,\n", NULL, "1: allowed_users: empty entry 3");
+	bad_config("allowed_groups = ,root\n", NULL, "1: allowed_groups: empty entry 1");
+	bad_config("allowed_groups = root , , root\n", NULL, "1: allowed_groups: empty entry 2");
+	/* sizes beyond what a node of this machine has (16 TiB per node) */
+	bad_config("direct_mb = 16777216\n", NULL, "1: direct_mb: 16777216 MiB of direct map");
+	bad_config("fake_numa = 1\nhighmem_mb = 16777216\n", NULL, "2: highmem_mb:");
+	bad_config("direct_mb = 4\n", "highmem_mb=16777216", "--set: highmem_mb:");
+	/* both too big alone: the one set last is named */
+	bad_config("direct_mb = 8388608\nhighmem_mb = 8388608\n", NULL, "2: highmem_mb:");
+	bad_config("highmem_mb = 8388608\n# c\ndirect_mb = 8388608\n", NULL, "3: direct_mb:");
+	bad_config("direct_mb = 4194304\nfake_numa = 64\n", NULL, "1: direct_mb:");
+	/* each fits, not both: the last of the three set is named */
+	{
+		unsigned long long per = memtotal_mb() / 64 * 3 / 4;
+		char conf[160];
+
+		snprintf(conf, sizeof(conf), "direct_mb = %llu\nfake_numa = 64\nhighmem_mb = %llu\n",
+			 per, per);
+		bad_config(conf, NULL, "3: highmem_mb:");
+		snprintf(conf, sizeof(conf), "direct_mb = %llu\nhighmem_mb = %llu\nfake_numa = 64\n",
+			 per, per);
+		bad_config(conf, NULL, "3: fake_numa:");
+		snprintf(conf, sizeof(conf), "direct_mb = %llu\nhighmem_mb = %llu\n", per, per);
+		bad_config(conf, "fake_numa=64", "--set: fake_numa:");
+	}
+	bad_config("hugepage_size = 1G\nfake_numa = 64\ndirect_mb = 262144\n", NULL,
+		   "3: direct_mb: 262144 MiB");
 
 	status = kt_run(KMEMD_PATH, help, out, sizeof(out), 30);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "--config"));
