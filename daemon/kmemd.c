@@ -153,7 +153,7 @@ static int passed_socket(const char *path, int type)
 	return -1;
 }
 
-static int mkdir_p(const char *dir)
+int kmemd_mkdir_p(const char *dir)
 {
 	char buf[108], *p;
 
@@ -185,7 +185,7 @@ static int make_socket(struct listener *l, const char *path, int type)
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir_p(dirname(dir))) {
+	if (kmemd_mkdir_p(dirname(dir))) {
 		pr_err("cannot create the runtime directory for %s: %m", path);
 		return -1;
 	}
@@ -439,6 +439,29 @@ static void reload(void)
 
 /* ---------------------------------------------------------------- main */
 
+/*
+ * A crash must not leave the host's huge page pool raised: give it back
+ * (async-signal-safe), then die of the signal as we would have.
+ */
+static void fatal_signal(int sig)
+{
+	kmemd_hugepages_restore_fatal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGSYS, SIGTRAP,
+				    SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ };
+	struct sigaction sa = { .sa_handler = fatal_signal, .sa_flags = SA_NODEFER };
+	unsigned int i;
+
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -618,7 +641,7 @@ static void run_loop(int sfd, int tfd)
 int main(int argc, char **argv)
 {
 	struct kmem_options opts;
-	char err[400];
+	char err[400], rundir[108];
 	int ret, sfd = -1, tfd = -1, status = 1;
 	bool reserved = false;
 
@@ -638,8 +661,14 @@ int main(int argc, char **argv)
 	pr_info("kmemd %s '%s' starting (config %s)", KMEMD_VERSION, cfg.val[KEY_NAME],
 		cmdline.config);
 
+	/* a kmemd that died on this runtime directory may have left the pool raised */
+	snprintf(err, sizeof(err), "%s", cfg.val[KEY_SOCKET]);
+	snprintf(rundir, sizeof(rundir), "%s", dirname(err));
+	if (kmemd_hugepages_recover(rundir))
+		goto out;
 	if (cfg.reserve_hugepages && opts.hugepages != KMEM_HUGEPAGES_NEVER) {
-		ret = kmemd_hugepages_reserve(opts.fake_numa, opts.node_direct_bytes,
+		catch_fatal_signals();
+		ret = kmemd_hugepages_reserve(rundir, opts.fake_numa, opts.node_direct_bytes,
 					      opts.hugepage_shift);
 		reserved = true;
 		if (ret && opts.hugepages == KMEM_HUGEPAGES_REQUIRE)

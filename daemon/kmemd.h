@@ -3,7 +3,7 @@
  * kmemd's own declarations, shared by the daemon/ sources (never installed).
  *
  *	config.c	kmemd.conf and the command line -> struct kmemd_config
- *	hugepages.c	raising the huge page pool at start, restoring it at exit
+ *	hugepages.c	raising the huge page pool at start, giving it back at every end
  *	client.c	the attach socket: authentication, HELLO, the client table
  *	kmemd.c		main(), the epoll loop, signals, systemd, the control socket
  */
@@ -122,13 +122,28 @@ int kmemd_config_apply_faults(const struct kmemd_config *cfg);
 /* ---------------------------------------------------------- hugepages.c */
 
 /*
- * Raise the huge page pool so that @bytes_per_node of direct map fits on each
- * of @nr_nodes nodes (pages of 1 << @shift bytes); remember what was there.
- * Return: 0 or -errno (logged).
+ * At start, before anything else touches the pool: if @rundir holds the
+ * record of a kmemd that died without giving its huge pages back
+ * (SIGKILL, the OOM killer), give them back now and log it.
+ * Return: 0, or -EBUSY when that kmemd still runs (logged).
  */
-int kmemd_hugepages_reserve(unsigned int nr_nodes, size_t bytes_per_node, unsigned int shift);
-/* Give back what kmemd_hugepages_reserve() added. */
+int kmemd_hugepages_recover(const char *rundir);
+/*
+ * Raise the huge page pool so that @bytes_per_node of direct map fits on each
+ * of @nr_nodes nodes (pages of 1 << @shift bytes), if the host keeps enough
+ * memory beside it; record what was added in @rundir/hugepages.saved first.
+ * A kernel that gives fewer pages than asked gets the pool put back.
+ * Return: 0 or -errno (logged); the pool is as it was on error.
+ */
+int kmemd_hugepages_reserve(const char *rundir, unsigned int nr_nodes, size_t bytes_per_node,
+			    unsigned int shift);
+/* Give back what kmemd_hugepages_reserve() added, and remove the record. */
 void kmemd_hugepages_restore(void);
+/* The same from a fatal signal's handler: async-signal-safe, says nothing else. */
+void kmemd_hugepages_restore_fatal(void);
+
+/* mkdir -p, mode 0755 (kmemd.c).  Return: 0 or -errno. */
+int kmemd_mkdir_p(const char *dir);
 
 /* ------------------------------------------------------------- client.c */
 
