@@ -607,7 +607,8 @@ static int parse_env(unsigned int which, const char *str, struct fault_attr *att
  * kmem's own start-up (the kernel spares its bootstrap cache for the same
  * reason); does nothing if the start-up failed and there is no segment.
  * Until then fault_armed is 0 and the injectors are never consulted.  A
- * bad variable is said in one line and ignored whole, as KMEM_OPTIONS is.
+ * bad variable is said in one line and ignored whole (KMEM_OPTIONS skips
+ * only its bad item).
  */
 void __kmem_fault_init(void)
 {

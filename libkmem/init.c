@@ -135,10 +135,40 @@ void __kmem_lock_owner_died(pthread_mutex_t *lock)
 u32 __kmem_locks_recovered;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static int parse_item(struct kmem_options *o, char *item, bool env, char *err, size_t errlen);
+
+/*
+ * $KMEM_OPTIONS, item by item: a malformed one is named in one line and
+ * skipped, and every other still applies (one typo must not silently drop
+ * the rest).  No length limit on the whole: the string is the user's, not
+ * an API argument.
+ */
+static void options_from_env(struct kmem_options *opts, const char *env)
+{
+	const char *p = env;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char item[256], err[320];
+
+		if (len >= sizeof(item)) {
+			__kmem_printk("kmem: KMEM_OPTIONS: '%.32s...': longer than %zu bytes; "
+				      "ignored\n", p, sizeof(item) - 1);
+		} else if (len) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (parse_item(opts, item, true, err, sizeof(err)))
+				__kmem_printk("kmem: KMEM_OPTIONS: %s; ignored\n", err);
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
 void kmem_options_init(struct kmem_options *opts)
 {
 	const char *env = getenv("KMEM_OPTIONS");
-	char err[160];
 
 	memset(opts, 0, sizeof(*opts));
 	opts->node_direct_bytes = 64UL << 20;
@@ -148,27 +178,25 @@ void kmem_options_init(struct kmem_options *opts)
 	opts->zones = KMEM_ZONES_AUTO;
 	opts->zone_dma_bytes = 4UL << 20;
 	opts->zone_dma32_bytes = 16UL << 20;
-	if (env) {
-		struct kmem_options parsed = *opts;
-
-		/* all or nothing: a bad string must not leave half its settings */
-		if (kmem_options_parse(&parsed, env, err, sizeof(err)))
-			__kmem_printk("kmem: ignoring KMEM_OPTIONS: %s\n", err);
-		else
-			*opts = parsed;
-	}
+	if (env)
+		options_from_env(opts, env);
 }
 
+/* -EDOM: not a number; -ERANGE: negative or above @max. */
 static int parse_u64(const char *v, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 
-	if (!*v || *v == '-')
-		return -EINVAL;
+	if (*v == '-')
+		return -ERANGE;
+	if (!*v)
+		return -EDOM;
 	errno = 0;
 	*out = strtoull(v, &end, 0);
-	if (errno || *end || *out > max)
-		return -EINVAL;
+	if (*end)
+		return -EDOM;
+	if (errno || *out > max)
+		return -ERANGE;
 	return 0;
 }
 
@@ -179,7 +207,7 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 	if (!strcmp(key, "fake_numa"))
 		return parse_u64(v, MAX_NUMNODES, &n) ?: (o->fake_numa = (unsigned int)n, 0);
 	if (!strcmp(key, "direct_mb"))
-		return parse_u64(v, 1ULL << 24, &n) ?: (n ? (o->node_direct_bytes = n << 20, 0) : -EINVAL);
+		return parse_u64(v, 1ULL << 24, &n) ?: (n ? (o->node_direct_bytes = n << 20, 0) : -ERANGE);
 	if (!strcmp(key, "highmem_mb"))
 		return parse_u64(v, 1ULL << 24, &n) ?: (o->node_highmem_bytes = n << 20, 0);
 	if (!strcmp(key, "dma_mb"))
@@ -189,7 +217,7 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 	if (!strcmp(key, "min_free_kbytes"))
 		return parse_u64(v, 1ULL << 32, &n) ?: (o->min_free_kbytes = n, 0);
 	if (!strcmp(key, "watermark_scale_factor"))
-		return parse_u64(v, 3000, &n) ?: (n ? (o->watermark_scale_factor = (unsigned int)n, 0) : -EINVAL);
+		return parse_u64(v, 3000, &n) ?: (n ? (o->watermark_scale_factor = (unsigned int)n, 0) : -ERANGE);
 	if (!strcmp(key, "reclaim_timeout_ms"))
 		return parse_u64(v, 3600 * 1000, &n) ?: (o->reclaim_timeout_ms = (unsigned int)n, 0);
 	if (!strcmp(key, "kswapd")) {
@@ -292,10 +320,46 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 	return -ENOENT;
 }
 
+/*
+ * One "key=value" (cut at its '=').  @env: the message is $KMEM_OPTIONS's
+ * ("'ITEM': why"), else kmem_options_parse()'s.
+ */
+static int parse_item(struct kmem_options *o, char *item, bool env, char *err, size_t errlen)
+{
+	char *eq = strchr(item, '='), *v;
+	int ret;
+
+	if (!eq) {
+		snprintf(err, errlen, "'%s': expected key=value", item);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	v = eq + 1;
+	ret = parse_one(o, item, v);
+	if (!ret)
+		return 0;
+	if (!env) {
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "unknown key '%s'", item);
+		else
+			snprintf(err, errlen, "bad value '%s' for '%s'", v, item);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "'%s=%s': %s", item, v,
+		 ret == -ENOENT ? "unknown key" : !*v ? "empty value" :
+		 ret == -ERANGE ? "out of range" : ret == -EDOM ? "not a number" : "bad value");
+	return -EINVAL;
+}
+
+/*
+ * The API's parser is strict: the first bad item fails the whole string
+ * with -EINVAL (the items before it are already in @opts), as a caller
+ * that passes a string can act on the error.  $KMEM_OPTIONS, which no
+ * caller checks, is parsed item by item instead (options_from_env()).
+ */
 int kmem_options_parse(struct kmem_options *opts, const char *str, char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *item;
-	int ret;
 
 	if (!str)
 		return 0;
@@ -304,24 +368,9 @@ int kmem_options_parse(struct kmem_options *opts, const char *str, char *err, si
 		return -EINVAL;
 	}
 	strcpy(buf, str);
-	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-
-		if (!eq) {
-			snprintf(err, errlen, "'%s': expected key=value", item);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		if (parse_item(opts, item, false, err, errlen))
 			return -EINVAL;
-		}
-		*eq = '\0';
-		ret = parse_one(opts, item, eq + 1);
-		if (ret == -ENOENT) {
-			snprintf(err, errlen, "unknown key '%s'", item);
-			return -EINVAL;
-		}
-		if (ret) {
-			snprintf(err, errlen, "bad value '%s' for '%s'", eq + 1, item);
-			return -EINVAL;
-		}
-	}
 	return 0;
 }
 

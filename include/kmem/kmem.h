@@ -98,7 +98,12 @@ struct kmem_options {
 	enum kmem_attach_mode attach;
 };
 
-/** kmem_options_init - fill @opts with the defaults, then apply $KMEM_OPTIONS. */
+/**
+ * kmem_options_init - fill @opts with the defaults, then apply $KMEM_OPTIONS.
+ * A malformed item of $KMEM_OPTIONS is named in one line on stderr
+ * ("kmem: KMEM_OPTIONS: 'ITEM': why; ignored") and skipped; the other
+ * items still apply.
+ */
 KMEM_API void kmem_options_init(struct kmem_options *opts);
 
 /**
@@ -113,6 +118,9 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  *	0: anywhere), attach (never|auto|require)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err
+ * Strict, unlike $KMEM_OPTIONS: the first bad item (or a string of 512
+ * bytes or more) fails the call; the items before it are already applied.
+ * Empty items (",,") are nothing.
  * Return: 0, or -EINVAL with @err set.
  */
 KMEM_API int kmem_options_parse(struct kmem_options *opts, const char *str, char *err,
