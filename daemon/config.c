@@ -557,15 +557,30 @@ static unsigned long long node_kb(unsigned int fake_numa, char *what, size_t len
  * with reserve_hugepages, a huge page pool that starves the host).
  * Refused naming the key to change: the last one set (the later line, a
  * --set after the file) of direct_mb and highmem_mb that alone are more
- * than a node has, or else of direct_mb, highmem_mb and fake_numa.
+ * than a node has, or else of direct_mb, highmem_mb, fake_numa and
+ * hugepage_size (the direct map is rounded up to it).
  */
+static int last_set(const struct kmemd_config *cfg, const int *k, unsigned int n)
+{
+	int best = -1;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (cfg->line[k[i]] && (best < 0 || cfg->line[k[i]] > cfg->line[best]))
+			best = k[i];
+	return best;
+}
+
 static int check_machine(const struct kmemd_config *cfg, const struct kmemd_cmdline *cl,
 			 char *err, size_t errlen)
 {
+	static const int shape[] = { KEY_DIRECT_MB, KEY_HIGHMEM_MB, KEY_FAKE_NUMA,
+				     KEY_HUGEPAGE_SIZE };
 	unsigned long long limit, direct, highmem;
 	struct kmem_options o;
 	char what[96], msg[300];
-	int k;
+	int alone[2], k;
+	unsigned int n = 0;
 
 	if (config_to_options(cfg, &o, msg, sizeof(msg)))
 		return 0;	/* reported as the bad value it is, by main() */
@@ -574,28 +589,22 @@ static int check_machine(const struct kmemd_config *cfg, const struct kmemd_cmdl
 	highmem = ALIGN_UP(o.node_highmem_bytes, 2ULL << 20) >> 10;
 	if (!limit || direct + highmem <= limit)
 		return 0;
-	if (direct > limit && highmem > limit)
-		k = cfg->line[KEY_HIGHMEM_MB] > cfg->line[KEY_DIRECT_MB] ? KEY_HIGHMEM_MB :
-									     KEY_DIRECT_MB;
-	else if (direct > limit)
-		k = KEY_DIRECT_MB;
-	else if (highmem > limit)
-		k = KEY_HIGHMEM_MB;
-	else if (cfg->line[KEY_FAKE_NUMA] > cfg->line[KEY_DIRECT_MB] &&
-		 cfg->line[KEY_FAKE_NUMA] > cfg->line[KEY_HIGHMEM_MB])
-		k = KEY_FAKE_NUMA;
-	else
-		k = cfg->line[KEY_HIGHMEM_MB] > cfg->line[KEY_DIRECT_MB] ? KEY_HIGHMEM_MB :
-									     KEY_DIRECT_MB;
+	if (direct > limit)
+		alone[n++] = KEY_DIRECT_MB;
+	if (highmem > limit)
+		alone[n++] = KEY_HIGHMEM_MB;
+	k = last_set(cfg, alone, n);
+	if (k < 0)
+		k = last_set(cfg, shape, sizeof(shape) / sizeof(shape[0]));
 	snprintf(msg, sizeof(msg),
 		 "%llu MiB of direct map and %llu MiB of HIGHMEM per node: more than a node has "
 		 "(%s)", direct >> 10, highmem >> 10, what);
-	if (cfg->line[k] == KMEMD_LINE_SET)
+	if (k < 0)	/* nothing of it in the file: the defaults with $KMEM_OPTIONS */
+		snprintf(err, errlen, "direct_mb, highmem_mb ($KMEM_OPTIONS): %s", msg);
+	else if (cfg->line[k] == KMEMD_LINE_SET)
 		snprintf(err, errlen, "--set: %s: %s", keys[k].name, msg);
-	else if (cfg->line[k])
-		snprintf(err, errlen, "%s:%u: %s: %s", cl->config, cfg->line[k], keys[k].name, msg);
 	else
-		snprintf(err, errlen, "%s ($KMEM_OPTIONS): %s", keys[k].name, msg);
+		snprintf(err, errlen, "%s:%u: %s: %s", cl->config, cfg->line[k], keys[k].name, msg);
 	return -EINVAL;
 }
 

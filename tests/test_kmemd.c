@@ -460,6 +460,9 @@ static void test_config_errors(void)
 		snprintf(conf, sizeof(conf), "direct_mb = %llu\nhighmem_mb = %llu\n", per, per);
 		bad_config(conf, "fake_numa=64", "--set: fake_numa:");
 	}
+	/* the rounding to 1 GiB pages counts; the default direct_mb is not the one to blame */
+	if (memtotal_mb() / 64 < 1024 + 64)
+		bad_config("hugepage_size = 1G\nfake_numa = 64\n", NULL, "2: fake_numa: 1024 MiB");
 	bad_config("hugepage_size = 1G\nfake_numa = 64\ndirect_mb = 262144\n", NULL,
 		   "3: direct_mb: 262144 MiB");
 
