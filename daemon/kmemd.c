@@ -524,6 +524,17 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
+/* The signals the loop reads from its signalfd: blocked from the start. */
+static void loop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
 static int setup_loop(int *sfd, int *tfd)
 {
 	static struct kmemd_tag sig_tag = { TAG_SIGNAL, NULL }, timer_tag = { TAG_TIMER, NULL };
@@ -532,12 +543,7 @@ static int setup_loop(int *sfd, int *tfd)
 	sigset_t mask;
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	loop_signals(&mask);
 	signal(SIGPIPE, SIG_IGN);
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -642,6 +648,7 @@ int main(int argc, char **argv)
 {
 	struct kmem_options opts;
 	char err[400], rundir[108];
+	sigset_t mask;
 	int ret, sfd = -1, tfd = -1, status = 1;
 	bool reserved = false;
 
@@ -661,6 +668,11 @@ int main(int argc, char **argv)
 	pr_info("kmemd %s '%s' starting (config %s)", KMEMD_VERSION, cfg.val[KEY_NAME],
 		cmdline.config);
 
+	/*
+	 * A SIGTERM while the pool is raised and kmem_init() runs (seconds
+	 * with 1 GiB pages) waits for the loop, which stops in order.
+	 */
+	loop_signals(&mask);
 	/* a kmemd that died on this runtime directory may have left the pool raised */
 	snprintf(err, sizeof(err), "%s", cfg.val[KEY_SOCKET]);
 	snprintf(rundir, sizeof(rundir), "%s", dirname(err));

@@ -2,7 +2,8 @@
 /*
  * kmemd's reserve_hugepages = yes, for real: the host's 2 MiB pool is raised
  * by exactly what the direct maps need (a few pages), recorded in
- * RUNDIR/hugepages.saved, and given back on SIGTERM, on a fatal signal, and
+ * RUNDIR/hugepages.saved, and given back on SIGTERM (during the start too),
+ * on a fatal signal, and
  * after a SIGKILL at the next start; a reservation that would starve the
  * host is refused, and a record of a kmemd still running is left alone.
  *
@@ -144,6 +145,29 @@ static void test_sigterm_gives_back(void)
 			CU_ASSERT(strstr(text, line) != NULL);
 	}
 	status = kh_stop(&d, SIGTERM);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	KT_ASSERT_EQ(pool(), pool_before);
+	CU_ASSERT(!saved_exists(&d));
+	if (added)
+		CU_ASSERT(strstr(kh_log(&d), "restored " POOL) != NULL);
+	finish(&d);
+}
+
+/* A SIGTERM as soon as the pool is raised (kmem_init() still to come) stops kmemd in order. */
+static void test_sigterm_during_start(void)
+{
+	struct kh_daemon d;
+	long added = expected_added();
+	int status, waited;
+
+	CU_ASSERT_FATAL(!kh_prepare(&d, "/tmp/kmemd-hp.XXXXXX", "hp", CONF));
+	CU_ASSERT_FATAL(!kh_spawn(&d, KH_FOREGROUND, NULL, NULL));
+	for (waited = 0; !saved_exists(&d) && waited < 10000; waited++)
+		usleep(1000);
+	CU_ASSERT(saved_exists(&d));
+	status = kh_stop(&d, SIGTERM);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		kh_print_log(&d);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	KT_ASSERT_EQ(pool(), pool_before);
 	CU_ASSERT(!saved_exists(&d));
@@ -324,6 +348,7 @@ static void test_saved_file_checked(void)
 
 static const struct kt_test tests[] = {
 	KT_TEST(test_sigterm_gives_back),
+	KT_TEST(test_sigterm_during_start),
 	KT_TEST(test_sigkill_next_start_gives_back),
 	KT_TEST(test_fatal_signal_gives_back),
 	KT_TEST(test_reservation_too_big_refused),
