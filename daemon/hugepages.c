@@ -229,14 +229,15 @@ int kmemd_hugepages_recover(const char *rundir)
 			pr_warn("%s: ignoring '%.*s'", path, (int)strcspn(line, "\n"), line);
 			continue;
 		}
-		if (read_ulong(pool, &cur)) {
-			pr_warn("%s: cannot read %s: %m", path, pool);
+		ret = read_ulong(pool, &cur);
+		if (ret) {
+			pr_warn("%s: cannot read %s: %s", path, pool, strerror(-ret));
 			continue;
 		}
 		n++;
 		if (!give_back_target(cur, old, added, &target)) {
-			pr_notice("huge pages: kmemd pid %d died without giving back its pool; "
-				  "%s is already %lu (was %lu)", pid, pool, cur, old);
+			pr_notice("huge pages: kmemd pid %d died; %s is %lu, not above its %lu "
+				  "before: nothing to give back", pid, pool, cur, old);
 			continue;
 		}
 		ret = write_ulong(pool, target);

@@ -362,7 +362,7 @@ static void test_env_options_bad_item_skipped(void)
 
 	/* no length limit on the whole; an item too long is named by its start */
 	{
-		char big[1400], item[300];
+		char big[1600], item[300];
 
 		big[0] = '\0';
 		for (i = 0; i < 100; i++)
