@@ -1287,5 +1287,19 @@ char *kmemd_ctl_handle(const char *request, size_t len)
 	}
 	out = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(reply);
+	if (out && strlen(out) > KMEMD_CTL_MAX_REPLY) {
+		/* kmemd holds a reply until the peer reads it: the bound is on its memory */
+		ctl_fail(&err, "EMSGSIZE", "a reply of %zu bytes; at most %d (orphans: a smaller "
+			 "limit)", strlen(out), KMEMD_CTL_MAX_REPLY);
+		free(out);
+		reply = error_reply(&err);
+		if (!reply || (cmd && !put(reply, "cmd", json_string(cmd->name))) ||
+		    !put(reply, "version", json_integer(KMEMD_CTL_VERSION))) {
+			json_decref(reply);
+			return static_error();
+		}
+		out = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(reply);
+	}
 	return out ?: static_error();
 }

@@ -13,6 +13,12 @@
 
 #define KMEMD_CTL_VERSION	1
 #define KMEMD_CTL_MAX_REQUEST	4096	/* bytes; longer requests are refused */
+/* bytes; a longer reply is replaced by an EMSGSIZE error (orphans: ask for fewer) */
+#define KMEMD_CTL_MAX_REPLY	(8 << 20)
+/* A peer that has not read a whole reply this long after it was ready is dropped. */
+#define KMEMD_CTL_SEND_TIMEOUT_MS	3000
+/* ... and so is one that began a request and did not finish it within this. */
+#define KMEMD_CTL_REQUEST_TIMEOUT_MS	3000
 
 /*
  * kmemd_ctl_handle - answer one request (@len bytes, a JSON object such as

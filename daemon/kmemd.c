@@ -70,13 +70,31 @@ struct listener {
 };
 static struct listener attach_l = { .fd = -1 }, ctl_l = { .fd = -1 };
 
-/* A control connection, reading newline-delimited requests. */
+/*
+ * A control connection.  Nothing on it may block the loop: requests are
+ * read into @buf and answered one at a time, and a reply the socket cannot
+ * take at once waits in @out, sent as the peer reads (EPOLLOUT).  While a
+ * reply is unsent, nothing more is read from the peer (its requests wait in
+ * its own socket), so kmemd holds at most one reply per connection; one not
+ * taken within KMEMD_CTL_SEND_TIMEOUT_MS, or a request left unfinished for
+ * KMEMD_CTL_REQUEST_TIMEOUT_MS, drops the connection (docs/ctl-protocol.md).
+ */
 struct ctl_conn {
+	struct ctl_conn *prev, *next;	/* ctl_conns */
 	int fd;
-	size_t used;
+	pid_t pid;
+	uid_t uid;
+	uint32_t events;		/* what epoll watches now */
+	bool eof;			/* the peer sent all it will send */
+	char *out;			/* the reply being sent, or NULL */
+	size_t out_len, out_sent;
+	uint64_t out_deadline;		/* CLOCK_MONOTONIC ms; 0: no reply waits */
+	uint64_t req_deadline;		/* the same, for a request begun; 0: none */
+	size_t used;			/* bytes in @buf */
 	struct kmemd_tag tag;
 	char buf[KMEMD_CTL_MAX_REQUEST + 1];
 };
+static struct ctl_conn *ctl_conns;
 
 void kmemd_log(int level, const char *fmt, ...)
 {
@@ -238,35 +256,133 @@ static const struct kmemd_ctl_ops ctl_ops = {
 	.clients = ctl_clients,
 };
 
-static void ctl_close(struct ctl_conn *cc)
+static uint64_t now_ms(void)
 {
+	return now_usec(CLOCK_MONOTONIC) / 1000;
+}
+
+/* Best effort, for the last words to a peer being dropped: never waits. */
+static void ctl_send_last(int fd, const char *s)
+{
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("control connection: last reply not sent: %m");
+}
+
+static void ctl_close(struct ctl_conn *cc, const char *why)
+{
+	if (why)
+		pr_notice("control connection from pid %d (uid %u) dropped: %s", (int)cc->pid,
+			  cc->uid, why);
+	if (cc->prev)
+		cc->prev->next = cc->next;
+	else
+		ctl_conns = cc->next;
+	if (cc->next)
+		cc->next->prev = cc->prev;
 	kmemd_unwatch(cc->fd);
 	kmemd_close_quietly(cc->fd);
+	free(cc->out);
 	free(cc);
 }
 
-/* Blocking enough to deliver one reply; a peer that reads nothing is dropped. */
-static int ctl_send(int fd, const char *s, size_t len)
+/* Send what the socket takes of the unsent reply.  Return: 0, or -1 if the peer is gone. */
+static int ctl_flush(struct ctl_conn *cc)
 {
-	unsigned int waits = 0;
+	while (cc->out_sent < cc->out_len) {
+		ssize_t n = send(cc->fd, cc->out + cc->out_sent, cc->out_len - cc->out_sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
-	while (len) {
-		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EAGAIN) {
-			struct timespec ts = { 0, 1000000 };
-
-			if (++waits > 1000)	/* a second without room: drop the peer */
-				return -1;
-			nanosleep(&ts, NULL);
+		if (n < 0 && errno == EINTR)
 			continue;
-		}
+		if (n < 0 && errno == EAGAIN)
+			return 0;
 		if (n <= 0)
 			return -1;
-		s += n;
-		len -= (size_t)n;
+		cc->out_sent += (size_t)n;
 	}
+	free(cc->out);
+	cc->out = NULL;
+	cc->out_len = cc->out_sent = 0;
 	return 0;
+}
+
+static bool ctl_has_request(const struct ctl_conn *cc)
+{
+	return cc->used && memchr(cc->buf, '\n', cc->used);
+}
+
+/* Served at the next turn of the loop: a whole request waits and no reply does. */
+static bool ctl_ready(const struct ctl_conn *cc)
+{
+	return !cc->out && ctl_has_request(cc);
+}
+
+/*
+ * After anything changed on @cc: watch for room to send (a reply waits),
+ * for requests (none waits whole), or for nothing (one waits, or the peer
+ * sent its last); start or stop the deadlines; close a connection that has
+ * nothing left to do.  Return: false if @cc was closed.
+ */
+static bool ctl_update(struct ctl_conn *cc)
+{
+	bool whole = ctl_has_request(cc);
+	struct epoll_event ev = { .data.ptr = &cc->tag };
+
+	if (!cc->out && !whole && cc->eof) {
+		ctl_close(cc, NULL);
+		return false;
+	}
+	if (!cc->out)
+		cc->out_deadline = 0;
+	else if (!cc->out_deadline)
+		cc->out_deadline = now_ms() + KMEMD_CTL_SEND_TIMEOUT_MS;
+	/* a request can only be finished while kmemd reads */
+	if (cc->out || whole || !cc->used)
+		cc->req_deadline = 0;
+	else if (!cc->req_deadline)
+		cc->req_deadline = now_ms() + KMEMD_CTL_REQUEST_TIMEOUT_MS;
+	ev.events = cc->out ? EPOLLOUT : whole || cc->eof ? 0 : EPOLLIN;
+	if (ev.events != cc->events) {
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, cc->fd, &ev)) {
+			ctl_close(cc, "epoll failed");
+			return false;
+		}
+		cc->events = ev.events;
+	}
+	return true;
+}
+
+/* Answer the first whole request in @cc's buffer, if no reply is still unsent. */
+static bool ctl_serve(struct ctl_conn *cc)
+{
+	size_t len;
+	char *nl, *reply;
+
+	if (!ctl_ready(cc))
+		return ctl_update(cc);
+	nl = memchr(cc->buf, '\n', cc->used);
+	len = (size_t)(nl - cc->buf);
+	reply = kmemd_ctl_handle(cc->buf, len);
+	memmove(cc->buf, nl + 1, cc->used - len - 1);
+	cc->used -= len + 1;
+	if (!reply) {
+		ctl_close(cc, "out of memory for a reply");
+		return false;
+	}
+	cc->out_len = strlen(reply);
+	cc->out = realloc(reply, cc->out_len + 1);
+	if (!cc->out) {
+		free(reply);
+		ctl_close(cc, "out of memory for a reply");
+		return false;
+	}
+	cc->out[cc->out_len++] = '\n';
+	cc->out_sent = 0;
+	if (ctl_flush(cc)) {
+		ctl_close(cc, NULL);
+		return false;
+	}
+	return ctl_update(cc);
 }
 
 static void ctl_accept(void)
@@ -281,65 +397,115 @@ static void ctl_accept(void)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    !kmemd_peer_allowed(&cfg, fd, cred.uid, cred.gid)) {
-		static const char denied[] =
-			"{\"version\":1,\"error\":{\"code\":\"EACCES\","
-			"\"message\":\"permission denied: not an allowed user or group\"}}\n";
-
 		pr_notice("control connection from uid %u refused", cred.uid);
-		ctl_send(fd, denied, sizeof(denied) - 1);
+		/* a new socket's buffer is empty: this fits */
+		ctl_send_last(fd, "{\"version\":1,\"error\":{\"code\":\"EACCES\","
+			      "\"message\":\"permission denied: not an allowed user or group\"}}\n");
 		kmemd_close_quietly(fd);
 		return;
 	}
-	cc = malloc(sizeof(*cc));
+	cc = calloc(1, sizeof(*cc));
 	if (!cc) {
 		close(fd);
 		return;
 	}
 	cc->fd = fd;
-	cc->used = 0;
+	cc->pid = cred.pid;
+	cc->uid = cred.uid;
+	cc->events = EPOLLIN;
 	cc->tag = (struct kmemd_tag){ TAG_CTL_CONN, cc };
 	if (kmemd_watch(fd, &cc->tag)) {
 		close(fd);
 		free(cc);
+		return;
 	}
+	cc->next = ctl_conns;
+	if (ctl_conns)
+		ctl_conns->prev = cc;
+	ctl_conns = cc;
 }
 
-static void ctl_event(struct ctl_conn *cc)
+static void ctl_event(struct ctl_conn *cc, uint32_t events)
 {
-	char *nl, *reply;
 	ssize_t n;
 
-	n = recv(cc->fd, cc->buf + cc->used, sizeof(cc->buf) - 1 - cc->used, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		ctl_close(cc);
-		return;
-	}
-	cc->used += (size_t)n;
-	while ((nl = memchr(cc->buf, '\n', cc->used))) {
-		size_t len = (size_t)(nl - cc->buf);
-		int ret;
-
-		reply = kmemd_ctl_handle(cc->buf, len);
-		ret = reply ? ctl_send(cc->fd, reply, strlen(reply)) : -1;
-		ret = ret ?: ctl_send(cc->fd, "\n", 1);
-		free(reply);
-		memmove(cc->buf, nl + 1, cc->used - len - 1);
-		cc->used -= len + 1;
-		if (ret) {
-			ctl_close(cc);
+	if (cc->out) {
+		if (ctl_flush(cc)) {
+			ctl_close(cc, NULL);
+			return;
+		}
+		if (cc->out) {
+			ctl_update(cc);
 			return;
 		}
 	}
-	if (cc->used == sizeof(cc->buf) - 1) {
-		static const char too_long[] =
-			"{\"version\":1,\"error\":{\"code\":\"EMSGSIZE\","
-			"\"message\":\"request too long\"}}\n";
-
-		ctl_send(cc->fd, too_long, sizeof(too_long) - 1);
-		ctl_close(cc);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !cc->eof && !ctl_has_request(cc)) {
+		n = recv(cc->fd, cc->buf + cc->used, sizeof(cc->buf) - 1 - cc->used, 0);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			ctl_close(cc, NULL);
+			return;
+		}
+		if (n == 0)
+			cc->eof = true;
+		if (n > 0)
+			cc->used += (size_t)n;
 	}
+	if (!ctl_has_request(cc) && cc->used == sizeof(cc->buf) - 1) {
+		ctl_send_last(cc->fd, "{\"version\":1,\"error\":{\"code\":\"EMSGSIZE\","
+			      "\"message\":\"request too long\"}}\n");
+		ctl_close(cc, NULL);
+		return;
+	}
+	ctl_serve(cc);
+}
+
+/*
+ * After each batch of events: one more request from every connection that
+ * has one waiting (so that a peer sending many at once takes its turn with
+ * the others), and the peers past their deadline dropped.
+ */
+static void ctl_tick(void)
+{
+	struct ctl_conn *cc, *next;
+	uint64_t now = now_ms();
+
+	for (cc = ctl_conns; cc; cc = next) {
+		next = cc->next;
+		if (cc->out_deadline && now >= cc->out_deadline) {
+			pr_notice("control connection from pid %d (uid %u) dropped: %zu bytes of a "
+				  "reply not read within %d ms", (int)cc->pid, cc->uid,
+				  cc->out_len - cc->out_sent, KMEMD_CTL_SEND_TIMEOUT_MS);
+			ctl_close(cc, NULL);
+		} else if (cc->req_deadline && now >= cc->req_deadline) {
+			pr_notice("control connection from pid %d (uid %u) dropped: a request not "
+				  "finished within %d ms", (int)cc->pid, cc->uid,
+				  KMEMD_CTL_REQUEST_TIMEOUT_MS);
+			ctl_send_last(cc->fd, "{\"version\":1,\"error\":{\"code\":\"ETIMEDOUT\","
+				      "\"message\":\"request not finished in time\"}}\n");
+			ctl_close(cc, NULL);
+		} else if (ctl_ready(cc)) {
+			ctl_serve(cc);
+		}
+	}
+}
+
+/* How long the loop may sleep for the control connections: -1, no limit. */
+static int ctl_timeout_ms(void)
+{
+	uint64_t now = now_ms(), first = UINT64_MAX;
+	struct ctl_conn *cc;
+
+	for (cc = ctl_conns; cc; cc = cc->next) {
+		if (ctl_ready(cc))
+			return 0;
+		if (cc->out_deadline && cc->out_deadline < first)
+			first = cc->out_deadline;
+		if (cc->req_deadline && cc->req_deadline < first)
+			first = cc->req_deadline;
+	}
+	if (first == UINT64_MAX)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
 }
 
 /* -------------------------------------------------------------- reload */
@@ -597,7 +763,7 @@ static void run_loop(int sfd, int tfd)
 	int i, n;
 
 	while (!stopping) {
-		n = epoll_wait(epfd, ev, 32, -1);
+		n = epoll_wait(epfd, ev, 32, ctl_timeout_ms());
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -630,7 +796,7 @@ static void run_loop(int sfd, int tfd)
 				kmemd_client_event(tag->obj, true);
 				break;
 			case TAG_CTL_CONN:
-				ctl_event(tag->obj);
+				ctl_event(tag->obj, ev[i].events);
 				break;
 			}
 			if (kmemd_clients_live() != live) {
@@ -638,6 +804,7 @@ static void run_loop(int sfd, int tfd)
 				notify_status(NULL);
 			}
 		}
+		ctl_tick();
 		kmemd_clients_reap();
 		kmemd_clients_recover_pending();
 		kmemd_clients_expire_hello();
