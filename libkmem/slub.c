@@ -2483,6 +2483,11 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 	}
 	if (busy)
 		return -EBUSY;
+	/*
+	 * The caches with no object left go first, with the slabs the client
+	 * held on no list; kmem_cache_destroy() reports and keeps the others.
+	 */
+	__kmem_slab_reap_caches(client_id, false, destroyed);
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
 		u64 off = READ_ONCE(shm->caches[id]);
 		struct kmem_cache *s;
@@ -2499,4 +2504,101 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 			(*destroyed)++;
 	}
 	return 0;
+}
+
+/* Every slab page of @s, on a list or not: a dead client's cache is freed whole. */
+static void free_cache_slabs(struct kmem_cache *s)
+{
+	u64 off = kmem_off(s), pfn;
+	unsigned int nid;
+
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_cache_off(slab) != off || slab->order != s->order)
+			continue;
+		free_slab_pages(slab, s->order);
+		pfn += (1ULL << s->order) - 1;
+	}
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+		struct kmem_cache_node *n = cache_node(s, (int)nid);
+
+		n->partial = n->full = PFN_NIL;
+		n->nr_partial = n->nr_slabs = n->total_objects = 0;
+		n->xfer_count = 0;
+	}
+}
+
+/* Objects allocated in @s's listed slabs, and slabs of @s on no list. */
+static u64 cache_live_objects(struct kmem_cache *s, u64 *unlisted)
+{
+	u64 off = kmem_off(s), pfn, live = 0;
+
+	*unlisted = 0;
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		u32 l;
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_cache_off(slab) != off)
+			continue;
+		l = slab_list_of(slab);
+		if (l == SLAB_LIST_PARTIAL || l == SLAB_LIST_FULL)
+			live += SLAB_INUSE(__atomic_load_n(slab_word(slab), __ATOMIC_ACQUIRE));
+		else
+			(*unlisted)++;
+	}
+	return live;
+}
+
+/**
+ * __kmem_slab_reap_caches - the caches dead client @client_id created that
+ * are still there: each is destroyed once no object in its listed slabs is
+ * allocated (the other processes freed what they held), with any slab the
+ * client had in its hands when it died (on no list: frozen, or not yet
+ * published), which no one else could reach; with @force, whatever it
+ * holds, its objects freed with it: the daemon knows no process alive
+ * can hold a pointer into it.
+ * Context: the daemon, no kmem lock held.  Return: the caches still kept.
+ */
+unsigned int __kmem_slab_reap_caches(u32 client_id, bool force, u32 *destroyed)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id, kept = 0;
+
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]), live, unlisted;
+		struct kmem_cache *s;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		if (s->owner != client_id || s->id != id ||
+		    (s->state != KMEM_CACHE_LEAKED && s->state != KMEM_CACHE_ALIVE))
+			continue;
+		if (s->flags & SLAB_TYPESAFE_BY_RCU)
+			__kmem_rcu_barrier();	/* no slab of it waits for a grace period */
+		flush_all(s, true);
+		xfer_drain(s);
+		discard_empty_slabs(s);
+		live = cache_live_objects(s, &unlisted);
+		if (live && !force) {
+			kept++;
+			continue;
+		}
+		if (live || unlisted)
+			__kmem_printk("kmem: cache %s of dead client %u freed with %llu objects and "
+				      "%llu slabs on no list\n", s->name, client_id,
+				      (unsigned long long)live, (unsigned long long)unlisted);
+		free_cache_slabs(s);
+		slab_mutex_lock(&shm->slab_mutex);
+		shm->caches[id] = 0;
+		cache_ctor[id] = NULL;
+		s->state = KMEM_CACHE_FREE;
+		slab_mutex_unlock(&shm->slab_mutex);
+		__free_pages(virt_to_page(s), s->meta_order);
+		(*destroyed)++;
+	}
+	return kept;
 }
