@@ -328,9 +328,12 @@ static void clients_prune(void)
 		    !c->orphans_freed && !overlap_alive(c))
 			free_orphans(c, "no client that overlapped its life is alive");
 	if (sweep_needed && !clients_alive()) {
-		long pages = __kmem_sweep_limbo(10);
+		long objects = __kmem_sweep_objects(10), pages = __kmem_sweep_limbo(10);
 
 		sweep_needed = pages == -EBUSY;
+		if (objects > 0)
+			pr_info("%ld kmalloc objects that dead clients had in their hands (taken "
+				"from a slab, no owner yet) freed", objects);
 		if (pages > 0)
 			pr_info("%ld pages that dead clients had in their hands at a per-CPU list "
 				"taken back", pages);

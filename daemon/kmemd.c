@@ -680,6 +680,8 @@ int main(int argc, char **argv)
 	if (kmemd_config_apply_faults(&cfg))
 		goto out_exit;
 	apply_orphan_cap();
+	/* from here on, an object stamped with no owner is one a dead client dropped */
+	__kmem_slab_server_stamp();
 	kmemd_ctl_set_ops(&ctl_ops);
 	if (make_socket(&attach_l, cfg.val[KEY_SOCKET], SOCK_SEQPACKET) ||
 	    make_socket(&ctl_l, cfg.val[KEY_CTL_SOCKET], SOCK_STREAM))

@@ -249,6 +249,14 @@ extern int __kmem_client_free_orphans(uint32_t client_id, struct kmem_client_usa
  * a per-CPU list; only with no client alive.  Return: pages, or -errno.
  */
 extern long __kmem_sweep_limbo(unsigned int settle_ms);
+/* __kmem_slab_server_stamp - kmemd's own objects stamped as the server's (at start). */
+extern void __kmem_slab_server_stamp(void);
+/*
+ * __kmem_sweep_objects - free kmalloc objects allocated and owned by no one
+ * (a dead client's, caught between a slab and its stamp); only with no
+ * client alive.  Return: objects freed, or -errno.
+ */
+extern long __kmem_sweep_objects(unsigned int settle_ms);
 /* __kmem_client_has_caches - are caches dead client @client_id created still there? */
 extern bool __kmem_client_has_caches(uint32_t client_id);
 /*

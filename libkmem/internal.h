@@ -52,6 +52,7 @@ struct kmem_mm {
 	u64 *hpage_phys;
 	enum kmem_pcp_mode pcp_mode;
 	u32 owner;			/* this process's client id (0: embedded) */
+	u32 owner_mark;			/* KMEM_OWNER_SERVER in kmemd, else 0: see slab.h */
 	bool valgrind;			/* running under memcheck (kasan.h) */
 	bool kasan_shared;		/* shared with other processes: no ASan poisoning */
 	bool rcu_shared;		/* RCU across processes: rcu_shared.c has a slot */
@@ -243,6 +244,17 @@ KMEM_API int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage 
 KMEM_API long __kmem_sweep_limbo(unsigned int settle_ms);
 /* page_alloc.c: is [@pfn, +2^@order) inside a larger free or allocated block? */
 bool __kmem_pfn_inside_block(u64 pfn, unsigned int order);
+/*
+ * slub.c, kmemd only: stamp the objects it holds as the server's, so that
+ * from then on an allocated object with owner 0 is one a dead client had in
+ * its hands (__kmem_sweep_objects()).
+ */
+KMEM_API void __kmem_slab_server_stamp(void);
+/*
+ * Free the objects of the owner-recording caches that are allocated and
+ * owned by no one (the daemon, no client alive).  Return: objects freed.
+ */
+KMEM_API long __kmem_sweep_objects(unsigned int settle_ms);
 /* Are caches dead client @client_id created still there? */
 KMEM_API bool __kmem_client_has_caches(u32 client_id);
 /* rcu_shared.c: the kfree_rcu() objects waiting, as offsets.  Return: how many. */

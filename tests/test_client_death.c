@@ -159,16 +159,17 @@ static unsigned int count_state(json_t *r, const char *key, const char *val)
 	return n;
 }
 
-/* Wait until no client is attached or waiting for its recovery. */
-static bool all_recovered(struct kh_daemon *d)
+/* Wait until @live clients are attached and every other one is recovered. */
+static bool all_recovered_but(struct kh_daemon *d, unsigned int live)
 {
 	int i;
 
 	for (i = 0; i < 1000; i++) {
 		json_t *r = clients(d);
 		size_t n = json_array_size(json_object_get(r, "clients"));
-		bool done = r && count_state(r, "state", "gone") == n &&
-			    count_state(r, "recovery", "done") == n;
+		bool done = r && count_state(r, "state", "attached") == live &&
+			    count_state(r, "state", "gone") == n - live &&
+			    count_state(r, "recovery", "done") == n - live;
 
 		json_decref(r);
 		if (done)
@@ -176,6 +177,11 @@ static bool all_recovered(struct kh_daemon *d)
 		usleep(5000);
 	}
 	return false;
+}
+
+static bool all_recovered(struct kh_daemon *d)
+{
+	return all_recovered_but(d, 0);
 }
 
 /*
@@ -202,6 +208,14 @@ static int census(void *arg)
 				printf("\n  held: pfn %llu order %u flags %#x owner %u refcount %d",
 				       (unsigned long long)pfn, page->order, page->flags, page->owner,
 				       page->_refcount);
+				if (page->flags & PG_slab) {
+					struct kmem_cache *s = cache_at(slab_cache_off(page));
+
+					printf(" (slab of %.*s, state %u, %u in use, list %llu)",
+					       KMEM_CACHE_NAME_LEN, s->name, s->state,
+					       (unsigned int)SLAB_INUSE(*slab_word(page)),
+					       (unsigned long long)page->slab[2]);
+				}
 				owned += size;
 			}
 		} else if (!(page->flags & PG_reserved)) {
@@ -334,16 +348,84 @@ static unsigned int env_count(const char *name, unsigned int dflt)
 	return v && atoi(v) > 0 ? (unsigned int)atoi(v) : dflt;
 }
 
+/* Entries of the clients table, and how many of them are gone. */
+static unsigned int table_size(struct kh_daemon *d, unsigned int *gone)
+{
+	json_t *r = clients(d);
+	unsigned int n = (unsigned int)json_array_size(json_object_get(r, "clients"));
+
+	if (gone)
+		*gone = count_state(r, "state", "gone");
+	json_decref(r);
+	return n;
+}
+
+/* The gone clients the table keeps once they own nothing (daemon/client.c). */
+#define KEEP_GONE	16
+
+static int hold(void *arg)
+{
+	if (write((int)(uintptr_t)arg, "h", 1) != 1)
+		return 1;
+	pause();
+	return 2;
+}
+
+/* An attached client that waits to be killed.  Return: its pid, attached. */
+static pid_t spawn_holder(struct kh_daemon *d)
+{
+	int pfd[2];
+	char ch = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = spawn_client(d, hold, (void *)(uintptr_t)pfd[1]);
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], &ch, 1) != 1 || ch != 'h') {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			wait_exit(pid);
+		}
+		pid = -1;
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+static void kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
+}
+
+/* Memory as it was: every zone's free pages, no page lost or held by the gone. */
+static void check_baseline(struct kh_daemon *d, const struct zones *z0, const char *what)
+{
+	long long lost = -1, owned = -1;
+	struct zones z;
+
+	CU_ASSERT_FATAL(all_recovered(d));
+	CU_ASSERT_FATAL(zones_free(d, &z));
+	CU_ASSERT(zones_equal(z0, &z));
+	CU_ASSERT(take_census(d, &lost, &owned));
+	KT_ASSERT_EQ(lost, 0);
+	KT_ASSERT_EQ(owned, 0);
+	printf("\n  %s: %u zones as at the start, %lld pages lost, %lld held by gone clients", what,
+	       z.nr, lost, owned);
+}
+
 /*
  * Clients using pages (HighMem included), vmalloc and caches of their own
- * but not kmalloc, killed KMEM_TEST_KILLS times: every zone's free pages
- * come back exactly, no page is lost or held by a gone client.
+ * but not kmalloc, killed KMEM_TEST_KILLS times (200): every zone's free
+ * pages come back exactly, no page is lost or held by a gone client, and
+ * the table keeps no more gone clients than its short history.
  */
 static void test_killed_pages_and_caches(void)
 {
-	unsigned int kills = env_count("KMEM_TEST_KILLS", 200), i, seed = kt_seed();
-	long long lost = -1, owned = -1;
-	struct zones z0, z;
+	unsigned int kills = env_count("KMEM_TEST_KILLS", 200), i, seed = (unsigned int)kt_seed();
+	unsigned int size, gone;
+	struct zones z0;
 	struct kh_daemon d;
 
 	if (!daemon_start(&d, NULL)) {
@@ -356,22 +438,369 @@ static void test_killed_pages_and_caches(void)
 		if (!kill_one(&d, &seed, 0, 10000))
 			break;
 	KT_ASSERT_EQ(i, kills);
-	CU_ASSERT_FATAL(all_recovered(&d));
-	CU_ASSERT_FATAL(zones_free(&d, &z));
-	CU_ASSERT(zones_equal(&z0, &z));
-	CU_ASSERT(take_census(&d, &lost, &owned));
-	KT_ASSERT_EQ(lost, 0);
-	KT_ASSERT_EQ(owned, 0);
-	printf("\n  %u kills: %u zones, %lld lost, %lld held by gone clients\n", i, z.nr, lost,
-	       owned);
-	kh_stop(&d, SIGTERM);
+	check_baseline(&d, &z0, "pages and caches");
+	size = table_size(&d, &gone);
+	printf("\n  %u kills: the table holds %u clients (%u gone)\n", i, size, gone);
+	CU_ASSERT(size <= KEEP_GONE);
 	if (getenv("KMEM_TEST_VERBOSE"))
 		kh_print_log(&d);
+	kh_stop(&d, SIGTERM);
 	kh_remove(&d);
+}
+
+/* Kills while the first client lives: what they leave must fit the direct map. */
+#define HOLDER_KILLS	40
+
+/*
+ * The mixed load, kmalloc included, killed 300 times (1000 with
+ * KMEM_LONG_TESTS=1, or KMEM_TEST_KILLS): a client that lives through the
+ * first HOLDER_KILLS keeps what the dead of its time left in the shared kmalloc
+ * caches (they are in the table, holding it), and once it goes they are
+ * freed; when the last client is gone every zone's free pages are the
+ * baseline's, exactly.
+ */
+static void test_killed_mixed_load(void)
+{
+	unsigned int kills = env_count("KMEM_TEST_KILLS", getenv("KMEM_LONG_TESTS") &&
+				       atoi(getenv("KMEM_LONG_TESTS")) ? 1000 : 300);
+	unsigned int i, seed = (unsigned int)kt_seed() ^ 0x5eed, size, gone, holding = 0;
+	struct timespec t0, t1;
+	struct zones z0;
+	struct kh_daemon d;
+	pid_t holder;
+
+	/* no cap: the overlap rule alone frees what they left */
+	if (!daemon_start(&d, "orphan_cap_mb = 0\n")) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		return;
+	}
+	CU_ASSERT_FATAL(zones_free(&d, &z0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	holder = spawn_holder(&d);
+	CU_ASSERT_FATAL(holder > 0);
+	for (i = 0; i < kills; i++) {
+		if (i == (kills / 2 < HOLDER_KILLS ? kills / 2 : HOLDER_KILLS)) {
+			json_t *r = clients(&d);
+
+			/* the dead of the holder's time keep their orphans, listed */
+			holding = (unsigned int)json_array_size(json_object_get(r, "clients"));
+			json_decref(r);
+			kill_wait(holder);
+		}
+		if (!kill_one(&d, &seed, LOAD_KMALLOC, 10000))
+			break;
+	}
+	KT_ASSERT_EQ(i, kills);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	check_baseline(&d, &z0, "mixed load");
+	size = table_size(&d, &gone);
+	printf("\n  %u kills in %.1f s: %u clients in the table while a client of their time "
+	       "lived, %u at the end (%u gone)\n", i,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, holding,
+	       size, gone);
+	CU_ASSERT(holding > KEEP_GONE);
+	CU_ASSERT(size <= KEEP_GONE);
+	CU_ASSERT(strstr(kh_log(&d), "no client that overlapped its life is alive") != NULL);
+	if (getenv("KMEM_TEST_VERBOSE"))
+		kh_print_log(&d);
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+}
+
+/* ------------------------------------------------------------------ */
+/* what a dead client left, and who may still hold it                  */
+/* ------------------------------------------------------------------ */
+
+#define NR_LEFT		200
+
+struct leave {
+	int fd;			/* the objects' addresses go here */
+	unsigned int size;	/* kmalloc size */
+	bool own_cache;		/* from a cache of its own instead */
+	void *objs[NR_LEFT];
+};
+
+/* Allocate NR_LEFT objects, send their addresses, and wait to be killed. */
+static int leave_objects(void *arg)
+{
+	struct leave *l = arg;
+	struct kmem_cache *s = NULL;
+	int i;
+
+	if (l->own_cache) {
+		s = kmem_cache_create("death_left", l->size, 0, 0, NULL);
+		if (!s)
+			return 1;
+	}
+	for (i = 0; i < NR_LEFT; i++) {
+		l->objs[i] = s ? kmem_cache_alloc(s, GFP_KERNEL) : kmalloc(l->size, GFP_KERNEL);
+		if (!l->objs[i])
+			return 2;
+		memset(l->objs[i], i, l->size);
+	}
+	if (write(l->fd, l->objs, sizeof(l->objs)) != (ssize_t)sizeof(l->objs))
+		return 3;
+	pause();
+	return 4;
+}
+
+/* A client that leaves NR_LEFT objects, killed once they are sent: its id, or 0. */
+static long long die_leaving(struct kh_daemon *d, struct leave *l)
+{
+	int pfd[2];
+	long long id = 0;
+	json_t *r, *c;
+	size_t i;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return 0;
+	l->fd = pfd[1];
+	pid = spawn_client(d, leave_objects, l);
+	close(pfd[1]);
+	if (read(pfd[0], l->objs, sizeof(l->objs)) != (ssize_t)sizeof(l->objs))
+		memset(l->objs, 0, sizeof(l->objs));
+	close(pfd[0]);
+	kill_wait(pid);
+	CU_ASSERT(all_recovered_but(d, 1));
+	r = clients(d);
+	json_array_foreach(json_object_get(r, "clients"), i, c)
+		if (json_integer_value(json_object_get(c, "pid")) == pid)
+			id = json_integer_value(json_object_get(c, "id"));
+	json_decref(r);
+	return id;
+}
+
+static long long orphans_of(struct kh_daemon *d, long long id)
+{
+	char req[96];
+	json_t *r;
+	long long n;
+
+	snprintf(req, sizeof(req), "{\"cmd\":\"orphans\",\"client\":%lld,\"limit\":0}\n", id);
+	r = ctl(d, req);
+	n = json_is_integer(json_object_get(r, "objects")) ?
+	    json_integer_value(json_object_get(r, "objects")) : -1;
+	json_decref(r);
+	return n;
+}
+
+/* Does slabinfo list a cache called @name? */
+static bool has_cache(struct kh_daemon *d, const char *name)
+{
+	json_t *r = ctl(d, "{\"cmd\":\"slabinfo\"}\n"), *c;
+	bool found = false;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "slabinfo"), i, c)
+		found |= !strcmp(json_string_value(json_object_get(c, "name")) ?: "", name);
+	json_decref(r);
+	return found;
+}
+
+/* Free @l's objects from another client (kfree: whatever cache they are of). */
+static int free_left(void *arg)
+{
+	struct leave *l = arg;
+	int i;
+
+	for (i = 0; i < NR_LEFT; i++) {
+		if (*(unsigned char *)l->objs[i] != (unsigned char)i)
+			return 1;
+		kfree(l->objs[i]);
+	}
+	return 0;
+}
+
+/*
+ * Overlap: B dies while A (attached before B's death) lives, and C
+ * attaches after: B's objects stay while A lives, and go when A does,
+ * though C still lives (C never saw B's pointers).
+ */
+static void test_orphans_freed_when_overlap_gone(void)
+{
+	struct leave *l = calloc(1, sizeof(*l));
+	struct zones z0;
+	struct kh_daemon d;
+	long long id;
+	pid_t a, c;
+
+	CU_ASSERT_FATAL(l != NULL);
+	if (!daemon_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		free(l);
+		return;
+	}
+	CU_ASSERT_FATAL(zones_free(&d, &z0));
+	a = spawn_holder(&d);
+	CU_ASSERT_FATAL(a > 0);
+	l->size = 96;
+	id = die_leaving(&d, l);
+	CU_ASSERT_FATAL(id > 0);
+	c = spawn_holder(&d);
+	CU_ASSERT_FATAL(c > 0);
+	usleep(1200000);	/* a prune of the table has run meanwhile */
+	CU_ASSERT(orphans_of(&d, id) >= NR_LEFT);
+	kill_wait(a);
+	CU_ASSERT(all_recovered_but(&d, 1));
+	usleep(100000);
+	KT_ASSERT_EQ(orphans_of(&d, id), 0);
+	kill_wait(c);
+	check_baseline(&d, &z0, "overlap");
+	printf("\n");
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+	free(l);
+}
+
+/*
+ * A cache of the dead client's own, kept because objects were allocated in
+ * it, goes once another process has freed them (while a client of its time
+ * still lives), slabs and all.
+ */
+static void test_kept_cache_emptied(void)
+{
+	struct leave *l = calloc(1, sizeof(*l));
+	struct zones z0;
+	struct kh_daemon d;
+	long long id;
+	pid_t a, f;
+	int i;
+
+	CU_ASSERT_FATAL(l != NULL);
+	if (!daemon_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		free(l);
+		return;
+	}
+	CU_ASSERT_FATAL(zones_free(&d, &z0));
+	a = spawn_holder(&d);
+	CU_ASSERT_FATAL(a > 0);
+	l->size = 300;
+	l->own_cache = true;
+	id = die_leaving(&d, l);
+	CU_ASSERT_FATAL(id > 0);
+	usleep(1200000);	/* a prune of the table has run meanwhile */
+	CU_ASSERT(has_cache(&d, "death_left"));	/* kept: objects are allocated */
+	f = spawn_client(&d, free_left, l);
+	KT_ASSERT_EQ(wait_exit(f), 0);
+	for (i = 0; i < 300 && has_cache(&d, "death_left"); i++)
+		usleep(10000);	/* the next prune, within a second or so */
+	CU_ASSERT(i < 300);
+	CU_ASSERT(strstr(kh_log(&d), "Objects remaining in death_left") != NULL);
+	kill_wait(a);
+	check_baseline(&d, &z0, "kept cache");
+	printf("\n");
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+	free(l);
+}
+
+/* orphan_cap_mb: above it, the oldest gone client's orphans go, with a warning. */
+static void test_orphan_cap(void)
+{
+	struct leave *l = calloc(1, sizeof(*l));
+	struct kh_daemon d;
+	long long old, young;
+	pid_t a;
+
+	CU_ASSERT_FATAL(l != NULL);
+	if (!daemon_start(&d, "orphan_cap_mb = 1\n")) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		free(l);
+		return;
+	}
+	a = spawn_holder(&d);	/* so the overlap rule frees nothing */
+	CU_ASSERT_FATAL(a > 0);
+	l->size = 2048;		/* 200 x 2 KiB: 400 KiB a client */
+	old = die_leaving(&d, l);
+	young = die_leaving(&d, l);
+	usleep(200000);
+	CU_ASSERT(orphans_of(&d, old) >= NR_LEFT);
+	CU_ASSERT(orphans_of(&d, young) >= NR_LEFT);
+	CU_ASSERT(strstr(kh_log(&d), "above orphan_cap_mb") == NULL);
+	/* the third passes 1 MiB: the oldest's go */
+	CU_ASSERT(die_leaving(&d, l) > 0);
+	usleep(200000);
+	KT_ASSERT_EQ(orphans_of(&d, old), 0);
+	CU_ASSERT(orphans_of(&d, young) >= NR_LEFT);
+	CU_ASSERT(strstr(kh_log(&d), "above orphan_cap_mb") != NULL);
+	kill_wait(a);
+	printf("\n");
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+	free(l);
+}
+
+/* kmemctl orphans --free CLIENT: the operator frees a gone client's orphans. */
+static void test_orphans_free_command(void)
+{
+	struct leave *l = calloc(1, sizeof(*l));
+	char out[4096], idbuf[32], req[96];
+	const char *args[6];
+	struct kh_daemon d;
+	long long id, live_id = 0;
+	json_t *r, *c;
+	size_t i;
+	pid_t a;
+	int st;
+
+	CU_ASSERT_FATAL(l != NULL);
+	if (!daemon_start(&d, NULL)) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		free(l);
+		return;
+	}
+	a = spawn_holder(&d);
+	CU_ASSERT_FATAL(a > 0);
+	l->size = 64;
+	id = die_leaving(&d, l);
+	CU_ASSERT_FATAL(id > 0);
+	CU_ASSERT(orphans_of(&d, id) >= NR_LEFT);
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	args[0] = "orphans";
+	args[1] = "--free";
+	args[2] = idbuf;
+	args[3] = NULL;
+	st = kh_kmemctl(&d, args, out, sizeof(out), 10);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT(strstr(out, "freed") != NULL);
+	KT_ASSERT_EQ(orphans_of(&d, id), 0);
+	CU_ASSERT(strstr(kh_log(&d), "freed by the operator") != NULL);
+	/* a live client's objects are not the operator's to free */
+	r = clients(&d);
+	json_array_foreach(json_object_get(r, "clients"), i, c)
+		if (json_integer_value(json_object_get(c, "pid")) == a)
+			live_id = json_integer_value(json_object_get(c, "id"));
+	json_decref(r);
+	snprintf(req, sizeof(req), "{\"cmd\":\"orphans.free\",\"client\":%lld}\n", live_id);
+	r = ctl(&d, req);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(r, "error"),
+								 "code")) ?: "", "EBUSY");
+	json_decref(r);
+	r = ctl(&d, "{\"cmd\":\"orphans.free\",\"client\":99999}\n");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(r, "error"),
+								 "code")) ?: "", "ENOENT");
+	json_decref(r);
+	kill_wait(a);
+	printf("\n");
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+	free(l);
 }
 
 static const struct kt_test tests[] = {
 	KT_TEST(test_killed_pages_and_caches),
+	KT_TEST(test_killed_mixed_load),
+	KT_TEST(test_orphans_freed_when_overlap_gone),
+	KT_TEST(test_kept_cache_emptied),
+	KT_TEST(test_orphan_cap),
+	KT_TEST(test_orphans_free_command),
 	KT_END,
 };
 
