@@ -42,6 +42,8 @@ static unsigned int next_client_id = 1;
 static uint64_t orphan_cap;
 static bool prune_needed;
 static uint64_t last_prune_ms;
+/* gone clients still own something: prune once a second for what others free */
+static bool holders_left;
 /* a client died since the last sweep of blocks in no one's hands */
 static bool sweep_needed;
 
@@ -319,7 +321,8 @@ static void clients_prune(void)
 	uint64_t now = now_ms(), total = 0;
 	uint32_t caches;
 
-	if (!prune_needed && now - last_prune_ms < 1000)
+	/* once a second only while gone clients hold something others may free */
+	if (!prune_needed && (!holders_left || now - last_prune_ms < 1000))
 		return;
 	prune_needed = false;
 	last_prune_ms = now;
@@ -338,6 +341,7 @@ static void clients_prune(void)
 			pr_info("%ld pages that dead clients had in their hands at a per-CPU list "
 				"taken back", pages);
 	}
+	holders_left = false;
 	for (c = clients; c; c = c->next)
 		nr += c->state == CLIENT_GONE && c->recover == RECOVER_DONE && c->id;
 	if (!nr)
@@ -351,6 +355,7 @@ static void clients_prune(void)
 			u[i++].id = c->id;
 	if (__kmem_client_usage(u, nr)) {
 		free(u);	/* a corrupted segment: keep everyone */
+		holders_left = true;
 		return;
 	}
 	for (i = 0; i < nr; i++)
@@ -394,8 +399,11 @@ static void clients_prune(void)
 		if (__kmem_client_has_caches(c->id) && !__kmem_slab_reap_caches(c->id, false, &caches))
 			c->report.caches_kept = 0;
 		c->report.caches_destroyed += caches;
-		if (u[i].objects || u[i].pages || u[i].vmalloc_pages || __kmem_client_has_caches(c->id))
+		if (u[i].objects || u[i].pages || u[i].vmalloc_pages ||
+		    __kmem_client_has_caches(c->id)) {
+			holders_left = true;
 			continue;
+		}
 		if (++empty <= KEEP_GONE)
 			continue;
 		pr_debug("client %u: owns nothing any more; forgotten", c->id);

@@ -794,6 +794,57 @@ static void test_orphans_free_command(void)
 	free(l);
 }
 
+/* kmemd on a file holding @line must exit 2 naming FILE:1: orphan_cap_mb. */
+static void bad_cap(const char *line)
+{
+	char dir[] = "/tmp/kmemd-death.XXXXXX", path[64], out[4096], expect[96];
+	char *argv[] = { "kmemd", "--config", path, NULL };
+	FILE *f;
+	int status;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/kmemd.conf", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "%s\n", line);
+	fclose(f);
+	status = kt_run(KMEMD_PATH, argv, out, sizeof(out), 30);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	snprintf(expect, sizeof(expect), "%s:1: orphan_cap_mb:", path);
+	if (!strstr(out, expect)) {
+		fprintf(stderr, "expected \"%s\" in:\n%s\n", expect, out);
+		CU_FAIL("orphan_cap_mb error message");
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+/* orphan_cap_mb: MiB or N% of the direct map; a bad one refused; live on SIGHUP. */
+static void test_orphan_cap_config(void)
+{
+	struct kh_daemon d;
+	int i;
+
+	bad_cap("orphan_cap_mb = lots");
+	bad_cap("orphan_cap_mb = 101%");
+	bad_cap("orphan_cap_mb = -1");
+	bad_cap("orphan_cap_mb = %");
+	bad_cap("orphan_cap_mb =");
+	if (!daemon_start(&d, "orphan_cap_mb = 10%\n")) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		return;
+	}
+	CU_ASSERT_FATAL(!kh_write_conf(&d, "fake_numa = 2\norphan_cap_mb = 3\n"));
+	kill(d.pid, SIGHUP);
+	for (i = 0; i < 200 && !strstr(kh_log(&d), "orphan_cap_mb: '10%' -> '3'"); i++)
+		usleep(10000);
+	CU_ASSERT(strstr(kh_log(&d), "orphan_cap_mb: '10%' -> '3'") != NULL);
+	CU_ASSERT(strstr(kh_log(&d), "needs a restart") == NULL);
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_killed_pages_and_caches),
 	KT_TEST(test_killed_mixed_load),
@@ -801,6 +852,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_kept_cache_emptied),
 	KT_TEST(test_orphan_cap),
 	KT_TEST(test_orphans_free_command),
+	KT_TEST(test_orphan_cap_config),
 	KT_END,
 };
 
