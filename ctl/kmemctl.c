@@ -50,6 +50,7 @@ struct kmemctl {
 	const char *embedded;	/* --embedded PID */
 	char sort_key;		/* slabtop -s */
 	long rows;		/* slabtop -n; -1: every cache */
+	bool free_orphans;	/* orphans --free */
 };
 
 struct command {
@@ -61,6 +62,7 @@ struct command {
 	const char *ctl;	/* the control command a view sends */
 	unsigned int min_args, max_args;
 	bool slabtop_opts;	/* takes -s KEY, -n N, -o */
+	bool orphans_opts;	/* takes --free */
 };
 
 /* --embedded: requests go to kmemctl_embedded.c instead of a socket */
@@ -618,12 +620,29 @@ static int run_orphans(struct kmemctl *k, const struct command *cmd, int argc, c
 			return KMEMCTL_EXIT_USAGE;
 		}
 	}
-	req = json_pack("{s:s, s:I, s:I}", "cmd", "orphans", "client", (json_int_t)id, "limit",
-			(json_int_t)limit);
+	if (k->free_orphans && argc > 2) {
+		fail(2, "orphans: --free takes no LIMIT");
+		return KMEMCTL_EXIT_USAGE;
+	}
+	if (k->free_orphans)
+		req = json_pack("{s:s, s:I}", "cmd", "orphans.free", "client", (json_int_t)id);
+	else
+		req = json_pack("{s:s, s:I, s:I}", "cmd", "orphans", "client", (json_int_t)id,
+				"limit", (json_int_t)limit);
 	reply = kmemctl_request(k->sock, req, &status);
 	json_decref(req);
 	if (!reply)
 		return status;
+	if (k->free_orphans) {
+		if (k->json)
+			print_json(reply);
+		else
+			printf("client %lld: freed %lld objects (%lld bytes) and %lld large kmalloc "
+			       "pages\n", id, jint_of(reply, "objects"), jint_of(reply, "bytes"),
+			       jint_of(reply, "pages"));
+		json_decref(reply);
+		return 0;
+	}
 	text = json_object_get(reply, "text");
 	if (k->json) {
 		print_json(reply);
@@ -938,13 +957,17 @@ static const struct command commands[] = {
 	  .summary = "a live full-screen view; q quits (kmemctl top --help)" },
 	{ .name = "shrink", .args = "[CACHE]", .run = run_shrink, .max_args = 1,
 	  .summary = "shrink CACHE, or drain the per-CPU lists and shrink every cache" },
-	{ .name = "orphans", .args = "CLIENT [LIMIT]", .run = run_orphans, .min_args = 1,
-	  .max_args = 2,
+	{ .name = "orphans", .args = "[--free] CLIENT [LIMIT]", .run = run_orphans, .min_args = 1,
+	  .max_args = 2, .orphans_opts = true,
 	  .summary = "the kmalloc objects a dead client left allocated, accounted to it",
 	  .details = "CLIENT: a client id (kmemctl clients).  Lists address, size and cache of\n"
 		     "each object CLIENT allocated from the shared kmalloc caches that no process\n"
 		     "has freed, LIMIT of them at most (default 1000), and counts them all.\n"
-		     "For a live client, its objects now.\n" },
+		     "For a live client, its objects now.\n"
+		     "  --free  free them now (a gone client only), with its large kmalloc\n"
+		     "          blocks and the caches it created, without waiting for every\n"
+		     "          client of its time to go: a live client that still uses one\n"
+		     "          of them then uses freed memory\n" },
 	{ .name = "drop-pcp", .run = run_drop_pcp,
 	  .summary = "return every CPU's per-CPU pages to the buddy lists" },
 	{ .name = "fault-inject", .args = "[failslab|fail_page_alloc [ATTR=VALUE ...]]",
@@ -1123,6 +1146,10 @@ static int parse_command_opts(struct kmemctl *k, const struct command *cmd, int 
 			}
 			if (!strcmp(arg, "-o") || !strcmp(arg, "--once"))
 				continue;
+		}
+		if (cmd->orphans_opts && !strcmp(arg, "--free")) {
+			k->free_orphans = true;
+			continue;
 		}
 		return fail(2, "%s: unknown option \"%s\" (kmemctl %s --help)", cmd->name, arg,
 			    cmd->name);

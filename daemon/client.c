@@ -38,6 +38,14 @@ static struct kmemd_client *clients;
  */
 static struct kmemd_client *forgotten;
 static unsigned int next_client_id = 1;
+/* orphan_cap_mb in bytes (0: none); a client exited or was recovered since the last prune */
+static uint64_t orphan_cap;
+static bool prune_needed;
+static uint64_t last_prune_ms;
+/* gone clients still own something: prune once a second for what others free */
+static bool holders_left;
+/* a client died since the last sweep of blocks in no one's hands */
+static bool sweep_needed;
 
 /* Close any fds a client sent along (clients send none). */
 static void drop_fds(struct msghdr *mh)
@@ -169,6 +177,11 @@ static void client_recover(struct kmemd_client *c)
 	}
 	if (c->recover != RECOVER_RETRY)
 		return;
+	if (!c->end_seq) {
+		/* the clients that overlapped its life are those attached before now */
+		c->end_seq = next_client_id;
+		prune_needed = true;
+	}
 	if (c->pidfd >= 0) {
 		kmemd_unwatch(c->pidfd);
 		close(c->pidfd);
@@ -183,6 +196,7 @@ static void client_recover(struct kmemd_client *c)
 		return;
 	}
 	c->recover = RECOVER_DONE;
+	prune_needed = sweep_needed = true;
 	if (ret) {
 		pr_warn("client %u: recovery failed: %s", c->id, strerror(-ret));
 		return;
@@ -202,6 +216,230 @@ static void client_recover(struct kmemd_client *c)
 			c->id);
 }
 
+/* ------------------------------------------------------------------ */
+/* what dead clients left: the orphan policy and the table's pruning   */
+/* ------------------------------------------------------------------ */
+
+/* Gone clients that own nothing, kept in the table as a short history. */
+#define KEEP_GONE	16
+
+/* Is any client alive, or gone with its memory not yet given back? */
+static bool clients_alive(void)
+{
+	const struct kmemd_client *c;
+
+	for (c = clients; c; c = c->next)
+		if (c->state == CLIENT_ATTACHED ||
+		    (c->state == CLIENT_GONE && c->recover != RECOVER_DONE))
+			return true;
+	return false;
+}
+
+/* Is a process that could hold pointers @g handed out still alive? */
+static bool overlap_alive(const struct kmemd_client *g)
+{
+	const struct kmemd_client *c;
+
+	for (c = clients; c; c = c->next) {
+		if (c == g || !c->id || c->id >= g->end_seq)
+			continue;	/* attached after @g had exited */
+		/* attached, or its socket closed but its process still runs */
+		if (c->state == CLIENT_ATTACHED ||
+		    (c->state == CLIENT_GONE && c->recover == RECOVER_WAIT_EXIT))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Free what gone client @c left: its objects in the shared kmalloc caches,
+ * its large kmalloc blocks, and the caches it created that were kept.
+ * @why: the rule that allowed it, for the log.  Return: 0 or -errno.
+ */
+static int free_orphans(struct kmemd_client *c, const char *why)
+{
+	struct kmem_client_usage f;
+	uint32_t caches = 0;
+	int ret;
+
+	ret = __kmem_client_free_orphans(c->id, &f);
+	if (ret) {
+		pr_warn("client %u: its orphaned objects could not be freed: %s", c->id,
+			strerror(-ret));
+		return ret;
+	}
+	__kmem_slab_reap_caches(c->id, true, &caches);
+	c->orphans_freed = true;
+	c->orphan_objects_freed += f.objects;
+	c->orphan_bytes_freed += f.object_bytes;
+	c->orphan_pages_freed += f.pages;
+	c->report.caches_destroyed += caches;
+	c->report.caches_kept -= caches < c->report.caches_kept ? caches : c->report.caches_kept;
+	if (f.objects || f.pages || caches)
+		pr_info("client %u: %s: freed %llu orphaned objects (%llu bytes), %llu large kmalloc "
+			"pages and %u kept caches", c->id, why, (unsigned long long)f.objects,
+			(unsigned long long)f.object_bytes, (unsigned long long)f.pages, caches);
+	return 0;
+}
+
+void kmemd_clients_set_orphan_cap(uint64_t bytes)
+{
+	orphan_cap = bytes;
+	prune_needed = true;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * clients_prune - the orphan policy (docs/attach.md, "When a client dies"),
+ * then the table's pruning:
+ *
+ * 1. a gone client's orphans are freed once no client whose life overlapped
+ *    its own is alive: no one left can hold a pointer it handed out;
+ * 2. while the orphans of gone clients take more than orphan_cap_mb, the
+ *    oldest gone client's are freed, with a warning: a live client may
+ *    still use them (the operator's choice, made in kmemd.conf);
+ * 3. a gone client whose recovery is done and that owns nothing any more
+ *    (no object, no block, no cache; the RCU state forgot it when it went)
+ *    leaves the table, but for the KEEP_GONE newest such, kept so that
+ *    `kmemctl clients` shows what the last deaths gave back.
+ *
+ * Run after a client's exit or recovery, and once a second for what other
+ * processes free meanwhile (a kept cache emptied, objects freed).
+ */
+static void clients_prune(void)
+{
+	struct kmemd_client *c, **pp;
+	struct kmem_client_usage *u;
+	unsigned int nr = 0, i, empty = 0;
+	uint64_t now = now_ms(), total = 0;
+	uint32_t caches;
+
+	/* once a second only while gone clients hold something others may free */
+	if (!prune_needed && (!holders_left || now - last_prune_ms < 1000))
+		return;
+	prune_needed = false;
+	last_prune_ms = now;
+	for (c = clients; c; c = c->next)
+		if (c->state == CLIENT_GONE && c->recover == RECOVER_DONE && c->id &&
+		    !c->orphans_freed && !overlap_alive(c))
+			free_orphans(c, "no client that overlapped its life is alive");
+	if (sweep_needed && !clients_alive()) {
+		long objects = __kmem_sweep_objects(10), pages = __kmem_sweep_limbo(10);
+
+		sweep_needed = pages == -EBUSY;
+		if (objects > 0)
+			pr_info("%ld kmalloc objects that dead clients had in their hands (taken "
+				"from a slab, no owner yet) freed", objects);
+		if (pages > 0)
+			pr_info("%ld pages that dead clients had in their hands at a per-CPU list "
+				"taken back", pages);
+	}
+	holders_left = false;
+	for (c = clients; c; c = c->next)
+		nr += c->state == CLIENT_GONE && c->recover == RECOVER_DONE && c->id;
+	if (!nr)
+		return;
+	u = calloc(nr, sizeof(*u));
+	if (!u)
+		return;
+	i = 0;
+	for (c = clients; c; c = c->next)
+		if (c->state == CLIENT_GONE && c->recover == RECOVER_DONE && c->id)
+			u[i++].id = c->id;
+	if (__kmem_client_usage(u, nr)) {
+		free(u);	/* a corrupted segment: keep everyone */
+		holders_left = true;
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		total += u[i].object_bytes + (u[i].pages << 12);
+	/* oldest first: the table is newest first, so look for the smallest id */
+	while (orphan_cap && total > orphan_cap) {
+		struct kmemd_client *oldest = NULL;
+		unsigned int at = 0;
+
+		for (i = 0; i < nr; i++) {
+			if (!(u[i].object_bytes + u[i].pages))
+				continue;
+			for (c = clients; c && c->id != u[i].id; c = c->next)
+				;
+			if (c && (!oldest || c->id < oldest->id)) {
+				oldest = c;
+				at = i;
+			}
+		}
+		if (!oldest)
+			break;
+		pr_warn("client %u: its orphans (%llu objects, %llu bytes; %llu pages) are freed: "
+			"gone clients' orphans take %llu bytes, above orphan_cap_mb (%llu MiB); a "
+			"live client that still uses one of them now uses freed memory", oldest->id,
+			(unsigned long long)u[at].objects, (unsigned long long)u[at].object_bytes,
+			(unsigned long long)u[at].pages, (unsigned long long)total,
+			(unsigned long long)(orphan_cap >> 20));
+		total -= u[at].object_bytes + (u[at].pages << 12);
+		free_orphans(oldest, "orphan_cap_mb exceeded");
+		u[at].objects = u[at].object_bytes = u[at].pages = 0;
+	}
+	/* u[] is in table order, newest first: the first KEEP_GONE empty ones stay */
+	for (i = 0; i < nr; i++) {
+		for (pp = &clients; *pp && (*pp)->id != u[i].id; pp = &(*pp)->next)
+			;
+		c = *pp;
+		if (!c)
+			continue;
+		/* a kept cache that the other processes emptied goes now */
+		caches = 0;
+		if (__kmem_client_has_caches(c->id) && !__kmem_slab_reap_caches(c->id, false, &caches))
+			c->report.caches_kept = 0;
+		c->report.caches_destroyed += caches;
+		if (u[i].objects || u[i].pages || u[i].vmalloc_pages ||
+		    __kmem_client_has_caches(c->id)) {
+			holders_left = true;
+			continue;
+		}
+		if (++empty <= KEEP_GONE)
+			continue;
+		pr_debug("client %u: owns nothing any more; forgotten", c->id);
+		*pp = c->next;
+		c->next = forgotten;
+		forgotten = c;
+	}
+	free(u);
+}
+
+int kmemd_clients_free_orphans(unsigned int id, struct kmem_client_usage *freed)
+{
+	struct kmemd_client *c;
+	uint64_t objects, bytes, pages;
+	int ret;
+
+	for (c = clients; c && c->id != id; c = c->next)
+		;
+	memset(freed, 0, sizeof(*freed));
+	freed->id = id;
+	if (!c || !id)
+		return -ENOENT;
+	if (c->state != CLIENT_GONE || c->recover != RECOVER_DONE)
+		return -EBUSY;
+	objects = c->orphan_objects_freed;
+	bytes = c->orphan_bytes_freed;
+	pages = c->orphan_pages_freed;
+	pr_notice("client %u: the operator frees its orphans", c->id);
+	ret = free_orphans(c, "freed by the operator (orphans.free)");
+	freed->objects = c->orphan_objects_freed - objects;
+	freed->object_bytes = c->orphan_bytes_freed - bytes;
+	freed->pages = c->orphan_pages_freed - pages;
+	prune_needed = true;
+	return ret;
+}
+
 void kmemd_clients_recover_pending(void)
 {
 	struct kmemd_client *c;
@@ -209,6 +447,7 @@ void kmemd_clients_recover_pending(void)
 	for (c = clients; c; c = c->next)
 		if (c->state == CLIENT_GONE && c->recover == RECOVER_RETRY)
 			client_recover(c);
+	clients_prune();
 }
 
 /*
@@ -620,6 +859,14 @@ json_t *kmemd_clients_json(void)
 					    json_integer((json_int_t)r->locks_recovered));
 			json_object_set_new(o, "large_kmalloc_left",
 					    json_integer((json_int_t)r->large_kmalloc_left));
+			/* what kmemd freed of its leftovers (the orphan policy, or the operator) */
+			json_object_set_new(o, "orphans_freed", json_boolean(c->orphans_freed));
+			json_object_set_new(o, "orphans_freed_objects",
+					    json_integer((json_int_t)c->orphan_objects_freed));
+			json_object_set_new(o, "orphans_freed_bytes",
+					    json_integer((json_int_t)c->orphan_bytes_freed));
+			json_object_set_new(o, "orphans_freed_pages",
+					    json_integer((json_int_t)c->orphan_pages_freed));
 		}
 		if (o)
 			json_array_append_new(arr, o);

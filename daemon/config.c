@@ -227,6 +227,21 @@ static int check_max_clients(struct kmemd_config *cfg, const char *v, char *msg,
 	return 0;
 }
 
+static int check_orphan_cap(struct kmemd_config *cfg, const char *v, char *msg, size_t len)
+{
+	size_t n = strlen(v);
+	char num[32];
+
+	cfg->orphan_cap_pct = n && v[n - 1] == '%';
+	snprintf(num, sizeof(num), "%.*s", (int)(n - cfg->orphan_cap_pct), v);
+	if (n >= sizeof(num) ||
+	    parse_ulong(num, 10, cfg->orphan_cap_pct ? 100 : 1UL << 40, &cfg->orphan_cap)) {
+		snprintf(msg, len, "expected MiB (0: no cap) or a percentage of the direct map");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_reserve(struct kmemd_config *cfg, const char *v, char *msg, size_t len)
 {
 	if (parse_bool(v, &cfg->reserve_hugepages)) {
@@ -355,6 +370,7 @@ static const struct key_desc keys[NR_KEYS] = {
 	[KEY_WATCHDOG] = { "watchdog", "yes", check_watchdog, false, NULL },
 	[KEY_FAILSLAB] = { "failslab", "", check_fault, true, NULL },
 	[KEY_FAIL_PAGE_ALLOC] = { "fail_page_alloc", "", check_fault, true, NULL },
+	[KEY_ORPHAN_CAP_MB] = { "orphan_cap_mb", "25%", check_orphan_cap, true, NULL },
 };
 
 const char *kmemd_key_name(enum kmemd_key key)

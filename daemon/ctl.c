@@ -966,6 +966,38 @@ static int cmd_orphans(json_t *req, json_t *reply, struct ctl_err *err)
 	return 0;
 }
 
+/*
+ * The operator frees what a gone client left in the shared kmalloc caches
+ * (and its large kmalloc blocks and kept caches) at once, without waiting
+ * for the orphan policy: a live client that still uses one of those
+ * objects then uses freed memory.  Only a gone, recovered client.
+ */
+static int cmd_orphans_free(json_t *req, json_t *reply, struct ctl_err *err)
+{
+	const struct kmemd_ctl_ops *ops = __atomic_load_n(&ctl_ops, __ATOMIC_ACQUIRE);
+	json_int_t id = json_integer_value(json_object_get(req, "client"));
+	struct kmem_client_usage freed;
+	int ret;
+
+	if (id <= 0 || id > UINT32_MAX)
+		return ctl_fail(err, "EINVAL", "client must be a client id (kmemctl clients)");
+	if (!ops || !ops->free_orphans)
+		return ctl_fail(err, "ENOSYS", "no client table here");
+	ret = ops->free_orphans((unsigned int)id, &freed);
+	if (ret == -ENOENT)
+		return ctl_fail(err, "ENOENT", "no client %" JSON_INTEGER_FORMAT " in the table "
+				"(kmemctl clients)", id);
+	if (ret == -EBUSY)
+		return ctl_fail(err, "EBUSY", "client %" JSON_INTEGER_FORMAT " is not gone and "
+				"recovered: only a dead client's objects can be freed", id);
+	if (ret)
+		return ctl_fail_errno(err, ret, "orphans.free");
+	if (!put_u64(reply, "client", (uint64_t)id) || !put_u64(reply, "objects", freed.objects) ||
+	    !put_u64(reply, "bytes", freed.object_bytes) || !put_u64(reply, "pages", freed.pages))
+		return oom(err);
+	return 0;
+}
+
 static int cmd_drop_pcp(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	return put_u64(reply, "pages", kmem_drain_all_pages()) ? 0 : oom(err);
@@ -1126,6 +1158,8 @@ static const struct ctl_cmd commands[] = {
 	  cmd_shrink, { { "cache", T_STR, false }, { NULL } } },
 	{ "orphans", "objects a client left in the shared kmalloc caches: client, limit",
 	  cmd_orphans, { { "client", T_INT, true }, { "limit", T_INT, false }, { NULL } } },
+	{ "orphans.free", "free what a gone client left in the shared kmalloc caches: client",
+	  cmd_orphans_free, { { "client", T_INT, true }, { NULL } } },
 	{ "drop-pcp", "return every CPU's per-CPU pages to the buddy lists", cmd_drop_pcp,
 	  { { NULL } } },
 	{ "fault.get", "failslab and fail_page_alloc attributes and failure counts",

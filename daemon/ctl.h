@@ -33,8 +33,11 @@ char *kmemd_ctl_handle(const char *request, size_t len);
  * (a JSON array, new reference) and a reload of its configuration.
  * Unset, "clients" answers an empty list.
  */
+struct kmem_client_usage;
 struct kmemd_ctl_ops {
 	json_t *(*clients)(void);
+	/* free gone client @id's orphaned objects: 0, -ENOENT, -EBUSY or -errno */
+	int (*free_orphans)(unsigned int id, struct kmem_client_usage *freed);
 };
 void kmemd_ctl_set_ops(const struct kmemd_ctl_ops *ops);
 

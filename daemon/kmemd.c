@@ -254,6 +254,7 @@ static json_t *ctl_clients(void)
 
 static const struct kmemd_ctl_ops ctl_ops = {
 	.clients = ctl_clients,
+	.free_orphans = kmemd_clients_free_orphans,
 };
 
 static uint64_t now_ms(void)
@@ -510,6 +511,27 @@ static int ctl_timeout_ms(void)
 
 /* -------------------------------------------------------------- reload */
 
+/* orphan_cap_mb: MiB, or a share of the direct map (every zone below HighMem). */
+static void apply_orphan_cap(void)
+{
+	struct kmem_zone_stats st;
+	struct kmem_info info;
+	uint64_t direct = 0;
+	int nid, z;
+
+	if (!cfg.orphan_cap_pct) {
+		kmemd_clients_set_orphan_cap((uint64_t)cfg.orphan_cap << 20);
+		return;
+	}
+	if (kmem_get_info(&info))
+		return;
+	for (nid = 0; nid < (int)info.nr_nodes; nid++)
+		for (z = 0; z < 3; z++)
+			if (!kmem_zone_stats(nid, z, &st))
+				direct += st.managed;
+	kmemd_clients_set_orphan_cap((direct << 12) / 100 * cfg.orphan_cap);
+}
+
 /*
  * The watermark and reclaim tunables change live through
  * kmem_set_tunable(); back to the default (an empty value) needs a restart.
@@ -590,6 +612,11 @@ static void reload(void)
 		case KEY_FAILSLAB:
 		case KEY_FAIL_PAGE_ALLOC:
 			kmemd_config_apply_faults(&cfg);
+			break;
+		case KEY_ORPHAN_CAP_MB:
+			cfg.orphan_cap = n.orphan_cap;
+			cfg.orphan_cap_pct = n.orphan_cap_pct;
+			apply_orphan_cap();
 			break;
 		default:
 			break;
@@ -860,6 +887,9 @@ int main(int argc, char **argv)
 	}
 	if (kmemd_config_apply_faults(&cfg))
 		goto out_exit;
+	apply_orphan_cap();
+	/* from here on, an object stamped with no owner is one a dead client dropped */
+	__kmem_slab_server_stamp();
 	kmemd_ctl_set_ops(&ctl_ops);
 	if (make_socket(&attach_l, cfg.val[KEY_SOCKET], SOCK_SEQPACKET) ||
 	    make_socket(&ctl_l, cfg.val[KEY_CTL_SOCKET], SOCK_STREAM))

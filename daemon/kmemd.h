@@ -70,6 +70,7 @@ enum kmemd_key {
 	KEY_WATCHDOG,
 	KEY_FAILSLAB,
 	KEY_FAIL_PAGE_ALLOC,
+	KEY_ORPHAN_CAP_MB,
 	NR_KEYS
 };
 
@@ -91,6 +92,8 @@ struct kmemd_config {
 	unsigned long base_address;
 	int log_level;
 	bool watchdog;
+	unsigned long orphan_cap;	/* orphan_cap_mb: MiB, or a percentage with ... */
+	bool orphan_cap_pct;		/* ... "N%" of the direct map */
 };
 
 /* Flags given on the command line: --set key=value, in order. */
@@ -189,6 +192,16 @@ struct kmemd_client {
 	enum { RECOVER_NONE, RECOVER_WAIT_EXIT, RECOVER_RETRY, RECOVER_DONE } recover;
 	unsigned int recover_tries;
 	struct kmem_client_report report;
+	/*
+	 * The orphan policy (docs/attach.md, "When a client dies"): @end_seq
+	 * is the next client id when its process was known to have exited,
+	 * so the clients that overlapped its life are those with a smaller
+	 * id; once none of them is alive its orphans are freed (@orphans_freed,
+	 * and what was freed, by whichever rule, in the counts).
+	 */
+	unsigned int end_seq;
+	bool orphans_freed;
+	uint64_t orphan_objects_freed, orphan_bytes_freed, orphan_pages_freed;
 };
 
 /* The loop's epoll set: client.c adds and removes its fds through these. */
@@ -216,6 +229,14 @@ void kmemd_clients_recover_pending(void);
 void kmemd_clients_expire_hello(void);
 /* The table as JSON, for the control protocol's "clients". */
 json_t *kmemd_clients_json(void);
+/* orphan_cap_mb in bytes (0: no cap); at start and on reload. */
+void kmemd_clients_set_orphan_cap(uint64_t bytes);
+/*
+ * The operator's "orphans.free": free gone client @id's orphaned objects now.
+ * Return: 0 (*@freed filled), -ENOENT (no such client), -EBUSY (not gone
+ * and recovered yet), or a libkmem -errno.
+ */
+int kmemd_clients_free_orphans(unsigned int id, struct kmem_client_usage *freed);
 
 /*
  * The allocator's internals kmemd calls (libkmem/internal.h, hidden from
@@ -235,6 +256,31 @@ extern int __kmem_attach_welcome(int sock, unsigned int client_id);
 extern int __kmem_client_gone(uint32_t client_id, struct kmem_client_report *r);
 /* __kmem_client_usage - what each client of @u[0..nr) holds now (libkmem/client_gone.c). */
 extern int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
+/*
+ * __kmem_client_free_orphans - kfree() what dead client @client_id left in
+ * the shared kmalloc caches, and its large kmalloc blocks.  Return: 0 or -errno.
+ */
+extern int __kmem_client_free_orphans(uint32_t client_id, struct kmem_client_usage *freed);
+/*
+ * __kmem_sweep_limbo - take back blocks dead clients had in their hands at
+ * a per-CPU list; only with no client alive.  Return: pages, or -errno.
+ */
+extern long __kmem_sweep_limbo(unsigned int settle_ms);
+/* __kmem_slab_server_stamp - kmemd's own objects stamped as the server's (at start). */
+extern void __kmem_slab_server_stamp(void);
+/*
+ * __kmem_sweep_objects - free kmalloc objects allocated and owned by no one
+ * (a dead client's, caught between a slab and its stamp); only with no
+ * client alive.  Return: objects freed, or -errno.
+ */
+extern long __kmem_sweep_objects(unsigned int settle_ms);
+/* __kmem_client_has_caches - are caches dead client @client_id created still there? */
+extern bool __kmem_client_has_caches(uint32_t client_id);
+/*
+ * __kmem_slab_reap_caches - destroy dead client @client_id's caches that
+ * hold no object any more (@force: all).  Return: the caches still kept.
+ */
+extern unsigned int __kmem_slab_reap_caches(uint32_t client_id, bool force, uint32_t *destroyed);
 
 /*
  * __kmem_rcu_client_gone - libkmem/rcu_shared.c: grace periods stop

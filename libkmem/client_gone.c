@@ -12,7 +12,9 @@
  * retries) but never blocks the daemon.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -322,4 +324,280 @@ int __kmem_client_objects(u32 client_id,
 	usage->id = client_id;
 	usage_walk(usage, 1, "orphans", fn, arg);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* freeing what a dead client left: the orphan policy's means          */
+/* ------------------------------------------------------------------ */
+
+struct orphan_set {
+	void **objs;
+	size_t nr, cap;
+	bool oom;
+};
+
+static void orphan_collect(void *object, const char *cache, unsigned int object_size, void *arg)
+{
+	struct orphan_set *set = arg;
+
+	(void)cache;
+	(void)object_size;
+	if (set->nr == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		void **objs = set->oom ? NULL : reallocarray(set->objs, cap, sizeof(*objs));
+
+		if (!objs) {
+			set->oom = true;
+			return;
+		}
+		set->objs = objs;
+		set->cap = cap;
+	}
+	set->objs[set->nr++] = object;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is @object still allocated by @client_id (its owner slot says so)? */
+static bool still_orphan(const void *object, u32 client_id)
+{
+	struct page *slab = kmem_head_page(object);
+	const struct kmem_cache *s;
+	u64 off;
+
+	if (!slab || !(READ_ONCE(slab->flags) & PG_slab))
+		return false;
+	off = READ_ONCE(slab->slab[0]);
+	if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		return false;
+	s = cache_at(off);
+	if (!s->owners_off || obj_to_index(s, slab, object) == UINT32_MAX)
+		return false;
+	return __atomic_load_n(obj_owner_slot(s, object), __ATOMIC_RELAXED) == client_id;
+}
+
+/**
+ * __kmem_client_free_orphans - kfree() every object of the shared kmalloc
+ * caches that dead client @client_id allocated and no one has freed, and
+ * its large kmalloc blocks, from this process (the daemon), as if their
+ * last user freed them.  A kfree_rcu() object still waiting for its grace
+ * period is left to it.  Only safe when no live process holds a pointer to
+ * them: the caller's policy decides (docs/attach.md, "When a client dies").
+ * @freed: what was freed (objects, object_bytes, pages).
+ * Context: the daemon, no kmem lock held.  Return: 0, -EINVAL, -ENOMEM,
+ * -EUCLEAN (corrupted segment: nothing freed).
+ */
+int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed)
+{
+	u64 deferred[KMEM_RCU_MAX_DEFERRED], pfn, total = kmem_mm.total_pages;
+	struct orphan_set set = { 0 };
+	struct kmem_client_usage usage;
+	unsigned int nr_deferred;
+	size_t i;
+	int ret;
+
+	memset(freed, 0, sizeof(*freed));
+	freed->id = client_id;
+	if (!kmem_initialized() || kmem_mm.owner)
+		return -EINVAL;
+	ret = __kmem_client_objects(client_id, orphan_collect, &set, &usage);
+	if (ret || set.oom) {
+		free(set.objs);
+		return ret ?: -ENOMEM;
+	}
+	nr_deferred = __kmem_rcu_deferred_objects(deferred, KMEM_RCU_MAX_DEFERRED);
+	qsort(deferred, nr_deferred, sizeof(u64), cmp_u64);
+	for (i = 0; i < set.nr; i++) {
+		u64 off = kmem_off(set.objs[i]);
+		struct page *slab;
+
+		if (bsearch(&off, deferred, nr_deferred, sizeof(u64), cmp_u64) ||
+		    !still_orphan(set.objs[i], client_id))
+			continue;
+		slab = kmem_head_page(set.objs[i]);
+		freed->objects++;
+		freed->object_bytes += cache_at(slab->slab[0])->object_size;
+		kfree(set.objs[i]);
+	}
+	free(set.objs);
+	for (pfn = 0; pfn < total; pfn++) {
+		struct page *page = __pfn_to_page(pfn);
+		unsigned int order = READ_ONCE(page->order);
+
+		if (!(READ_ONCE(page->flags) & PG_large_kmalloc) || (page->compound_head & 1) ||
+		    READ_ONCE(page->owner) != client_id || READ_ONCE(page->_refcount) <= 0 ||
+		    order > MAX_PAGE_ORDER || (pfn & ((1ULL << order) - 1)) ||
+		    pfn + (1ULL << order) > total)
+			continue;
+		freed->pages += 1ULL << order;
+		kfree(__page_address(page));
+		pfn += (1ULL << order) - 1;
+	}
+	return 0;
+}
+
+/*
+ * __kmem_client_has_caches - are caches that dead client @client_id created
+ * still there (kept: objects were allocated in them)?
+ */
+bool __kmem_client_has_caches(u32 client_id)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id;
+
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]);
+
+		if (off && off < (kmem_mm.total_pages << PAGE_SHIFT) &&
+		    READ_ONCE(cache_at(off)->owner) == client_id)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* blocks caught between a per-CPU list and a reference                */
+/* ------------------------------------------------------------------ */
+
+static bool kswapd_busy(void)
+{
+	unsigned int nid;
+
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+		if (__atomic_load_n(&kmem_mm.shm->node_data[nid].kswapd_running, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+/* Write in @pcp_order[pfn] the order + 1 of every block listed on a per-CPU list. */
+static void mark_pcp_blocks(u8 *pcp_order)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int nid, z, cpu, o, i;
+
+	for (nid = 0; nid < shm->nr_nodes; nid++) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &shm->node_data[nid].node_zones[z];
+
+			if (!zone_populated(zone))
+				continue;
+			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
+
+				for (o = 0; o < NR_PCP_ORDERS; o++) {
+					u32 count = (u32)(READ_ONCE(pcp->word[o]) & PCP_COUNT_MASK);
+
+					for (i = 0; i < count && i < PCP_SLOTS; i++) {
+						u32 pfn = READ_ONCE(pcp->slots[o][i]);
+
+						if (pfn < kmem_mm.total_pages)
+							pcp_order[pfn] = (u8)(o + 1);
+					}
+				}
+			}
+		}
+	}
+}
+
+/* Is [@pfn, +2^@order) a block in no one's hands: no reference, owner, or list? */
+static bool block_in_limbo(const u8 *pcp_order, u64 pfn, unsigned int order)
+{
+	u64 i, size = 1ULL << order;
+
+	if (order >= NR_PCP_ORDERS || (pfn & (size - 1)) || pfn + size > kmem_mm.total_pages ||
+	    __kmem_pfn_inside_block(pfn, order))
+		return false;
+	for (i = 0; i < size; i++) {
+		const struct page *page = __pfn_to_page(pfn + i);
+
+		if (pcp_order[pfn + i] || READ_ONCE(page->_refcount) || READ_ONCE(page->owner) ||
+		    (READ_ONCE(page->compound_head) & 1) ||
+		    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab | PG_hwpoison)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * __kmem_sweep_limbo - take back the blocks that dead clients had in their
+ * hands between a per-CPU list and a reference: popped (rseq) and killed
+ * before prep_new_page() wrote their id, or cleared to owner 0 and killed
+ * before the push.  Such a block has no reference, no owner, no PG_buddy
+ * and is on no per-CPU list.  Only the daemon may call this, and only when
+ * no client is alive: a live process can hold a block that way for a few
+ * instructions, kmemd's own kswapd too (so it is not running, before and
+ * after), and a block is taken only if it looks so twice, @settle_ms apart.
+ * The walk steps from block to block as the allocator laid them out.
+ * Return: pages taken back, or -EBUSY (try later), -ENOMEM, -EINVAL.
+ */
+long __kmem_sweep_limbo(unsigned int settle_ms)
+{
+	u64 total = kmem_mm.total_pages, pfn, size, *cand = NULL;
+	size_t nr = 0, cap = 0, i;
+	long pages = 0;
+	u8 *pcp_order;
+
+	if (!kmem_initialized() || kmem_mm.owner)
+		return -EINVAL;
+	if (kswapd_busy())
+		return -EBUSY;
+	pcp_order = calloc(total, 1);
+	if (!pcp_order)
+		return -ENOMEM;
+	mark_pcp_blocks(pcp_order);
+	for (pfn = 0; pfn < total; pfn += size) {
+		const struct page *page = __pfn_to_page(pfn);
+		unsigned int order = READ_ONCE(page->order);
+
+		size = 1;
+		if (pcp_order[pfn]) {
+			size = 1ULL << (pcp_order[pfn] - 1);
+			continue;
+		}
+		if (order > MAX_PAGE_ORDER || (READ_ONCE(page->compound_head) & 1))
+			continue;
+		if (!(pfn & ((1ULL << order) - 1)) && pfn + (1ULL << order) <= total)
+			size = 1ULL << order;
+		if (!block_in_limbo(pcp_order, pfn, order))
+			continue;
+		if (nr == cap) {
+			u64 *c = reallocarray(cand, cap ? cap * 2 : 64, sizeof(*c));
+
+			if (!c)
+				break;
+			cand = c;
+			cap = cap ? cap * 2 : 64;
+		}
+		cand[nr++] = pfn;
+	}
+	if (nr) {
+		struct timespec ts = { 0, (long)settle_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+		memset(pcp_order, 0, total);
+		mark_pcp_blocks(pcp_order);
+	}
+	for (i = 0; i < nr && !kswapd_busy(); i++) {
+		struct page *page = __pfn_to_page(cand[i]);
+		unsigned int order = READ_ONCE(page->order);
+
+		if (!block_in_limbo(pcp_order, cand[i], order))
+			continue;
+		if (__kmem_return_block(page, order)) {
+			pages = pages ?: -EBUSY;
+			break;
+		}
+		__kmem_printk("kmem: pfn %llu order %u was in no one's hands (a client died taking "
+			      "it from a per-CPU list or putting it on one); taken back\n",
+			      (unsigned long long)cand[i], order);
+		pages += 1L << order;
+	}
+	free(cand);
+	free(pcp_order);
+	return pages;
 }

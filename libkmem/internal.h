@@ -52,6 +52,7 @@ struct kmem_mm {
 	u64 *hpage_phys;
 	enum kmem_pcp_mode pcp_mode;
 	u32 owner;			/* this process's client id (0: embedded) */
+	u32 owner_mark;			/* KMEM_OWNER_SERVER in kmemd, else 0: see slab.h */
 	bool valgrind;			/* running under memcheck (kasan.h) */
 	bool kasan_shared;		/* shared with other processes: no ASan poisoning */
 	bool rcu_shared;		/* RCU across processes: rcu_shared.c has a slot */
@@ -231,6 +232,33 @@ KMEM_API int __kmem_client_gone(u32 client_id, struct kmem_client_report *r);
  * figures are a snapshot.  Return: 0, -EUCLEAN (corrupted segment).
  */
 KMEM_API int __kmem_client_usage(struct kmem_client_usage *u, unsigned int nr);
+/*
+ * kfree() what dead client @client_id left in the shared kmalloc caches and
+ * its large kmalloc blocks; what was freed in *@freed.  Return: 0 or -errno.
+ */
+KMEM_API int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed);
+/*
+ * Take back blocks dead clients left between a per-CPU list and a reference
+ * (the daemon, no client alive).  Return: pages, or -errno.
+ */
+KMEM_API long __kmem_sweep_limbo(unsigned int settle_ms);
+/* page_alloc.c: is [@pfn, +2^@order) inside a larger free or allocated block? */
+bool __kmem_pfn_inside_block(u64 pfn, unsigned int order);
+/*
+ * slub.c, kmemd only: stamp the objects it holds as the server's, so that
+ * from then on an allocated object with owner 0 is one a dead client had in
+ * its hands (__kmem_sweep_objects()).
+ */
+KMEM_API void __kmem_slab_server_stamp(void);
+/*
+ * Free the objects of the owner-recording caches that are allocated and
+ * owned by no one (the daemon, no client alive).  Return: objects freed.
+ */
+KMEM_API long __kmem_sweep_objects(unsigned int settle_ms);
+/* Are caches dead client @client_id created still there? */
+KMEM_API bool __kmem_client_has_caches(u32 client_id);
+/* rcu_shared.c: the kfree_rcu() objects waiting, as offsets.  Return: how many. */
+unsigned int __kmem_rcu_deferred_objects(u64 *offs, unsigned int max);
 /* vmalloc.c: drop the published vmalloc areas of dead client @client_id. */
 void __kmem_vm_records_client_gone(u32 client_id);
 /*
@@ -309,6 +337,11 @@ struct kmem_cache;
 int __kmem_slab_lock_died(pthread_mutex_t *lock);
 bool __kmem_slab_node_check(struct kmem_cache *s, int nid);
 int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *kept);
+/*
+ * Destroy dead client @client_id's caches that hold no object any more (with
+ * @force: all of them, objects and all).  Return: the caches still kept.
+ */
+KMEM_API unsigned int __kmem_slab_reap_caches(u32 client_id, bool force, u32 *destroyed);
 /* Try a robust lock for @ms, recovering a dead holder's.  Return: 0 or -EBUSY. */
 int __kmem_lock_probe(pthread_mutex_t *lock, unsigned int ms, u32 *recovered);
 /* A slab object free that __kmem_defer_free() put off. */

@@ -1761,7 +1761,7 @@ u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
 }
 
 /* Is [@pfn, +2^@order) inside a larger block, free or allocated? */
-static bool pfn_inside_block(u64 pfn, unsigned int order)
+bool __kmem_pfn_inside_block(u64 pfn, unsigned int order)
 {
 	unsigned int o;
 
@@ -1805,7 +1805,7 @@ unsigned int __kmem_pcp_check(struct zone *zone, struct per_cpu_pages *pcp)
 			if (page->zone_id != zid || (pfn & ((1u << o) - 1)) ||
 			    READ_ONCE(page->_refcount) != 0 ||
 			    (READ_ONCE(page->flags) & (PG_buddy | PG_reserved | PG_slab)) ||
-			    pfn_inside_block(pfn, o))
+			    __kmem_pfn_inside_block(pfn, o))
 				break;
 		}
 		if (i != (u32)(w & PCP_COUNT_MASK)) {

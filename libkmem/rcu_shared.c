@@ -415,3 +415,26 @@ u32 __kmem_rcu_shared_pending(void)
 		return 0;
 	return READ_ONCE(rcu_sh()->nr_deferred) + releasing();
 }
+
+/*
+ * The kfree_rcu() objects waiting for a shared grace period, as mem_base
+ * offsets, up to @max of them: the daemon leaves these alone when it frees
+ * a dead client's objects, since the grace period frees them.  Return: how
+ * many were written.
+ */
+unsigned int __kmem_rcu_deferred_objects(u64 *offs, unsigned int max)
+{
+	struct kmem_rcu_shared *r;
+	unsigned int i, n = 0, nr;
+
+	if (!kmem_mm.shm)
+		return 0;
+	r = rcu_sh();
+	kmem_mutex_lock(&r->lock);
+	nr = r->nr_deferred < KMEM_RCU_MAX_DEFERRED ? r->nr_deferred : KMEM_RCU_MAX_DEFERRED;
+	for (i = 0; i < nr && n < max; i++)
+		if (r->deferred[i].kind == KMEM_RCU_OBJECT)
+			offs[n++] = r->deferred[i].where;
+	kmem_mutex_unlock(&r->lock);
+	return n;
+}

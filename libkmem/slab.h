@@ -195,10 +195,18 @@ static __always_inline u32 *obj_owner_slot(const struct kmem_cache *s, const voi
 	return (u32 *)((uintptr_t)object - in_slab + s->owners_off) + (in_slab >> s->owner_shift);
 }
 
-/* The allocating process's client id (kmem_mm.owner; 0 in kmemd itself). */
+/*
+ * kmemd stamps its own objects KMEM_OWNER_SERVER (no client id reaches it),
+ * so that an allocated object stamped 0 is one no one can free: a client
+ * died with it in its hands, between a slab and its stamp.
+ */
+#define KMEM_OWNER_SERVER	0xffffffffu
+
+/* The allocating process's client id (kmem_mm.owner; KMEM_OWNER_SERVER in kmemd itself). */
 static __always_inline void set_obj_owner(const struct kmem_cache *s, void *object)
 {
-	__atomic_store_n(obj_owner_slot(s, object), kmem_mm.owner, __ATOMIC_RELAXED);
+	__atomic_store_n(obj_owner_slot(s, object), kmem_mm.owner | kmem_mm.owner_mark,
+			 __ATOMIC_RELAXED);
 }
 
 static __always_inline void clear_obj_owner(const struct kmem_cache *s, void *object)

@@ -2483,6 +2483,11 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 	}
 	if (busy)
 		return -EBUSY;
+	/*
+	 * The caches with no object left go first, with the slabs the client
+	 * held on no list; kmem_cache_destroy() reports and keeps the others.
+	 */
+	__kmem_slab_reap_caches(client_id, false, destroyed);
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
 		u64 off = READ_ONCE(shm->caches[id]);
 		struct kmem_cache *s;
@@ -2499,4 +2504,357 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 			(*destroyed)++;
 	}
 	return 0;
+}
+
+/* Every slab page of @s, on a list or not: a dead client's cache is freed whole. */
+static void free_cache_slabs(struct kmem_cache *s)
+{
+	u64 off = kmem_off(s), pfn;
+	unsigned int nid;
+
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_cache_off(slab) != off || slab->order != s->order)
+			continue;
+		free_slab_pages(slab, s->order);
+		pfn += (1ULL << s->order) - 1;
+	}
+	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+		struct kmem_cache_node *n = cache_node(s, (int)nid);
+
+		n->partial = n->full = PFN_NIL;
+		n->nr_partial = n->nr_slabs = n->total_objects = 0;
+		n->xfer_count = 0;
+	}
+}
+
+/* Objects allocated in @s's listed slabs, and slabs of @s on no list. */
+static u64 cache_live_objects(struct kmem_cache *s, u64 *unlisted)
+{
+	u64 off = kmem_off(s), pfn, live = 0;
+
+	*unlisted = 0;
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		u32 l;
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_cache_off(slab) != off)
+			continue;
+		l = slab_list_of(slab);
+		if (l == SLAB_LIST_PARTIAL || l == SLAB_LIST_FULL)
+			live += SLAB_INUSE(__atomic_load_n(slab_word(slab), __ATOMIC_ACQUIRE));
+		else
+			(*unlisted)++;
+	}
+	return live;
+}
+
+/**
+ * __kmem_slab_reap_caches - the caches dead client @client_id created that
+ * are still there: each is destroyed once no object in its listed slabs is
+ * allocated (the other processes freed what they held), with any slab the
+ * client had in its hands when it died (on no list: frozen, or not yet
+ * published), which no one else could reach; with @force, whatever it
+ * holds, its objects freed with it: the daemon knows no process alive
+ * can hold a pointer into it.
+ * Context: the daemon, no kmem lock held.  Return: the caches still kept.
+ */
+unsigned int __kmem_slab_reap_caches(u32 client_id, bool force, u32 *destroyed)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	unsigned int id, kept = 0;
+
+	for (id = 1; id < KMEM_MAX_CACHES; id++) {
+		u64 off = READ_ONCE(shm->caches[id]), live, unlisted;
+		struct kmem_cache *s;
+
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		if (s->owner != client_id || s->id != id ||
+		    (s->state != KMEM_CACHE_LEAKED && s->state != KMEM_CACHE_ALIVE))
+			continue;
+		if (s->flags & SLAB_TYPESAFE_BY_RCU)
+			__kmem_rcu_barrier();	/* no slab of it waits for a grace period */
+		flush_all(s, true);
+		xfer_drain(s);
+		discard_empty_slabs(s);
+		live = cache_live_objects(s, &unlisted);
+		if (live && !force) {
+			kept++;
+			continue;
+		}
+		if (live || unlisted)
+			__kmem_printk("kmem: cache %s of dead client %u freed with %llu objects and "
+				      "%llu slabs on no list\n", s->name, client_id,
+				      (unsigned long long)live, (unsigned long long)unlisted);
+		free_cache_slabs(s);
+		slab_mutex_lock(&shm->slab_mutex);
+		shm->caches[id] = 0;
+		cache_ctor[id] = NULL;
+		s->state = KMEM_CACHE_FREE;
+		slab_mutex_unlock(&shm->slab_mutex);
+		__free_pages(virt_to_page(s), s->meta_order);
+		(*destroyed)++;
+	}
+	return kept;
+}
+
+/* ------------------------------------------------------------------ */
+/* objects a dead client had in its hands (kmemd)                      */
+/* ------------------------------------------------------------------ */
+
+/* Mark in @is_free the objects on @slab's free list. */
+static void slab_free_map(struct kmem_cache *s, struct page *slab, u8 *is_free)
+{
+	u32 fl = SLAB_FREELIST(__atomic_load_n(slab_word(slab), __ATOMIC_ACQUIRE)), guard = 0;
+
+	memset(is_free, 0, s->objects);
+	while (fl && fl <= s->objects && guard++ < s->objects) {
+		is_free[fl - 1] = 1;
+		fl = get_freepointer(s, index_to_obj(s, slab, fl - 1));
+	}
+}
+
+/* Every object of the owner-recording caches, flushed back to its slab. */
+static void flush_owner_caches(void)
+{
+	struct kmem_cache *s;
+	unsigned int id;
+
+	for_each_cache(s, id, true) {
+		if (!s->owners_off || (s->flags & (SLAB_DEBUG_FLAGS | SLAB_TYPESAFE_BY_RCU)))
+			continue;
+		flush_all(s, true);
+		xfer_drain(s);
+	}
+}
+
+/* @fn(@s, @slab, @idx) for each allocated object stamped 0 of the owner-recording caches. */
+static u64 for_each_unowned(u8 *is_free, bool (*fn)(struct kmem_cache *s, struct page *slab,
+						   u32 idx, void *arg), void *arg)
+{
+	u64 pfn, n = 0;
+
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		struct kmem_cache *s;
+		u64 off;
+		u32 i;
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1))
+			continue;
+		off = slab_cache_off(slab);
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		if (s->state != KMEM_CACHE_ALIVE || !s->owners_off || slab->order != s->order ||
+		    (s->flags & (SLAB_DEBUG_FLAGS | SLAB_TYPESAFE_BY_RCU)) ||
+		    s->objects > PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)
+			continue;
+		/*
+		 * On no list with nothing in use: new, maybe half built (its free
+		 * pointers and owners not all written), so its objects say nothing;
+		 * relist_unlisted() gives it back whole.
+		 */
+		if (slab_list_of(slab) == SLAB_LIST_NONE &&
+		    !SLAB_INUSE(__atomic_load_n(slab_word(slab), __ATOMIC_ACQUIRE))) {
+			pfn += (1ULL << s->order) - 1;
+			continue;
+		}
+		slab_free_map(s, slab, is_free);
+		for (i = 0; i < s->objects; i++) {
+			void *object = index_to_obj(s, slab, i);
+
+			if (is_free[i] || __atomic_load_n(obj_owner_slot(s, object), __ATOMIC_RELAXED))
+				continue;
+			if (fn(s, slab, i, arg))
+				n++;
+		}
+		pfn += (1ULL << s->order) - 1;
+	}
+	return n;
+}
+
+struct unowned {
+	u64 *pfn_idx;		/* pfn << 16 | index */
+	size_t nr, cap;
+};
+
+static bool note_unowned(struct kmem_cache *s, struct page *slab, u32 idx, void *arg)
+{
+	struct unowned *u = arg;
+
+	(void)s;
+	if (u->nr == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		u64 *p = reallocarray(u->pfn_idx, cap, sizeof(*p));
+
+		if (!p)
+			return false;
+		u->pfn_idx = p;
+		u->cap = cap;
+	}
+	u->pfn_idx[u->nr++] = __page_to_pfn(slab) << 16 | idx;
+	return true;
+}
+
+/* Still unowned at the second look: free it into its slab. */
+static bool free_unowned(struct kmem_cache *s, struct page *slab, u32 idx, void *arg)
+{
+	const struct unowned *u = arg;
+	u64 key = __page_to_pfn(slab) << 16 | idx;
+	size_t i;
+
+	for (i = 0; i < u->nr; i++)
+		if (u->pfn_idx[i] == key)
+			break;
+	if (i == u->nr)
+		return false;
+	__slab_free(s, slab, index_to_obj(s, slab, idx), idx);
+	return true;
+}
+
+/*
+ * slab_mutex as __kmem_slab_reclaim() takes it: a plain lock, so that the
+ * slabs discarded under it go back to the page allocator at once.
+ */
+static void plain_slab_mutex_lock(struct kmem_shared *shm)
+{
+	if (pthread_mutex_lock(&shm->slab_mutex) == EOWNERDEAD)
+		__kmem_lock_owner_died(&shm->slab_mutex);
+}
+
+/*
+ * Slabs of the owner-recording caches on no list, with no CPU cache
+ * holding them (all flushed, no client alive): a dead client had them in
+ * its hands.  An empty one goes back, one with objects is listed again.
+ */
+static void relist_unlisted(void)
+{
+	u64 pfn;
+
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		struct kmem_cache_node *n;
+		struct kmem_cache *s;
+		bool discard = false;
+		u64 off, w;
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
+		    slab_list_of(slab) != SLAB_LIST_NONE)
+			continue;
+		off = slab_cache_off(slab);
+		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+			continue;
+		s = cache_at(off);
+		if (s->state != KMEM_CACHE_ALIVE || !s->owners_off || slab->order != s->order ||
+		    (s->flags & (SLAB_DEBUG_FLAGS | SLAB_TYPESAFE_BY_RCU)))
+			continue;
+		n = cache_node(s, __page_to_nid(slab));
+		slab_mutex_lock(&n->list_lock);
+		w = __atomic_load_n(slab_word(slab), __ATOMIC_ACQUIRE);
+		if (slab_list_of(slab) == SLAB_LIST_NONE) {
+			if (!SLAB_INUSE(w))
+				discard = true;
+			else
+				list_add_slab(n, slab, SLAB_FREELIST(w) ? SLAB_LIST_PARTIAL :
+									  SLAB_LIST_FULL);
+		}
+		slab_mutex_unlock(&n->list_lock);
+		if (discard) {
+			__kmem_printk("kmem: cache %s: an empty slab on no list (a client died "
+				      "holding it) given back\n", s->name);
+			if (READ_ONCE(n->nr_slabs))
+				discard_slab(s, slab);
+			else
+				free_slab_pages(slab, s->order);
+		}
+		pfn += (1ULL << s->order) - 1;
+	}
+}
+
+void __kmem_slab_server_stamp(void)
+{
+	u8 *is_free = malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
+	struct kmem_shared *shm = kmem_mm.shm;
+	u64 pfn;
+
+	if (!is_free || kmem_mm.owner)
+		goto out;
+	plain_slab_mutex_lock(shm);
+	kmem_mm.owner_mark = KMEM_OWNER_SERVER;
+	flush_owner_caches();
+	/* no client yet: every object stamped 0 is ours */
+	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+		struct page *slab = __pfn_to_page(pfn);
+		struct kmem_cache *s;
+		u32 i;
+
+		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1))
+			continue;
+		s = cache_at(slab_cache_off(slab));
+		if (!s->owners_off || s->objects > PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)
+			continue;
+		slab_free_map(s, slab, is_free);
+		for (i = 0; i < s->objects; i++)
+			if (!is_free[i] && !*obj_owner_slot(s, index_to_obj(s, slab, i)))
+				set_obj_owner(s, index_to_obj(s, slab, i));
+	}
+	pthread_mutex_unlock(&shm->slab_mutex);
+out:
+	free(is_free);
+}
+
+/**
+ * __kmem_sweep_objects - free the objects of the owner-recording caches (the
+ * kmalloc caches) that are allocated and stamped with no owner.  Since
+ * kmemd stamps its own (__kmem_slab_server_stamp()), such an object is one
+ * a client died with in its hands: taken from a slab and not yet stamped,
+ * or unstamped by its free and not yet back.  No one can free it.
+ * Context: kmemd with no client alive; slab_mutex keeps its reclaim out,
+ * and an object is freed only if it looks so twice, @settle_ms apart, with
+ * every CPU cache flushed before each look.
+ * Return: objects freed, or -ENOMEM.
+ */
+long __kmem_sweep_objects(unsigned int settle_ms)
+{
+	struct kmem_shared *shm = kmem_mm.shm;
+	struct unowned u = { 0 };
+	struct kmem_cache *s;
+	unsigned int id;
+	u8 *is_free;
+	long n = 0;
+
+	if (!kmem_initialized() || kmem_mm.owner || !kmem_mm.owner_mark)
+		return -EINVAL;
+	is_free = malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
+	if (!is_free)
+		return -ENOMEM;
+	plain_slab_mutex_lock(shm);
+	flush_owner_caches();
+	for_each_unowned(is_free, note_unowned, &u);
+	pthread_mutex_unlock(&shm->slab_mutex);
+	if (u.nr) {
+		struct timespec ts = { 0, (long)settle_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+		plain_slab_mutex_lock(shm);
+		flush_owner_caches();
+		n = (long)for_each_unowned(is_free, free_unowned, &u);
+		pthread_mutex_unlock(&shm->slab_mutex);
+	}
+	/* the slabs it had on no list (frozen, or new): listed again, or given back */
+	plain_slab_mutex_lock(shm);
+	relist_unlisted();
+	for_each_cache(s, id, true)
+		if (s->owners_off)
+			discard_empty_slabs(s);
+	pthread_mutex_unlock(&shm->slab_mutex);
+	free(u.pfn_idx);
+	free(is_free);
+	return n;
 }

@@ -285,13 +285,13 @@ static void test_list_and_schemas(void)
 		CU_ASSERT_PTR_NOT_NULL(json_object_get(schema_defs, name));
 		n++;
 		if (!strcmp(name, "tunables.set") || !strcmp(name, "fault.set") ||
-		    !strcmp(name, "orphans"))
+		    !strcmp(name, "orphans") || !strcmp(name, "orphans.free"))
 			continue;	/* need arguments: tested below */
 		reply = ctl_ok(name);
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(reply, "cmd")), name);
 		json_decref(reply);
 	}
-	KT_ASSERT_EQ(n, 19);
+	KT_ASSERT_EQ(n, 20);
 	KT_ASSERT_EQ(json_object_size(schema_defs), n + 1);	/* and "error" */
 	json_decref(list);
 }
@@ -318,6 +318,11 @@ static void test_orphans_arguments(void)
 	KT_ASSERT_EQ(json_array_size(json_object_get(reply, "orphans")), 0);
 	CU_ASSERT(json_is_false(json_object_get(reply, "truncated")));
 	json_decref(reply);
+	/* freeing them needs kmemd's client table (test_client_death) */
+	expect_error(ctl("{\"cmd\": \"orphans.free\"}"), "EINVAL");
+	expect_error(ctl("{\"cmd\": \"orphans.free\", \"client\": 0}"), "EINVAL");
+	expect_error(ctl("{\"cmd\": \"orphans.free\", \"client\": 7, \"limit\": 1}"), "EINVAL");
+	expect_error(ctl("{\"cmd\": \"orphans.free\", \"client\": 7}"), "ENOSYS");
 }
 
 static void test_info(void)
