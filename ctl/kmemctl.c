@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "escape.h"
 #include "kmemctl.h"
 
 #define DEFAULT_CTL_SOCKET	"/run/kmemd/kmemd.ctl"
@@ -70,16 +71,20 @@ static bool embedded;
 
 static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* One error line; return @status for the caller to exit with. */
+/*
+ * One error line; return @status for the caller to exit with.  It often
+ * quotes the daemon: escaped, so that it stays one line of plain text.
+ */
 static int fail(int status, const char *fmt, ...)
 {
+	char msg[1024], esc[KMEM_ESC_SIZE(sizeof(msg))];
 	va_list ap;
 
-	fputs("kmemctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	kmem_escape(esc, sizeof(esc), msg, sizeof(msg), KMEM_ESC_KEEP_BACKSLASH);
+	fprintf(stderr, "kmemctl: %s\n", esc);
 	return status;
 }
 
@@ -303,6 +308,32 @@ static json_t *arg_value(const char *v)
 /* views                                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Text a daemon sent, for the operator's terminal: lines and tabs kept,
+ * every other control byte (an escape sequence) or non-ASCII byte shown
+ * as \xNN, whatever the daemon (or a client it quotes) put there.
+ */
+static void put_text(const char *s, size_t n)
+{
+	char buf[KMEM_ESC_SIZE(256)];
+	size_t done;
+
+	while (n) {
+		/* a NUL inside the string is shown too, not taken as its end */
+		if (!*s) {
+			fputs("\\x00", stdout);
+			s++;
+			n--;
+			continue;
+		}
+		done = kmem_escape(buf, sizeof(buf), s, n < 256 ? n : 256,
+				   KMEM_ESC_KEEP_LINES | KMEM_ESC_KEEP_BACKSLASH);
+		fputs(buf, stdout);
+		s += done;
+		n -= done;
+	}
+}
+
 /* The views kmemd sends kernel-layout text for: print it as it came. */
 static int run_text_view(struct kmemctl *k, const struct command *cmd, int argc, char **argv)
 {
@@ -316,7 +347,7 @@ static int run_text_view(struct kmemctl *k, const struct command *cmd, int argc,
 	if (k->json || !json_is_string(text))
 		print_json(reply);
 	else
-		fwrite(json_string_value(text), 1, json_string_length(text), stdout);
+		put_text(json_string_value(text), json_string_length(text));
 	json_decref(reply);
 	return 0;
 }
@@ -652,7 +683,7 @@ static int run_orphans(struct kmemctl *k, const struct command *cmd, int argc, c
 		       json_is_true(json_object_get(reply, "truncated")) ? " (list cut at LIMIT)" :
 									 "");
 		if (json_is_string(text))
-			fputs(json_string_value(text), stdout);
+			put_text(json_string_value(text), json_string_length(text));
 	}
 	json_decref(reply);
 	return 0;
@@ -902,7 +933,7 @@ static int run_raw(struct kmemctl *k, const struct command *cmd, int argc, char 
 		return status;
 	text = json_object_get(reply, "text");
 	if (!k->json && json_is_string(text))
-		fwrite(json_string_value(text), 1, json_string_length(text), stdout);
+		put_text(json_string_value(text), json_string_length(text));
 	else
 		print_json(reply);
 	json_decref(reply);

@@ -451,12 +451,107 @@ void kmemd_clients_recover_pending(void)
 }
 
 /*
- * A connection that has not said HELLO within this many seconds holds a
- * max_clients slot for nothing; libkmem sends HELLO right after connect().
+ * Admission.  A connection that has not said HELLO yet is pending: it holds
+ * no max_clients slot (only an attached client does), and waits in a queue
+ * of its own, bounded in all (PENDING_MAX) and per uid (PENDING_PER_UID),
+ * for at most HELLO_TIMEOUT_MS; libkmem sends HELLO right after connect(),
+ * so a legitimate client is pending for a few milliseconds.  A full queue
+ * makes room by dropping the oldest pending connection of the uid that has
+ * the most: a peer that opens (and renews) idle connections evicts its own,
+ * never a client that is attached nor, for long, one of another uid.
  */
-#define HELLO_TIMEOUT_S	3
+#define HELLO_TIMEOUT_MS	1500
+#define PENDING_MAX		256
+#define PENDING_PER_UID		(PENDING_MAX / 2)
 
-static void refuse(struct kmemd_client *c, int err, const char *msg);
+/* The configuration the accepted connections were admitted under (max_clients). */
+static const struct kmemd_config *admit_cfg;
+
+static void client_gone(struct kmemd_client *c, const char *why);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Pending connections: of @uid (@uid_count), and in all (return). */
+static unsigned int pending_count(uid_t uid, unsigned int *uid_count)
+{
+	struct kmemd_client *c;
+	unsigned int n = 0;
+
+	*uid_count = 0;
+	for (c = clients; c; c = c->next) {
+		if (c->state != CLIENT_CONNECTED)
+			continue;
+		n++;
+		*uid_count += c->uid == uid;
+	}
+	return n;
+}
+
+/* The oldest pending connection of @uid, or NULL. */
+static struct kmemd_client *pending_oldest(uid_t uid)
+{
+	struct kmemd_client *c, *old = NULL;
+
+	for (c = clients; c; c = c->next)
+		if (c->state == CLIENT_CONNECTED && c->uid == uid &&
+		    (!old || c->pending_since <= old->pending_since))
+			old = c;
+	return old;
+}
+
+/* The uid with the most pending connections (the queue is not empty). */
+static uid_t pending_top_uid(void)
+{
+	struct kmemd_client *c;
+	unsigned int best = 0, n;
+	uid_t top = 0;
+
+	for (c = clients; c; c = c->next) {
+		if (c->state != CLIENT_CONNECTED)
+			continue;
+		pending_count(c->uid, &n);
+		if (n > best) {
+			best = n;
+			top = c->uid;
+		}
+	}
+	return top;
+}
+
+/*
+ * Refuse a pending connection, as refuse() does but logged at debug level
+ * only: a peer that keeps renewing idle connections must not flood the log.
+ */
+static void pending_drop(struct kmemd_client *c, int err, const char *msg)
+{
+	pr_debug("pid %d uid %u: %s", (int)c->pid, c->uid, msg);
+	send_error(c->fd, err, "%s", msg);
+	client_gone(c, msg);
+}
+
+/*
+ * Make room in the pending queue for a connection of @uid: drop the oldest
+ * pending one of @uid if it has its share already, else, if the queue is
+ * full, of the uid with the most.
+ */
+static void pending_make_room(uid_t uid)
+{
+	struct kmemd_client *victim = NULL;
+	unsigned int mine, all = pending_count(uid, &mine);
+
+	if (mine >= PENDING_PER_UID)
+		victim = pending_oldest(uid);
+	else if (all >= PENDING_MAX)
+		victim = pending_oldest(pending_top_uid());
+	if (victim)
+		pending_drop(victim, EAGAIN, "dropped: too many connections waiting for HELLO");
+}
 
 /*
  * kmemd_clients_expire_hello - refuse the connections that stayed silent,
@@ -465,13 +560,13 @@ static void refuse(struct kmemd_client *c, int err, const char *msg);
  */
 void kmemd_clients_expire_hello(void)
 {
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = now_ms();
 	struct kmemd_client *c, *next;
 
 	for (c = clients; c; c = next) {
 		next = c->next;
-		if (c->state == CLIENT_CONNECTED && now - c->connected_at >= HELLO_TIMEOUT_S)
-			refuse(c, ETIMEDOUT, "no HELLO within 3 s");
+		if (c->state == CLIENT_CONNECTED && now - c->pending_since >= HELLO_TIMEOUT_MS)
+			pending_drop(c, ETIMEDOUT, "no HELLO within 1.5 s");
 	}
 }
 
@@ -590,13 +685,8 @@ void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg)
 		kmemd_close_quietly(fd);
 		return;
 	}
-	if (kmemd_clients_live() >= cfg->max_clients) {
-		pr_notice("refused pid %d: too many clients (max_clients=%u)", (int)cred.pid,
-			  cfg->max_clients);
-		send_error(fd, EUSERS, "too many clients (max_clients=%u)", cfg->max_clients);
-		kmemd_close_quietly(fd);
-		return;
-	}
+	admit_cfg = cfg;
+	pending_make_room(cred.uid);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		send_error(fd, ENOMEM, "out of memory");
@@ -609,6 +699,7 @@ void kmemd_client_accept(int listen_fd, const struct kmemd_config *cfg)
 	c->gid = cred.gid;
 	c->state = CLIENT_CONNECTED;
 	c->connected_at = (uint64_t)time(NULL);
+	c->pending_since = now_ms();
 	c->sock_tag = (struct kmemd_tag){ TAG_CLIENT, c };
 	c->pidfd_tag = (struct kmemd_tag){ TAG_CLIENT_PIDFD, c };
 	c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
@@ -648,8 +739,15 @@ static void handle_hello(struct kmemd_client *c, const struct kmemd_hello *m)
 		refuse(c, EPROTO, "HELLO twice");
 		return;
 	}
-	memcpy(c->comm, m->comm, sizeof(c->comm) - 1);
-	c->comm[sizeof(c->comm) - 1] = '\0';
+	/* only attached clients take a max_clients slot */
+	if (admit_cfg && kmemd_clients_attached() >= admit_cfg->max_clients) {
+		snprintf(msg, sizeof(msg), "too many clients (max_clients=%u)",
+			 admit_cfg->max_clients);
+		refuse(c, EUSERS, msg);
+		return;
+	}
+	/* the client chose these bytes: kept escaped, never raw */
+	kmem_escape(c->comm, sizeof(c->comm), m->comm, sizeof(m->comm), KMEM_ESC_SPACE);
 	if (m->pid != (u32)c->pid)
 		pr_debug("pid %d says it is pid %u (another pid namespace?)", (int)c->pid, m->pid);
 	c->id = next_client_id++;

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <kmem/kmem.h>
 
+#include "escape.h"
 #include "kmemd_proto.h"
 
 /* ---------------------------------------------------------------- log */
@@ -179,9 +180,11 @@ struct kmemd_client {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	char comm[16];
+	/* its HELLO's comm, escaped: safe in a log line, a text view, JSON */
+	char comm[KMEM_ESC_SIZE(sizeof(((struct kmemd_hello *)0)->comm))];
 	enum kmemd_client_state state;
 	uint64_t connected_at;		/* CLOCK_REALTIME seconds */
+	uint64_t pending_since;		/* CLOCK_MONOTONIC ms: the HELLO deadline counts from here */
 	char gone_reason[64];
 	struct kmemd_tag sock_tag, pidfd_tag;
 	/*
@@ -225,7 +228,7 @@ unsigned int kmemd_clients_live(void);
 unsigned int kmemd_clients_attached(void);
 /* Retry the recovery of dead clients that found a lock busy. */
 void kmemd_clients_recover_pending(void);
-/* Refuse connections that sent no HELLO in time (max_clients fairness). */
+/* Refuse connections that sent no HELLO in time (fair admission). */
 void kmemd_clients_expire_hello(void);
 /* The table as JSON, for the control protocol's "clients". */
 json_t *kmemd_clients_json(void);
