@@ -469,14 +469,6 @@ static const struct kmemd_config *admit_cfg;
 
 static void client_gone(struct kmemd_client *c, const char *why);
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Pending connections: of @uid (@uid_count), and in all (return). */
 static unsigned int pending_count(uid_t uid, unsigned int *uid_count)
 {
