@@ -285,6 +285,9 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	shm->hpages_per_node = l->hpages;
 	shm->nr_nodes = l->nr_nodes;
 	shm->nr_cpu_ids = topo->nr_cpu_ids;
+	/* private: what the checks compare the shared copy with (segment.c) */
+	kmem_mm.nr_nodes = l->nr_nodes;
+	kmem_mm.nr_cpu_ids = topo->nr_cpu_ids;
 	shm->hpage_shift = opts->hugepage_shift;
 	shm->cache_line_size = topo->cache_line_size;
 	if (opts->fake_numa)

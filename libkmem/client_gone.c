@@ -42,15 +42,20 @@ static int probe_zone_locks(u32 *recovered)
 	unsigned int nid, z, cpu;
 	int busy = 0;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	if (__kmem_check_segment("recovery"))
+		return -EUCLEAN;
+	for (nid = 0; nid < __kmem_seg_nodes(); nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 
 			if (!zone_populated(zone))
 				continue;
+			/* the zone's place in the segment is fixed: its lock is always there */
 			busy |= __kmem_lock_probe(&zone->lock, 10, recovered);
+			if (__kmem_check_zone_pcp_off((int)nid, (int)z, "recovery"))
+				continue;	/* the per-CPU lists' locks are not where it says */
 			/* unused in rseq mode, and then never held: free to probe */
-			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++)
+			for (cpu = 0; cpu < __kmem_seg_cpus(); cpu++)
 				busy |= __kmem_lock_probe(&zone_pcp(zone, (int)cpu)->lock, 10,
 							  recovered);
 		}

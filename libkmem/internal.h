@@ -49,6 +49,8 @@ struct kmem_mm {
 	char *mem_base;			/* pfn 0 */
 	struct page *memmap;
 	u64 total_pages;
+	/* the geometry this process built the segment with (0: attached, trust shm) */
+	u32 nr_nodes, nr_cpu_ids;
 	u64 *hpage_phys;
 	enum kmem_pcp_mode pcp_mode;
 	u32 owner;			/* this process's client id (0: embedded) */
@@ -478,6 +480,9 @@ const char *__kmem_segment_error(void);
 void __kmem_segment_error_clear(void);
 bool __kmem_pfn_valid(u64 pfn);
 int __kmem_check_segment(const char *view);
+u32 __kmem_seg_nodes(void);
+u32 __kmem_seg_cpus(void);
+int __kmem_check_zone_pcp_off(int nid, int z, const char *view);
 int __kmem_check_cache(unsigned int id, u64 off, const char *view);
 int __kmem_check_slab_pfn(const struct kmem_cache *s, int nid, const char *list, u64 pfn,
 			  const char *view);

@@ -53,7 +53,11 @@ void __kmem_segment_error_clear(void)
  */
 int __kmem_segment_corrupt(const char *view, const char *fmt, ...)
 {
+	/* what was logged lately: a corrupt field is checked every second, logged once */
+	static char logged[8][192];
+	static unsigned int next;
 	char what[192];
+	unsigned int i;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -61,8 +65,26 @@ int __kmem_segment_corrupt(const char *view, const char *fmt, ...)
 	va_end(ap);
 	snprintf(segment_error, sizeof(segment_error), "shared segment corrupted: %s%s%s", what,
 		 view ? "; refusing " : "", view ?: "");
+	for (i = 0; i < 8; i++)
+		if (!strcmp(logged[i], what))
+			return -EUCLEAN;
+	snprintf(logged[next++ % 8], sizeof(logged[0]), "%s", what);
 	__kmem_printk("kmem: %s\n", segment_error);
 	return -EUCLEAN;
+}
+
+/*
+ * The node and CPU counts to index by: the daemon built the segment and
+ * keeps its own copy; an attached process has only the shared one.
+ */
+u32 __kmem_seg_nodes(void)
+{
+	return kmem_mm.nr_nodes ?: READ_ONCE(kmem_mm.shm->nr_nodes);
+}
+
+u32 __kmem_seg_cpus(void)
+{
+	return kmem_mm.nr_cpu_ids ?: READ_ONCE(kmem_mm.shm->nr_cpu_ids);
 }
 
 /* The header counts every view indexes by. */
@@ -75,6 +97,16 @@ int __kmem_check_segment(const char *view)
 		return __kmem_segment_corrupt(view, "nr_nodes = %u (1..%u)", nodes, MAX_NUMNODES);
 	if (!cpus || cpus > KMEM_MAX_CPUS)
 		return __kmem_segment_corrupt(view, "nr_cpu_ids = %u (1..%u)", cpus, KMEM_MAX_CPUS);
+	if (kmem_mm.nr_nodes && nodes != kmem_mm.nr_nodes)
+		return __kmem_segment_corrupt(view, "kmem_shared.nr_nodes = %u, built with %u", nodes,
+					      kmem_mm.nr_nodes);
+	if (kmem_mm.nr_cpu_ids && cpus != kmem_mm.nr_cpu_ids)
+		return __kmem_segment_corrupt(view, "kmem_shared.nr_cpu_ids = %u, built with %u",
+					      cpus, kmem_mm.nr_cpu_ids);
+	if (READ_ONCE(shm->total_pages) != kmem_mm.total_pages)
+		return __kmem_segment_corrupt(view, "kmem_shared.total_pages = %llu, mapped %llu",
+					      (unsigned long long)READ_ONCE(shm->total_pages),
+					      (unsigned long long)kmem_mm.total_pages);
 	return 0;
 }
 
@@ -85,7 +117,7 @@ int __kmem_check_segment(const char *view)
  */
 static bool in_direct_map(u64 off, u64 len)
 {
-	u32 nodes = READ_ONCE(kmem_mm.shm->nr_nodes), nid;
+	u32 nodes = __kmem_seg_nodes(), nid;
 
 	if (nodes > MAX_NUMNODES)
 		return false;
@@ -111,8 +143,8 @@ bool __kmem_pfn_valid(u64 pfn)
 int __kmem_check_cache(unsigned int id, u64 off, const char *view)
 {
 	const struct kmem_cache *s;
-	u32 nodes = READ_ONCE(kmem_mm.shm->nr_nodes);
-	u32 cpus = READ_ONCE(kmem_mm.shm->nr_cpu_ids);
+	u32 nodes = __kmem_seg_nodes();
+	u32 cpus = __kmem_seg_cpus();
 	u32 size, object_size, objects, order, stride, state;
 	u64 cpu_off, node_off;
 
@@ -177,24 +209,49 @@ int __kmem_check_slab_pfn(const struct kmem_cache *s, int nid, const char *list,
 	return 0;
 }
 
+/*
+ * Only where a zone's per-CPU lists lie: what recovery needs before it
+ * probes their locks, whatever state the rest of the zone was left in by a
+ * client that died holding its lock.
+ */
+int __kmem_check_zone_pcp_off(int nid, int z, const char *view)
+{
+	const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+	u64 pcp_off = READ_ONCE(zone->pcp_off);
+
+	if (pcp_off % _Alignof(struct per_cpu_pages) || pcp_off > kmem_mm.shm_size ||
+	    (u64)__kmem_seg_cpus() * sizeof(struct per_cpu_pages) > kmem_mm.shm_size - pcp_off)
+		return __kmem_segment_corrupt(view, "node %d zone %d: pcp_off %#llx outside the "
+					      "segment", nid, z, (unsigned long long)pcp_off);
+	return 0;
+}
+
 int __kmem_check_zone(int nid, int z, const char *view)
 {
 	const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 	u64 start = READ_ONCE(zone->zone_start_pfn), spanned = READ_ONCE(zone->spanned_pages);
 	u64 present = READ_ONCE(zone->present_pages), pcp_off = READ_ONCE(zone->pcp_off);
-	u32 cpus = READ_ONCE(kmem_mm.shm->nr_cpu_ids);
+	u32 cpus = __kmem_seg_cpus();
 	unsigned int o, cpu;
 
 	if (READ_ONCE(zone->node) != (u32)nid || READ_ONCE(zone->idx) != (u32)z)
 		return __kmem_segment_corrupt(view, "node %d zone %d says node %u zone %u", nid, z,
 					      READ_ONCE(zone->node), READ_ONCE(zone->idx));
-	if (start > kmem_mm.total_pages || spanned > kmem_mm.total_pages - start ||
-	    present > spanned || READ_ONCE(zone->managed_pages) > present)
-		return __kmem_segment_corrupt(view, "node %d zone %d: pfns %#llx + %llu (present "
-					      "%llu) beyond the %llu pages", nid, z,
+	if (start > kmem_mm.total_pages || spanned > kmem_mm.total_pages - start)
+		return __kmem_segment_corrupt(view, "node %d zone %d: zone_start_pfn %#llx + "
+					      "spanned_pages %llu beyond the %llu pages", nid, z,
 					      (unsigned long long)start, (unsigned long long)spanned,
-					      (unsigned long long)present,
 					      (unsigned long long)kmem_mm.total_pages);
+	if (present > spanned)
+		return __kmem_segment_corrupt(view, "node %d zone %d: present_pages %llu > "
+					      "spanned_pages %llu", nid, z,
+					      (unsigned long long)present,
+					      (unsigned long long)spanned);
+	if (READ_ONCE(zone->managed_pages) > present)
+		return __kmem_segment_corrupt(view, "node %d zone %d: managed_pages %llu > "
+					      "present_pages %llu", nid, z,
+					      (unsigned long long)READ_ONCE(zone->managed_pages),
+					      (unsigned long long)present);
 	if (READ_ONCE(zone->free_pages) > spanned)
 		return __kmem_segment_corrupt(view, "node %d zone %d: free_pages %llu of %llu", nid,
 					      z, (unsigned long long)READ_ONCE(zone->free_pages),
@@ -239,7 +296,7 @@ int __kmem_check_zones(const char *view)
 	int ret = __kmem_check_segment(view);
 	int nid, z;
 
-	for (nid = 0; !ret && nid < (int)kmem_mm.shm->nr_nodes; nid++)
+	for (nid = 0; !ret && nid < (int)__kmem_seg_nodes(); nid++)
 		for (z = 0; !ret && z < MAX_NR_ZONES; z++)
 			ret = __kmem_check_zone(nid, z, view);
 	return ret;
