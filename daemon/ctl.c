@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 
 #include "ctl.h"
+#include "escape.h"
 #include "kmemd_proto.h"
 
 /*
@@ -129,8 +130,30 @@ static int oom(struct ctl_err *err)
 }
 
 /*
+ * A JSON string of @n bytes of @s, escaped (libkmem/escape.h, @flags):
+ * names and callers come from the shared segment, which any client can
+ * write, and json_string() refuses what is not UTF-8.  NULL: out of memory.
+ */
+static json_t *json_escaped(const char *s, size_t n, unsigned int flags)
+{
+	size_t len = KMEM_ESC_SIZE(n);
+	char *buf = malloc(len);
+	json_t *j;
+
+	if (!buf)
+		return NULL;
+	kmem_escape(buf, len, s, n, flags);
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
+#define json_name(s)	json_escaped((s), strlen(s), 0)
+#define json_text(s, n)	json_escaped((s), (n), KMEM_ESC_KEEP_LINES | KMEM_ESC_KEEP_BACKSLASH)
+
+/*
  * "text": what @show prints, captured with open_memstream() so that it is
- * exactly the kmem_show_*() output.
+ * exactly the kmem_show_*() output (escaped: names in it come from clients).
  */
 static int put_text(json_t *reply, int (*show)(FILE *), struct ctl_err *err)
 {
@@ -150,7 +173,7 @@ static int put_text(json_t *reply, int (*show)(FILE *), struct ctl_err *err)
 		free(buf);
 		return ctl_fail_errno(err, ret, "kmem_show");
 	}
-	ret = put(reply, "text", json_stringn(buf, size)) ? 0 : oom(err);
+	ret = put(reply, "text", json_text(buf, size)) ? 0 : oom(err);
 	free(buf);
 	return ret;
 }
@@ -423,7 +446,7 @@ static json_t *cache_obj(const struct kmem_cache_stats *st)
 {
 	json_t *o = json_object();
 
-	if (o && put(o, "name", json_string(st->name)) &&
+	if (o && put(o, "name", json_name(st->name)) &&
 	    put_u64(o, "active_objs", st->active_objs) && put_u64(o, "num_objs", st->num_objs) &&
 	    put_u64(o, "objsize", st->objsize) && put_u64(o, "object_size", st->object_size) &&
 	    put_u64(o, "objperslab", st->objperslab) &&
@@ -490,9 +513,9 @@ static json_t *vmalloc_area(char *line)
 			    !put_u64(e, "pages", n))
 				goto fail;
 		} else if (!json_object_get(o, "caller")) {
-			if (!put(o, "caller", json_string(tok)))
+			if (!put(o, "caller", json_name(tok)))
 				goto fail;
-		} else if (!put(o, "kind", json_string(tok))) {
+		} else if (!put(o, "kind", json_name(tok))) {
 			goto fail;
 		}
 	}
@@ -820,7 +843,7 @@ static int cmd_clients(json_t *req, json_t *reply, struct ctl_err *err)
 	}
 	if (!put(reply, "clients", arr))
 		return oom(err);
-	if (buf && !put(reply, "text", json_string(buf))) {
+	if (buf && !put(reply, "text", json_text(buf, strlen(buf)))) {
 		free(buf);
 		return oom(err);
 	}
@@ -908,7 +931,7 @@ static void orphan_add(void *object, const char *cache, unsigned int object_size
 
 	if (json_array_size(l->arr) >= l->limit || l->oom)
 		return;
-	o = json_pack("{s:s, s:s, s:I}", "address", "", "cache", cache, "size",
+	o = json_pack("{s:s, s:o, s:I}", "address", "", "cache", json_name(cache), "size",
 		      (json_int_t)object_size);
 	if (!o || json_array_append_new(l->arr, o)) {
 		l->oom = true;
@@ -958,7 +981,7 @@ static int cmd_orphans(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put_u64(reply, "objects", usage.objects) ||
 	    !put_u64(reply, "bytes", usage.object_bytes) ||
 	    !put(reply, "truncated", json_boolean(usage.objects > json_array_size(l.arr))) ||
-	    (buf && !put(reply, "text", json_string(buf)))) {
+	    (buf && !put(reply, "text", json_text(buf, strlen(buf))))) {
 		free(buf);
 		return oom(err);
 	}

@@ -435,6 +435,26 @@ static void test_slabinfo_workload(void)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * A cache name is whatever a client gave: bytes that are not UTF-8 and
+ * escape sequences come back escaped, and the views still answer.
+ */
+static void test_hostile_cache_name(void)
+{
+	struct kmem_cache *s = kmem_cache_create("ctl\xff\xfe\x1b[2J\nx", 64, 0, 0, NULL);
+	json_t *reply, *text;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	reply = ctl_ok("slabinfo");
+	CU_ASSERT_PTR_NOT_NULL(find_cache(reply, "ctl\\xff\\xfe\\x1b[2J\\x0ax"));
+	text = json_object_get(reply, "text");
+	CU_ASSERT_FATAL(json_is_string(text));
+	CU_ASSERT_PTR_NULL(strchr(json_string_value(text), 0x1b));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(text), "ctl\\xff\\xfe\\x1b[2J"));
+	json_decref(reply);
+	kmem_cache_destroy(s);
+}
+
 /* A SLAB_RECLAIM_ACCOUNT cache counts in SReclaimable, the others in SUnreclaim. */
 static void test_meminfo_reclaimable(void)
 {
@@ -1054,6 +1074,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_text_is_show_output),
 	KT_TEST(test_vmallocinfo_areas),
 	KT_TEST(test_slabinfo_workload),
+	KT_TEST(test_hostile_cache_name),
 	KT_TEST(test_node1_workload),
 	KT_TEST(test_meminfo),
 	KT_TEST(test_meminfo_reclaimable),
