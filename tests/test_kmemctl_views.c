@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmemctl's views against the allocator (issue 8), black box: the real
+ * kmemctl's views against the allocator, black box: the real
  * kmemd (KMEMD_PATH) on two fake NUMA nodes in a temporary directory, an
  * attached client process that runs a known workload and then holds what
  * it allocated, and the real kmemctl (KMEMCTL_PATH), whose text is parsed
@@ -21,7 +21,7 @@
  *			a dead client left in the shared kmalloc caches
  *
  * Every line is also rebuilt with the kernel's printf format and must come
- * out byte for byte (/work/shared/PROC_FORMATS.md; the parsers are shown to
+ * out byte for byte (the kernel's /proc layouts; the parsers are shown to
  * refuse other layouts), and every --json reply is validated against
  * docs/ctl-schema/replies.json by the real jsonschema validator
  * (tests/ctl_schema_check.py), which must also refuse replies with a
@@ -1676,7 +1676,7 @@ static void test_parsers_refuse_other_layouts(void)
 	char buf[2048], *p;
 	size_t i;
 
-	/* the layouts of /work/shared/PROC_FORMATS.md pass ... */
+	/* the kernel's /proc layouts pass ... */
 	KT_ASSERT_EQ(parse_buddyinfo(good_buddy, free_pages, MAX_NODES), 1);
 	KT_ASSERT_EQ(free_pages[1], 4 + 8 + 16 + 32 + 64 + 256 + 512 + 3 * 1024);
 	snprintf(buf, sizeof(buf), "%s%s", slab_head, slab_row);
