@@ -10,7 +10,8 @@
  *
  *	attach socket	SOCK_SEQPACKET, libkmem/kmemd_proto.h (client.c)
  *	control socket	SOCK_STREAM, one JSON request per line, one reply per
- *			line, answered by kmemd_ctl_handle() (daemon/ctl.h)
+ *			line, answered by kmemd_ctl_handle() (daemon/ctl.h);
+ *			replies sent without blocking (struct ctl_conn)
  *
  * One thread runs one epoll loop over: both listeners, every client's
  * socket and pidfd, every control connection, a signalfd (SIGTERM, SIGINT:
