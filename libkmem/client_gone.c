@@ -144,7 +144,13 @@ static int return_pages(u32 client_id, struct kmem_client_report *r)
 
 int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 {
-	u32 before = __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED);
+	/*
+	 * Locks recovered since the last report count for this client: the
+	 * daemon's checks before it acts (segment.c) may have been the first
+	 * to take a lock the client died holding.
+	 */
+	static u32 reported;
+	u32 before = reported;
 	u32 recovered = 0;
 	int ret;
 
@@ -166,7 +172,8 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 	if (!ret)
 		__kmem_vm_records_client_gone(client_id);
 	/* a lock recovered by an allocation of this process meanwhile counts too */
-	r->locks_recovered += __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED) - before;
+	reported = __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED);
+	r->locks_recovered += reported - before;
 	return ret;
 }
 

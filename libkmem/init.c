@@ -558,12 +558,17 @@ int __kmem_init_once(void)
 
 static void teardown(void)
 {
+	/* kmemd with a fenced segment: nothing in it is touched again, at exit neither */
+	bool fenced = __kmem_segment_fenced();
+
 	__kmem_rcu_shared_stop();
 	__kmem_kswapd_stop();
 	/* attached: the memory stays, so this process's vmalloc pages go back */
-	__kmem_vmalloc_exit(kmem_mm.owner != 0);
+	if (!fenced)
+		__kmem_vmalloc_exit(kmem_mm.owner != 0);
 	__atomic_store_n(&kmem_mm.ready, 0, __ATOMIC_RELEASE);
-	__kmem_slab_exit();
+	if (!fenced)
+		__kmem_slab_exit();
 	if (kmem_mm.owner)
 		__kmem_detach();
 	else

@@ -1509,7 +1509,7 @@ void __kmem_setup_pcp(void)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 
-			if (!zone_populated(zone))
+			if (!zone_populated(zone) || kmem_zone_out_of_service(zone))
 				continue;
 			WRITE_ONCE(zone->pcp_batch, zone_batchsize(zone));
 			WRITE_ONCE(zone->pcp_high, zone_highsize(zone, zone->pcp_batch));

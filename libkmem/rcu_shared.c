@@ -232,7 +232,7 @@ static void *ack_thread(void *arg)
 			break;
 		mine = READ_ONCE(me->pid) == rs.pid &&
 		       __atomic_load_n(&me->alive, __ATOMIC_ACQUIRE);
-		if (mine && g > load(&me->ack)) {
+		if (mine && g > load(&me->ack) && !__kmem_segment_fenced()) {
 			__kmem_synchronize_rcu_local();
 			/*
 			 * Under the lock: a slot marked dead (kmemd saw the
@@ -333,8 +333,10 @@ void __kmem_rcu_shared_stop(void)
 	bump_wake(&r->gen_seq);
 	pthread_join(rs.thread, NULL);
 	/* free what is ready while our batches still count; the rest is the others' */
-	try_complete(false);
-	__atomic_store_n(&r->slot[rs.slot].alive, 0, __ATOMIC_RELEASE);
+	if (!__kmem_segment_fenced()) {
+		try_complete(false);
+		__atomic_store_n(&r->slot[rs.slot].alive, 0, __ATOMIC_RELEASE);
+	}
 	WRITE_ONCE(kmem_mm.rcu_shared, false);
 out:
 	pthread_mutex_unlock(&rs.start_lock);
@@ -397,7 +399,7 @@ void __kmem_rcu_client_gone(u32 id)
 	struct kmem_rcu_shared *r;
 	unsigned int i;
 
-	if (!kmem_mm.shm || !id)
+	if (!kmem_mm.shm || !id || __kmem_segment_gate("the RCU slot of a dead client"))
 		return;
 	r = rcu_sh();
 	kmem_mutex_lock(&r->lock);

@@ -521,6 +521,18 @@ static void check_unlock(pthread_mutex_t *lock)
 	kmem_mutex_unlock(lock);
 }
 
+/* A lock taken and given back at once: only whether it can be had. */
+static int probe_lock(pthread_mutex_t *lock, const char *what, const char *view)
+{
+	int ret = check_lock(lock, what, view);
+
+	if (ret == -EBUSY)
+		return 0;
+	if (!ret)
+		check_unlock(lock);
+	return ret;
+}
+
 #define DIFFERS(field)	(memcmp(&shm->field, &copy->field, sizeof(copy->field)) != 0)
 
 /* The header against the copy: everything fixed when the segment was built. */
@@ -564,7 +576,14 @@ static int verify_header(const char *view)
 			return __kmem_segment_corrupt(view, "node %u (pglist_data): the geometry or "
 						      "the zonelists differ from the ones built", nid);
 	}
-	return 0;
+	ret = probe_lock(&kmem_mm.shm->slab_mutex, "kmem_shared.slab_mutex", view);
+	if (!ret)
+		ret = probe_lock(&kmem_mm.shm->rcu.lock, "kmem_rcu_shared.lock", view);
+	if (!ret && READ_ONCE(shm->rcu.nr_deferred) > KMEM_RCU_MAX_DEFERRED)
+		return __kmem_segment_corrupt(view, "kmem_rcu_shared.nr_deferred = %u (at most %u)",
+					      READ_ONCE(shm->rcu.nr_deferred),
+					      KMEM_RCU_MAX_DEFERRED);
+	return ret;
 }
 
 /* One CPU's lists: counts within bounds, every pfn a block of the zone, of its order. */
