@@ -20,7 +20,9 @@
  * By default (CI) the whole-segment patterns run once and every field once
  * with a value chosen by the seed (KMEM_TEST_SEED); KMEM_FUZZ_LONG=1 runs
  * every value for every field, the kmalloc cache as well as the client's,
- * and 8 seeds of each whole-segment pattern (docs/debugging.md).
+ * and 8 seeds of each whole-segment pattern (docs/kmemd.md).  KMEM_FUZZ_ONLY=TEXT
+ * runs only the cases whose description contains TEXT, KMEM_FUZZ_HOLD=S keeps
+ * a failed case's daemon S seconds for a debugger.
  */
 #include <errno.h>
 #include <sched.h>
@@ -471,7 +473,11 @@ static bool run_case(const struct fcase *c)
 		reap(fork_run(late, &d, c));
 		ok = answers(&d, "{\"cmd\": \"info\"}\n") && answers(&d, "{\"cmd\": \"zoneinfo\"}\n");
 	}
-	if (d.pid > 0 && waitpid(d.pid, &status, WNOHANG) == d.pid) {
+	if (d.pid <= 0) {
+		/* reaped by a wait of the harness: dead, whatever of */
+		fprintf(stderr, "%s: kmemd died\n", what);
+		ok = false;
+	} else if (waitpid(d.pid, &status, WNOHANG) == d.pid) {
 		fprintf(stderr, "%s: kmemd died: %s %d\n", what,
 			WIFSIGNALED(status) ? "signal" : "exit",
 			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
