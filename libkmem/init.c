@@ -597,11 +597,12 @@ int kmem_detach(void)
 
 int kmem_get_info(struct kmem_info *info)
 {
-	struct kmem_shared *shm;
+	const struct kmem_shared *shm;
 
 	if (kmem_ensure_init())
 		return -ENOMEM;
-	shm = kmem_mm.shm;
+	/* in kmemd, what it built: the segment's header is any client's to overwrite */
+	shm = __kmem_segment_header();
 	memset(info, 0, sizeof(*info));
 	info->nr_nodes = kmem_mm.nr_nodes;
 	info->nr_cpu_ids = kmem_mm.nr_cpu_ids;

@@ -499,6 +499,7 @@ int __kmem_check_zones(const char *view);
  */
 KMEM_API int __kmem_segment_distrust(void);
 bool __kmem_segment_distrusted(void);
+const struct kmem_shared *__kmem_segment_header(void);
 KMEM_API int __kmem_segment_gate(const char *what);
 KMEM_API bool __kmem_segment_fenced(void);
 bool __kmem_zone_fenced(const struct zone *zone);

@@ -1412,6 +1412,8 @@ void __kmem_setup_per_zone_wmarks(void)
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 			u64 managed = zone->managed_pages, tmp;
 
+			if (kmem_zone_out_of_service(zone))
+				continue;
 			zone_lock(zone);
 			tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
 			if (z == ZONE_HIGHMEM) {

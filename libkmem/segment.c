@@ -370,6 +370,12 @@ int __kmem_segment_distrust(void)
 	return 0;
 }
 
+/* The header to describe the segment by: kmemd's copy as built, else the segment's. */
+const struct kmem_shared *__kmem_segment_header(void)
+{
+	return READ_ONCE(trust.on) ? trust.copy : kmem_mm.shm;
+}
+
 bool __kmem_segment_distrusted(void)
 {
 	return READ_ONCE(trust.on);
@@ -916,6 +922,21 @@ static int verify_cache(unsigned int id, u64 off, const char *view)
 					      KMEM_CACHE_NAME_LEN, s->name,
 					      (unsigned long long)s->cpu_off, s->cpu_stride,
 					      (unsigned long long)s->node_off, s->meta_order);
+	if (s->owners_off) {
+		/* the owner vector lies in each slab, past its objects */
+		u64 slab_bytes = PAGE_SIZE << s->order;
+		u64 last = ((u64)s->red_left_pad + (u64)(s->objects - 1) * s->size) >>
+			   (s->owner_shift & 63);
+
+		if (s->owner_shift > 31 || (1ULL << s->owner_shift) > s->size ||
+		    s->slab_mask != slab_bytes - 1 || (s->owners_off & 3) ||
+		    s->owners_off < (u64)s->red_left_pad + (u64)s->objects * s->size ||
+		    s->owners_off + (last + 1) * sizeof(u32) > slab_bytes)
+			return __kmem_segment_corrupt(view, "caches[%u] '%.*s' (kmem_cache): object "
+						      "owners at %u (shift %u, mask %#x) outside its "
+						      "slabs", id, KMEM_CACHE_NAME_LEN, s->name,
+						      s->owners_off, s->owner_shift, s->slab_mask);
+	}
 	for (nid = 0; !ret && nid < kmem_mm.nr_nodes; nid++)
 		ret = verify_cache_node(s, off, (int)nid, view);
 	for (cpu = 0; !ret && cpu < kmem_mm.nr_cpu_ids; cpu++)

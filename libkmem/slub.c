@@ -113,6 +113,21 @@ static struct kmem_cache *cache_slot(unsigned int id)
 	return cache_at(off);
 }
 
+/*
+ * kmemd: is @s a cache in its slot that is not fenced?  A slab page names
+ * its cache by an offset any client can overwrite.
+ */
+static bool cache_trusted(const struct kmem_cache *s)
+{
+	u64 off = kmem_off(s);
+	u32 id;
+
+	if (off >= (kmem_mm.total_pages << PAGE_SHIFT) || (off & 7))
+		return false;
+	id = READ_ONCE(s->id);
+	return id && id < KMEM_MAX_CACHES && cache_slot(id) == s;
+}
+
 static __always_inline u32 slab_list_of(const struct page *slab)
 {
 	return (u32)slab->slab[2];
@@ -1013,6 +1028,8 @@ static __always_inline void slab_free(struct kmem_cache *s, struct page *slab, v
 		return;
 	}
 	s = owner;
+	if (unlikely(kmem_mm.distrust) && !cache_trusted(s))
+		return;		/* kmemd: a fenced cache's object stays where it is */
 	idx = obj_to_index(s, slab, x);
 	if (unlikely(idx == UINT32_MAX)) {
 		bad_free(s, x, slab, caller);
@@ -2654,6 +2671,8 @@ static u64 for_each_unowned(u8 *is_free, bool (*fn)(struct kmem_cache *s, struct
 		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
 			continue;
 		s = cache_at(off);
+		if (!cache_trusted(s))
+			continue;
 		if (s->state != KMEM_CACHE_ALIVE || !s->owners_off || slab->order != s->order ||
 		    (s->flags & (SLAB_DEBUG_FLAGS | SLAB_TYPESAFE_BY_RCU)) ||
 		    s->objects > PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)
@@ -2754,6 +2773,8 @@ static void relist_unlisted(void)
 		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
 			continue;
 		s = cache_at(off);
+		if (!cache_trusted(s))
+			continue;
 		if (s->state != KMEM_CACHE_ALIVE || !s->owners_off || slab->order != s->order ||
 		    (s->flags & (SLAB_DEBUG_FLAGS | SLAB_TYPESAFE_BY_RCU)))
 			continue;
