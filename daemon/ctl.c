@@ -212,6 +212,8 @@ static int cmd_info(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put_u64(o, "hugepage_shift", info.hugepage_shift) ||
 	    !put_u64(o, "hugepage_size", 1ULL << info.hugepage_shift) ||
 	    !put(o, "phys_real", json_boolean(info.phys_real)) ||
+	    !put(o, "iova_mode", json_string(info.iova_va ? "va" : "pa")) ||
+	    !put(o, "zones_emulated", json_boolean(info.zones_emulated)) ||
 	    !put(o, "rseq", json_boolean(info.rseq)) ||
 	    !put(o, "pcp_mode", json_string(info.rseq ? "rseq" : "locked")) ||
 	    !put_u64(o, "page_size", KB_PER_PAGE * 1024) ||

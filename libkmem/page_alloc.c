@@ -837,6 +837,13 @@ static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int orde
 	u64 deadline = 0;
 	struct page *page;
 
+	/*
+	 * The kernel's "goto nopage" when the zonelist has no zone at or below
+	 * the highest the flags allow: GFP_DMA32 where no memory is known to
+	 * lie below 4 GiB fails at once, reclaim could not help.
+	 */
+	if (unlikely(ac->preferred_zone == ZONE_ID_NIL) && !(gfp & __GFP_NOFAIL))
+		return NULL;
 	if (alloc_flags & ALLOC_KSWAPD)
 		wake_all_kswapds(order, ac);
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
@@ -1671,6 +1678,10 @@ phys_addr_t page_to_phys(const struct page *page)
 
 	if (likely(hphys))
 		return hphys + ((pfn & ((1ULL << HPAGE_PFN_SHIFT) - 1)) << PAGE_SHIFT);
+	/* no pinned address anywhere: IOVA as VA, the same in every attached process */
+	if (!(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL))
+		return (phys_addr_t)(uintptr_t)__page_address(page);
+	/* HIGHMEM beside a real direct map: never mistaken for a real address */
 	return KMEM_PSEUDO_PHYS_BIT | (pfn << PAGE_SHIFT);
 }
 

@@ -219,6 +219,7 @@ struct kmem_tunables {
 /* Flags in kmem_shared::flags */
 #define KMEM_SHF_PHYS_REAL	(1u << 0)	/* hpage_phys[] holds real addresses */
 #define KMEM_SHF_FAKE_NUMA	(1u << 1)
+#define KMEM_SHF_ZONES_EMULATED	(1u << 2)	/* DMA / DMA32 by zones=emulate, not by address */
 
 /*
  * struct fault_attr - one fault injector: lib/fault-inject.c's struct
