@@ -297,6 +297,7 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
 	init_shared_mutex(&shm->slab_mutex);
 	init_shared_mutex(&shm->rcu.lock);
+	init_shared_mutex(&shm->vm_charges.lock);
 
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];

@@ -156,8 +156,10 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 					      &r->caches_kept);
 	if (!ret)
 		ret = return_pages(client_id, r);
-	if (!ret)
+	if (!ret) {
 		__kmem_vm_records_client_gone(client_id);
+		r->vmalloc_charges_returned += (u32)__kmem_vm_charges_client_gone(client_id);
+	}
 	/* a lock recovered by an allocation of this process meanwhile counts too */
 	r->locks_recovered += __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED) - before;
 	return ret;

@@ -212,6 +212,7 @@ struct kmem_zone_stats {
 	uint64_t pcp_count;	/* pages on all CPUs' lists */
 	uint32_t pcp_high, pcp_batch;
 	uint64_t alloc_fail;
+	uint64_t vm_charged;	/* free pages promised to vmalloc areas, not touched yet */
 };
 /**
  * kmem_zone_stats - read zone @zone (enum zone_type) of node @nid.
@@ -292,6 +293,14 @@ struct kmem_vmalloc_stats {
 	uint64_t faults;		/* userfaultfd faults handled */
 	uint64_t mmaps;			/* mappings made to populate */
 	uint64_t pages_mapped;
+	/*
+	 * Pages promised to the regions and not touched yet (vmalloc() charges
+	 * every page when it returns; docs/vmalloc.md): this process's regions
+	 * (kmemd: and its clients'), and every process's, from the zones.
+	 */
+	uint64_t charged;
+	uint64_t charged_all;
+	uint64_t charge_fail;		/* vmalloc()s refused for want of pages, all processes */
 };
 KMEM_API int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st);
 /** kmem_show_vmallocinfo - /proc/vmallocinfo for this process's regions. */
