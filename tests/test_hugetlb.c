@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/vmalloc.h>
 
 #include "internal.h"
 #include "kunit.h"
@@ -408,6 +409,33 @@ static void test_emulated_on_hugetlb(void)
 	__free_pages(page, 0);
 }
 
+/*
+ * On hugetlb only HighMem can back vmalloc pages (a huge page cannot be
+ * mapped 4 KiB at a time): what fits there is promised and touched, more
+ * than HighMem has is NULL with the report, never a fault later.
+ */
+static void test_vmalloc_highmem_only(void)
+{
+	const unsigned long small = 2UL << 20, big = 4UL * NR_NODES << 20;
+	struct kmem_vmalloc_stats st;
+	unsigned char *p;
+	unsigned long off;
+
+	p = vmalloc(small);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (off = 0; off < small; off += PAGE_SIZE)
+		p[off] = 1;
+	for (off = 0; off < small; off += PAGE_SIZE)
+		KT_ASSERT_EQ(page_zonenum(vmalloc_to_page(p + off)), ZONE_HIGHMEM);
+	vfree(p);
+	kt_capture_start();
+	CU_ASSERT_PTR_NULL(vmalloc(big));
+	CU_ASSERT(kt_captured("vmalloc error: size"));
+	kt_capture_stop();
+	kmem_vmalloc_stats(&st);
+	KT_ASSERT_EQ(st.charged_all, 0);
+}
+
 static int suite_init_emulate(void)
 {
 	return kt_init("fake_numa=2,direct_mb=32,highmem_mb=4,hugepages=require,zones=emulate,"
@@ -423,6 +451,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_highmem_remerges),
 	KT_TEST(test_zone_by_phys),
 	KT_TEST(test_dma_placement),
+	KT_TEST(test_vmalloc_highmem_only),
 	KT_TEST(test_order9_contiguous),
 	KT_TEST(test_split_merge),
 	KT_TEST(test_exit_releases),
