@@ -675,6 +675,33 @@ static struct page *charged_block(struct vm_struct *area, unsigned int order, gf
 	return page;
 }
 
+/*
+ * ThreadSanitizer takes the mmap that maps a faulting page for a write by
+ * the fault thread, and cannot see the userfaultfd wake-up that orders it
+ * before the faulting access: the mapping is done with the thread's
+ * accesses ignored (the pages' contents are written, and so ordered, by
+ * whoever writes them through the region).
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define tsan_ignore_begin()	__tsan_ignore_thread_begin()
+#define tsan_ignore_end()	__tsan_ignore_thread_end()
+#else
+#define tsan_ignore_begin()	do { } while (0)
+#define tsan_ignore_end()	do { } while (0)
+#endif
+
+static int map_block(char *addr, size_t len, int fd, u64 off)
+{
+	int ret;
+
+	tsan_ignore_begin();
+	ret = os_map_fixed_populate(addr, len, fd, off);
+	tsan_ignore_end();
+	return ret;
+}
+
 /* Take a block for pages [@i, @i + 2^order) of @area; false when there is none. */
 static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int order, gfp_t gfp)
 {
@@ -689,8 +716,8 @@ static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int 
 	if (area->gfp & __GFP_ZERO)
 		memset(page_address(page), 0, PAGE_SIZE << order);
 	fd = pfn_to_fd(page_to_pfn(page), &off);
-	if (fd < 0 || os_map_fixed_populate(area->addr + ((u64)i << PAGE_SHIFT),
-					    PAGE_SIZE << order, fd, off)) {
+	if (fd < 0 || map_block(area->addr + ((u64)i << PAGE_SHIFT), PAGE_SIZE << order, fd,
+				off)) {
 		__free_pages(page, order);
 		return false;	/* the promise of those pages is spent: they stay unmapped */
 	}
