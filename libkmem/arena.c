@@ -417,7 +417,7 @@ void __kmem_arena_destroy(void)
 	struct arena_layout l = { 0 };
 
 	if (kmem_mm.shm) {
-		l.nr_nodes = kmem_mm.shm->nr_nodes;
+		l.nr_nodes = kmem_mm.nr_nodes;
 		os_unmap(kmem_mm.shm, kmem_mm.shm_size);
 		os_close(kmem_mm.shm_fd);
 		kmem_mm.shm_fd = -1;

@@ -82,6 +82,9 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 
 	if (!kmem_initialized() || kmem_mm.owner || !client_id)
 		return -EINVAL;	/* only the process that built the memory serves it */
+	/* no one attaches to a segment found corrupted, even in part */
+	if (__kmem_segment_gate("attach") || __kmem_segment_fences(NULL, 0))
+		return -EUCLEAN;
 	shm = kmem_mm.shm;
 	memset(&msg, 0, sizeof(msg));
 	w->client_id = client_id;
@@ -89,14 +92,14 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 	w->mem_size = kmem_mm.mem_size;
 	w->shm_size = kmem_mm.shm_size;
 	fds[w->nr_fds++] = kmem_mm.shm_fd;
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
 		fds[w->nr_fds] = kmem_mm.node_fds[nid][0];
 		add_map(w, w->nr_fds++, pgdat->hugetlb ? KMEMD_MAP_HUGETLB : 0,
 			pgdat->direct_start_pfn, pgdat->direct_pages);
 	}
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (!pgdat->highmem_pages)
@@ -418,6 +421,8 @@ static int set_up_process(struct attach_state *st, struct kmem_shared *shm)
 	kmem_mm.memmap = (struct page *)((char *)shm + shm->memmap_off);
 	kmem_mm.hpage_phys = (u64 *)((char *)shm + shm->hpage_phys_off);
 	kmem_mm.total_pages = shm->total_pages;
+	kmem_mm.nr_nodes = shm->nr_nodes;
+	kmem_mm.nr_cpu_ids = shm->nr_cpu_ids;
 	kmem_mm.owner = w->client_id;
 	take_fds(st, shm);
 	memcpy(kmem_mm.cpu_node, shm->cpu_to_node, sizeof(kmem_mm.cpu_node));

@@ -49,10 +49,15 @@ struct kmem_mm {
 	char *mem_base;			/* pfn 0 */
 	struct page *memmap;
 	u64 total_pages;
-	/* the geometry this process built the segment with (0: attached, trust shm) */
+	/*
+	 * The geometry to index by: what this process built the segment with,
+	 * or what it checked at attach.  Never read again from the segment,
+	 * where any client may overwrite it.
+	 */
 	u32 nr_nodes, nr_cpu_ids;
 	u64 *hpage_phys;
 	enum kmem_pcp_mode pcp_mode;
+	bool distrust;			/* kmemd: the segment is checked, zones fenced */
 	u32 owner;			/* this process's client id (0: embedded) */
 	u32 owner_mark;			/* KMEM_OWNER_SERVER in kmemd, else 0: see slab.h */
 	bool valgrind;			/* running under memcheck (kasan.h) */
@@ -263,8 +268,11 @@ KMEM_API bool __kmem_client_has_caches(u32 client_id);
 unsigned int __kmem_rcu_deferred_objects(u64 *offs, unsigned int max);
 /* vmalloc.c: drop the published vmalloc areas of dead client @client_id. */
 void __kmem_vm_records_client_gone(u32 client_id);
-/* vmalloc.c: give dead client @client_id's vmalloc charges back.  Return: pages. */
-u64 __kmem_vm_charges_client_gone(u32 client_id);
+/*
+ * vmalloc.c: give dead client @client_id's vmalloc charges back, adding the
+ * pages to *@pages.  Return: 0, or -EBUSY (the lock is held for long).
+ */
+int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages);
 /*
  * Call @fn for each object of the shared kmalloc caches that @client_id
  * allocated and no one has freed, and total them in *@usage.
@@ -493,6 +501,25 @@ int __kmem_check_slab_pfn(const struct kmem_cache *s, int nid, const char *list,
 			  const char *view);
 int __kmem_check_zone(int nid, int z, const char *view);
 int __kmem_check_zones(const char *view);
+/*
+ * kmemd: distrust the segment from now on (a private copy of the header as
+ * built), verify before acting and fence what fails (segment.c).
+ */
+KMEM_API int __kmem_segment_distrust(void);
+bool __kmem_segment_distrusted(void);
+KMEM_API int __kmem_segment_gate(const char *what);
+KMEM_API bool __kmem_segment_fenced(void);
+bool __kmem_zone_fenced(const struct zone *zone);
+bool __kmem_cache_id_fenced(unsigned int id);
+/* A zone kmemd fenced: it neither allocates from it nor frees into it. */
+static __always_inline bool kmem_zone_out_of_service(const struct zone *zone)
+{
+	return unlikely(kmem_mm.distrust) && __kmem_zone_fenced(zone);
+}
+/* May the block at @pfn go back to the zone its page names (a zone not fenced that holds it)? */
+bool __kmem_block_zone_trusted(u64 pfn, unsigned int order);
+/* How many findings fenced something; the first @max of them in @why. */
+KMEM_API unsigned int __kmem_segment_fences(const char **why, unsigned int max);
 
 /* vmstat.c */
 const char *const *__kmem_zone_names(void);

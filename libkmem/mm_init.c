@@ -74,11 +74,10 @@ static void init_chunk(unsigned int nid, enum zone_type z, u64 pfn, u64 nr, u32 
 
 void __kmem_memmap_init(const struct kmem_options *opts)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid;
 	u64 pfn;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 
 		for (pfn = pgdat->direct_start_pfn;
@@ -92,11 +91,10 @@ void __kmem_memmap_init(const struct kmem_options *opts)
 /* The kernel's calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped. */
 static u64 default_min_free_kbytes(void)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	u64 lowmem_kbytes = 0, v;
 	unsigned int nid, z;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < ZONE_HIGHMEM; z++)
 			lowmem_kbytes += NODE_DATA((int)nid)->node_zones[z].managed_pages <<
 					 (PAGE_SHIFT - 10);

@@ -204,7 +204,7 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (pfn >= pgdat->highmem_start_pfn &&
@@ -411,7 +411,7 @@ static bool vm_charge(struct vm_struct *area, gfp_t gfp)
 	unsigned int rounds = 0, i;
 	u64 managed = 0;
 
-	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes)
+	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		nid = __kmem_numa_node_id();
 	g.nr = vm_charge_zones(nid, gfp, zones);
 	area->charge = calloc(g.nr ?: 1, sizeof(*area->charge));
@@ -427,7 +427,7 @@ static bool vm_charge(struct vm_struct *area, gfp_t gfp)
 	}
 	if (charge_try(area, &g, WMARK_LOW))
 		return true;
-	for (i = 0; i < kmem_mm.shm->nr_nodes; i++)
+	for (i = 0; i < kmem_mm.nr_nodes; i++)
 		__kmem_wakeup_kswapd((int)i, 0, ZONE_HIGHMEM);
 	if (charge_try(area, &g, WMARK_MIN))
 		return true;
@@ -514,16 +514,32 @@ static u64 area_charged(const struct vm_struct *area)
 }
 
 /*
- * kmemd, client @client_id gone: its promises go back to the zones.
- * Return: the pages given back.
+ * kmemd, client @client_id gone: its promises go back to the zones, added
+ * to *@pages.  The lock is tried for a while only (a live client may hold
+ * it, or a client may have scribbled on it): the daemon never blocks on it.
+ * Return: 0, or -EBUSY: call again later.
  */
-u64 __kmem_vm_charges_client_gone(u32 client_id)
+int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages)
 {
 	struct kmem_vm_charges *c = vm_charges();
-	u64 pages = 0;
+	struct timespec ts;
 	unsigned int i, z;
+	int ret;
 
-	charges_lock();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	kmem_irq_disable();
+	ret = pthread_mutex_timedlock(&c->lock, &ts);
+	if (ret == EOWNERDEAD) {
+		pthread_mutex_consistent(&c->lock);
+		__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
+		charges_rebuild();
+	} else if (ret) {
+		kmem_irq_enable();
+		return -EBUSY;
+	}
 	for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++) {
 		struct kmem_vm_charge_slot *sl = &c->slot[i];
 
@@ -532,13 +548,13 @@ u64 __kmem_vm_charges_client_gone(u32 client_id)
 		for (z = 0; z < __kmem_seg_nodes() * MAX_NR_ZONES && z < NR_ZONE_IDS; z++) {
 			if (!sl->pages[z])
 				continue;
-			pages += sl->pages[z];
+			*pages += sl->pages[z];
 			charge_move(sl, z, -(s64)sl->pages[z]);
 		}
 		memset(sl, 0, sizeof(*sl));
 	}
 	charges_unlock();
-	return pages;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1287,7 +1303,7 @@ static int show_published_areas(FILE *f)
 		fprintf(f, "0x%016llx-0x%016llx %7llu %s pages=%u vmalloc",
 			(unsigned long long)r.addr, (unsigned long long)(r.addr + r.size),
 			(unsigned long long)r.size, r.caller, r.nr_populated);
-		for (nid = 0; nid < kmem_mm.shm->nr_nodes && nid < MAX_NUMNODES; nid++)
+		for (nid = 0; nid < kmem_mm.nr_nodes && nid < MAX_NUMNODES; nid++)
 			if (r.node_pages[nid])
 				fprintf(f, " N%u=%u", nid, r.node_pages[nid]);
 		if (r.nr_pages > r.nr_populated)
