@@ -2,9 +2,10 @@
 /*
  * vmalloc_ops.c - the operations bench_vmalloc times.
  *
- * kmem's vmalloc() only reserves address space; the pages come on first
- * touch, through userfaultfd, a window (fault_around_bytes, growing on
- * sequential touches) at a time.  vmalloc() does not zero them (a page
+ * kmem's vmalloc() reserves address space and charges every page (sets
+ * them aside in their zones: the kernel's promise that a vmalloc never
+ * faults later); the pages come on first touch, through userfaultfd, a
+ * window (fault_around_bytes, growing on sequential touches) at a time.  vmalloc() does not zero them (a page
  * freed by vfree comes back with its old contents, as in the kernel);
  * vzalloc() zeroes each page before it is mapped, which is what mmap's
  * anonymous memory costs the kernel too.  mmap's anonymous pages come on first
@@ -36,7 +37,9 @@ static void die(const char *what)
 	abort();
 }
 
-int bench_vm_init(size_t max_bytes)
+static bool on_defaults;
+
+int bench_vm_init(size_t max_bytes, bool defaults)
 {
 	struct kmem_options opts;
 	const char *env = getenv("KMEM_OPTIONS");
@@ -46,8 +49,11 @@ int bench_vm_init(size_t max_bytes)
 	int ret;
 
 	kmem_options_init(&opts);
-	opts.node_direct_bytes = 64UL << 20;
-	opts.node_highmem_bytes = 256UL << 20;
+	on_defaults = defaults;
+	if (!defaults) {
+		opts.node_direct_bytes = 64UL << 20;
+		opts.node_highmem_bytes = 256UL << 20;
+	}
 	opts.quiet = true;
 	if (env && kmem_options_parse(&opts, env, err, sizeof(err)))
 		fprintf(stderr, "bench_vmalloc: ignoring KMEM_OPTIONS: %s\n", err);
@@ -113,8 +119,10 @@ void bench_vm_describe(char *buf, size_t len)
 		snprintf(buf, len, "kmem_vmalloc_stats failed; anonymous THP %s", thp);
 		return;
 	}
-	snprintf(buf, len, "vmalloc pages %s, fault_around_bytes %llu (doubling on sequential "
-		 "faults up to 2 MiB); VmallocTotal %llu GiB; anonymous THP: %s",
+	snprintf(buf, len, "%s; vmalloc pages charged in vmalloc(), %s, fault_around_bytes %llu "
+		 "(doubling on sequential faults up to 2 MiB); VmallocTotal %llu GiB; anonymous "
+		 "THP: %s", on_defaults ? "kmem's default options (and $KMEM_OPTIONS)" :
+		 "direct_mb=64,highmem_mb=256 (and $KMEM_OPTIONS)",
 		 st.userfaultfd ? "mapped on first touch (userfaultfd)" :
 				  "all mapped in vmalloc() (no userfaultfd)",
 		 (unsigned long long)st.fault_around_bytes,

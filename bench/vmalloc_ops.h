@@ -8,6 +8,7 @@
 #ifndef KMEM_BENCH_VMALLOC_OPS_H
 #define KMEM_BENCH_VMALLOC_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,13 @@ enum bench_vm_touch {
 
 /**
  * bench_vm_init - kmem_init() with a small direct map (64 MiB) and a
- * HighMem pool large enough for the buffers (256 MiB, highmem_mb=256), then
- * $KMEM_OPTIONS on top; and the shuffled page order for buffers of up to
- * @max_bytes (a fixed permutation, the same for every allocator).
+ * HighMem pool large enough for the buffers (256 MiB, highmem_mb=256), or
+ * with kmem's defaults if @defaults, then $KMEM_OPTIONS on top; and the
+ * shuffled page order for buffers of up to @max_bytes (a fixed
+ * permutation, the same for every allocator).
  * Return: 0 or a negative errno.
  */
-int bench_vm_init(size_t max_bytes);
+int bench_vm_init(size_t max_bytes, bool defaults);
 /** bench_vm_describe - userfaultfd or eager mapping, fault-around, THP mode for mmap. */
 void bench_vm_describe(char *buf, size_t len);
 

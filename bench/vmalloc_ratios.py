@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 """Run bench_vmalloc and compare kmem's vmalloc with mmap, malloc and mimalloc.
 
-    bench/vmalloc_ratios.py [--build DIR] [--json FILE] [BENCHMARK ARGS...]
+    bench/vmalloc_ratios.py [--build DIR] [--json FILE] [--kmem_defaults] [BENCHMARK ARGS...]
+
+--kmem_defaults runs kmem on its default options (a 64 MiB vmalloc is then
+charged partly to Normal) instead of direct_mb=64,highmem_mb=256.
 
 Each benchmark is one whole cycle on a 64 MiB buffer: allocate, write one
 byte in every 4 KiB page (upwards: seq, or in a fixed shuffled order:

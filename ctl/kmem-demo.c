@@ -36,11 +36,11 @@ int main(int argc, char **argv)
 	}
 	kmem_get_info(&info);
 	printf("kmem: %u node(s)%s, %u CPU ids, %llu MiB managed, direct map on %s, "
-	       "%s physical addresses, per-CPU lists on %s\n",
+	       "page_to_phys() %s, per-CPU lists on %s\n",
 	       info.nr_nodes, info.fake_numa ? " (fake NUMA)" : "", info.nr_cpu_ids,
 	       (unsigned long long)(info.total_pages >> 8),
 	       info.hugetlb ? "hugetlb pages" : "shmem (no huge pages reserved)",
-	       info.phys_real ? "real" : "pseudo", info.rseq ? "rseq" : "per-CPU locks");
+	       info.phys_real ? "real physical" : "IOVA as VA", info.rseq ? "rseq" : "per-CPU locks");
 
 	printf("\n== buddyinfo at start ==\n");
 	kmem_show_buddyinfo(stdout);

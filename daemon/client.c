@@ -202,10 +202,11 @@ static void client_recover(struct kmemd_client *c)
 		return;
 	}
 	pr_info("client %u recovered: %llu pages returned (%llu blocks), %llu vmalloc pages, "
-		"caches %u destroyed %u kept, %u locks recovered, %llu large kmalloc blocks "
-		"(%llu pages) left", c->id, (unsigned long long)r->pages_returned,
+		"%u vmalloc charges, caches %u destroyed %u kept, %u locks recovered, %llu large "
+		"kmalloc blocks (%llu pages) left", c->id, (unsigned long long)r->pages_returned,
 		(unsigned long long)r->blocks_returned,
-		(unsigned long long)r->vmalloc_pages_returned, r->caches_destroyed,
+		(unsigned long long)r->vmalloc_pages_returned, r->vmalloc_charges_returned,
+		r->caches_destroyed,
 		r->caches_kept, r->locks_recovered, (unsigned long long)r->large_kmalloc_left,
 		(unsigned long long)r->large_kmalloc_pages_left);
 	usage.id = c->id;
@@ -949,6 +950,8 @@ json_t *kmemd_clients_json(void)
 					    json_integer((json_int_t)r->pages_returned));
 			json_object_set_new(o, "vmalloc_pages_returned",
 					    json_integer((json_int_t)r->vmalloc_pages_returned));
+			json_object_set_new(o, "vmalloc_charges_returned",
+					    json_integer((json_int_t)r->vmalloc_charges_returned));
 			json_object_set_new(o, "caches_destroyed",
 					    json_integer((json_int_t)r->caches_destroyed));
 			json_object_set_new(o, "caches_kept", json_integer((json_int_t)r->caches_kept));

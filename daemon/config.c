@@ -358,6 +358,9 @@ static const struct key_desc keys[NR_KEYS] = {
 	[KEY_HIGHMEM_MB] = { "highmem_mb", "", NULL, false, "highmem_mb" },
 	[KEY_HUGEPAGES] = { "hugepages", "auto", NULL, false, "hugepages" },
 	[KEY_HUGEPAGE_SIZE] = { "hugepage_size", "2M", NULL, false, "hugepage_size" },
+	[KEY_ZONES] = { "zones", "auto", NULL, false, "zones" },
+	[KEY_DMA_MB] = { "dma_mb", "4", NULL, false, "dma_mb" },
+	[KEY_DMA32_MB] = { "dma32_mb", "16", NULL, false, "dma32_mb" },
 	[KEY_RESERVE_HUGEPAGES] = { "reserve_hugepages", "no", check_reserve, false, NULL },
 	[KEY_BASE_ADDRESS] = { "base_address", "0x7e9000000000", check_base, false, NULL },
 	[KEY_MIN_FREE_KBYTES] = { "min_free_kbytes", "", NULL, false, "min_free_kbytes" },
@@ -600,6 +603,23 @@ static int check_machine(const struct kmemd_config *cfg, const struct kmemd_cmdl
 
 	if (config_to_options(cfg, &o, msg, sizeof(msg)))
 		return 0;	/* reported as the bad value it is, by main() */
+	if (o.zones == KMEM_ZONES_EMULATE &&
+	    o.zone_dma_bytes + o.zone_dma32_bytes > o.node_direct_bytes) {
+		static const int dma[] = { KEY_DMA_MB, KEY_DMA32_MB, KEY_ZONES, KEY_DIRECT_MB };
+
+		k = last_set(cfg, dma, sizeof(dma) / sizeof(dma[0]));
+		snprintf(msg, sizeof(msg), "emulated DMA and DMA32 zones (%zu + %zu MiB) do not fit "
+			 "in node 0's direct map (%zu MiB)", o.zone_dma_bytes >> 20,
+			 o.zone_dma32_bytes >> 20, o.node_direct_bytes >> 20);
+		if (k < 0)
+			snprintf(err, errlen, "dma_mb, dma32_mb ($KMEM_OPTIONS): %s", msg);
+		else if (cfg->line[k] == KMEMD_LINE_SET)
+			snprintf(err, errlen, "--set: %s: %s", keys[k].name, msg);
+		else
+			snprintf(err, errlen, "%s:%u: %s: %s", cl->config, cfg->line[k], keys[k].name,
+				 msg);
+		return -EINVAL;
+	}
 	limit = node_kb(o.fake_numa, what, sizeof(what));
 	direct = ALIGN_UP(o.node_direct_bytes, 1ULL << o.hugepage_shift) >> 10;
 	highmem = ALIGN_UP(o.node_highmem_bytes, 2ULL << 20) >> 10;

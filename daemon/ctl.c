@@ -232,6 +232,8 @@ static int cmd_info(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put_u64(o, "hugepage_shift", info.hugepage_shift) ||
 	    !put_u64(o, "hugepage_size", 1ULL << info.hugepage_shift) ||
 	    !put(o, "phys_real", json_boolean(info.phys_real)) ||
+	    !put(o, "iova_mode", json_string(info.iova_va ? "va" : "pa")) ||
+	    !put(o, "zones_emulated", json_boolean(info.zones_emulated)) ||
 	    !put(o, "rseq", json_boolean(info.rseq)) ||
 	    !put(o, "pcp_mode", json_string(info.rseq ? "rseq" : "locked")) ||
 	    !put_u64(o, "page_size", KB_PER_PAGE * 1024) ||
@@ -526,6 +528,9 @@ static json_t *vmalloc_area(char *line)
 		if (sscanf(tok, "pages=%llu", &pages) == 1) {
 			if (!put_u64(o, "pages", pages))
 				goto fail;
+		} else if (sscanf(tok, "charged=%llu", &pages) == 1) {
+			if (!put_u64(o, "charged", pages))
+				goto fail;
 		} else if (sscanf(tok, "N%u=%u", &nid, &n) == 2) {
 			json_t *e = json_object();
 
@@ -566,7 +571,9 @@ static int cmd_vmallocinfo(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put(o, "userfaultfd", json_boolean(vs.userfaultfd)) ||
 	    !put_u64(o, "fault_around_bytes", vs.fault_around_bytes) ||
 	    !put_u64(o, "faults", vs.faults) || !put_u64(o, "mmaps", vs.mmaps) ||
-	    !put_u64(o, "pages_mapped", vs.pages_mapped))
+	    !put_u64(o, "pages_mapped", vs.pages_mapped) ||
+	    !put_u64(o, "charged", vs.charged) || !put_u64(o, "charged_all", vs.charged_all) ||
+	    !put_u64(o, "charge_fail", vs.charge_fail))
 		return oom(err);
 	if (put_text(reply, kmem_show_vmallocinfo, err))
 		return -1;
@@ -597,6 +604,7 @@ struct meminfo {
 	uint64_t total, free, available;	/* pages */
 	uint64_t slab, sreclaimable;		/* pages */
 	uint64_t vmalloc_total, vmalloc_used;	/* bytes */
+	uint64_t vmalloc_charged, vmalloc_touched;	/* pages: promised untouched, touched */
 	uint64_t huge_total, huge_size;		/* huge pages, bytes */
 };
 
@@ -648,7 +656,11 @@ static int read_meminfo(struct meminfo *mi, struct ctl_err *err)
 		return ctl_fail_errno(err, ret, "kmem_vmalloc_stats");
 	mi->vmalloc_total = vs.total_bytes;
 	mi->vmalloc_used = vs.used_bytes;
+	mi->vmalloc_charged = vs.charged_all;
+	mi->vmalloc_touched = vs.pages;
 
+	/* pages promised to vmalloc areas are free but no one else's to take */
+	reserve += mi->vmalloc_charged;
 	mi->available = mi->free > reserve ? mi->free - reserve : 0;
 	reclaimable = mi->sreclaimable;
 	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
@@ -674,6 +686,8 @@ static void meminfo_text(FILE *f, const struct meminfo *mi)
 	KB("VmallocTotal:", mi->vmalloc_total / 4096);
 	KB("VmallocUsed:", mi->vmalloc_used / 4096);
 	KB("VmallocChunk:", 0);
+	KB("VmallocCharged:", mi->vmalloc_charged);
+	KB("VmallocTouched:", mi->vmalloc_touched);
 #undef KB
 	fprintf(f, "HugePages_Total:   %5" PRIu64 "\n"
 		   "HugePages_Free:    %5" PRIu64 "\n"
@@ -706,6 +720,8 @@ static int cmd_meminfo(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put_u64(o, "VmallocTotal", mi.vmalloc_total >> 10) ||
 	    !put_u64(o, "VmallocUsed", mi.vmalloc_used >> 10) ||
 	    !put_u64(o, "VmallocChunk", 0) ||
+	    !put_u64(o, "VmallocCharged", mi.vmalloc_charged * KB_PER_PAGE) ||
+	    !put_u64(o, "VmallocTouched", mi.vmalloc_touched * KB_PER_PAGE) ||
 	    !put_u64(o, "HugePages_Total", mi.huge_total) ||
 	    !put_u64(o, "HugePages_Free", 0) || !put_u64(o, "HugePages_Rsvd", 0) ||
 	    !put_u64(o, "HugePages_Surp", 0) ||

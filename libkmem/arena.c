@@ -188,7 +188,7 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 		}
 		if (ret)
 			return ret;
-		if (hugetlb && opts->zones != KMEM_ZONES_CARVE)
+		if (hugetlb && opts->zones != KMEM_ZONES_EMULATE)
 			sort_hugepages(direct, l->direct, align, fd, perm + nid * l->hpages);
 
 		if (!l->highmem)
@@ -297,6 +297,7 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
 	init_shared_mutex(&shm->slab_mutex);
 	init_shared_mutex(&shm->rcu.lock);
+	init_shared_mutex(&shm->vm_charges.lock);
 
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];
@@ -382,8 +383,9 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	}
 	if (!hugetlb && !opts->quiet)
 		__kmem_printk("kmem: no huge pages reserved (%lu kB pool); the direct map uses "
-			      "shared memory with MADV_HUGEPAGE, physical addresses are "
-			      "pseudo-physical\n", (1UL << opts->hugepage_shift) >> 10);
+			      "shared memory with MADV_HUGEPAGE: no DMA/DMA32 zones%s, page_to_phys() "
+			      "is IOVA as VA\n", (1UL << opts->hugepage_shift) >> 10,
+			      opts->zones == KMEM_ZONES_EMULATE ? " but emulated ones" : "");
 	kmem_mm.mem_size = l.mem_size;
 	ret = create_segment(&l);
 	if (ret) {
@@ -395,8 +397,11 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	fill_shared(opts, topo, &l, hugetlb);
 	memcpy((char *)kmem_mm.shm + l.hpage_file_off, perm, l.nr_nodes * l.hpages * sizeof(*perm));
 	free(perm);
-	if (hugetlb && opts->zones != KMEM_ZONES_CARVE && read_phys(&l))
+	/* emulated zones are labels: no real address may then be reported beside them */
+	if (hugetlb && opts->zones != KMEM_ZONES_EMULATE && read_phys(&l))
 		kmem_mm.shm->flags |= KMEM_SHF_PHYS_REAL;
+	else if (opts->zones == KMEM_ZONES_EMULATE)
+		kmem_mm.shm->flags |= KMEM_SHF_ZONES_EMULATED;
 	if (opts->zones == KMEM_ZONES_PHYS && !(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL)) {
 		__kmem_printk("kmem: zones=phys needs hugetlb memory and physical frame numbers "
 			      "from /proc/self/pagemap (root)\n");

@@ -169,8 +169,13 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 					      &r->caches_kept);
 	if (!ret)
 		ret = return_pages(client_id, r);
-	if (!ret)
+	if (!ret) {
+		u64 charges = 0;
+
 		__kmem_vm_records_client_gone(client_id);
+		ret = __kmem_vm_charges_client_gone(client_id, &charges);
+		r->vmalloc_charges_returned += (u32)charges;
+	}
 	/* a lock recovered by an allocation of this process meanwhile counts too */
 	reported = __atomic_load_n(&__kmem_locks_recovered, __ATOMIC_RELAXED);
 	r->locks_recovered += reported - before;

@@ -265,8 +265,8 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 			o->zones = KMEM_ZONES_AUTO;
 		else if (!strcmp(v, "phys"))
 			o->zones = KMEM_ZONES_PHYS;
-		else if (!strcmp(v, "carve"))
-			o->zones = KMEM_ZONES_CARVE;
+		else if (!strcmp(v, "emulate") || !strcmp(v, "carve"))
+			o->zones = KMEM_ZONES_EMULATE;
 		else
 			return -EINVAL;
 		return 0;
@@ -381,8 +381,12 @@ static int validate(const struct kmem_options *o)
 	if (!o->node_direct_bytes || o->fake_numa > MAX_NUMNODES)
 		return -EINVAL;
 	if (o->zone_dma_bytes + o->zone_dma32_bytes > o->node_direct_bytes &&
-	    o->zones == KMEM_ZONES_CARVE)
+	    o->zones == KMEM_ZONES_EMULATE) {
+		__kmem_printk("kmem: zones=emulate: dma_mb + dma32_mb (%zu MiB) above direct_mb "
+			      "(%zu MiB)\n", (o->zone_dma_bytes + o->zone_dma32_bytes) >> 20,
+			      o->node_direct_bytes >> 20);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -611,6 +615,8 @@ int kmem_get_info(struct kmem_info *info)
 	info->hugetlb = shm->node_data[0].hugetlb;
 	info->hugepage_shift = shm->hpage_shift;
 	info->phys_real = shm->flags & KMEM_SHF_PHYS_REAL;
+	info->iova_va = !info->phys_real;
+	info->zones_emulated = shm->flags & KMEM_SHF_ZONES_EMULATED;
 	info->rseq = kmem_mm.pcp_mode == KMEM_PCP_RSEQ;
 	info->total_pages = shm->total_pages;
 	info->attached = kmem_mm.owner != 0;

@@ -269,6 +269,11 @@ unsigned int __kmem_rcu_deferred_objects(u64 *offs, unsigned int max);
 /* vmalloc.c: drop the published vmalloc areas of dead client @client_id. */
 void __kmem_vm_records_client_gone(u32 client_id);
 /*
+ * vmalloc.c: give dead client @client_id's vmalloc charges back, adding the
+ * pages to *@pages.  Return: 0, or -EBUSY (the lock is held for long).
+ */
+int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages);
+/*
  * Call @fn for each object of the shared kmalloc caches that @client_id
  * allocated and no one has freed, and total them in *@usage.
  */
@@ -322,6 +327,9 @@ void __kmem_free_range(u64 start_pfn, u64 nr_pages);
 bool __kmem_page_is_kmem(const void *addr);
 int __kmem_numa_node_id(void);
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);
+struct page *__kmem_alloc_pages_charged(unsigned int zone_id, unsigned int order, gfp_t gfp);
+/* The kernel's warn_alloc(): "COMM: <fmt>, mode:...", the stack and the zones. */
+void __cold __printf(2, 3) __kmem_warn_alloc(gfp_t gfp, const char *fmt, ...);
 struct page *__kmem_alloc_pages_caller(gfp_t gfp, unsigned int order, int preferred_nid,
 				       const void *caller);
 void __kmem_on_each_cpu(void (*fn)(void *), void *arg);

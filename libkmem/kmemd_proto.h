@@ -117,7 +117,7 @@ struct kmem_client_report {
 	u32 caches_destroyed;
 	u32 caches_kept;		/* objects still allocated: kept, leaked */
 	u32 locks_recovered;		/* found dead (EOWNERDEAD) and repaired */
-	u32 _pad;
+	u32 vmalloc_charges_returned;	/* pages promised to its vmalloc areas, never touched */
 };
 
 /*

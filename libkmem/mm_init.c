@@ -4,9 +4,14 @@
  * zone spans, and handing every page to the buddy allocator.
  *
  * A direct-map huge page belongs to ZONE_DMA / ZONE_DMA32 / ZONE_NORMAL by
- * its real physical address (below 16 MiB / below 4 GiB / above) when the
- * frame numbers could be read; otherwise node 0's first zone_dma_bytes are
- * DMA, the next zone_dma32_bytes DMA32, and the rest of every node Normal.
+ * its real physical address (below 16 MiB / below 4 GiB / above) when that
+ * address is pinned and known: hugetlb memory whose frame numbers could be
+ * read.  Without it (the shared-memory fallback, whose pages the kernel
+ * may move; or no pagemap access) nothing says a page lies below 4 GiB, so
+ * every direct-map page is Normal and DMA / DMA32 stay empty, as on a
+ * machine without such memory.  Only zones=emulate puts node 0's first
+ * zone_dma_bytes in DMA and the next zone_dma32_bytes in DMA32, as labels
+ * for exercising zone logic, never as a claim about addresses.
  * HIGHMEM pools are ZONE_HIGHMEM.  A zone can thus be a set of scattered
  * huge pages: spanned counts from its first to its last page, present
  * counts what it has, as in the kernel.
@@ -32,7 +37,7 @@ static enum zone_type direct_chunk_zone(const struct kmem_options *opts, unsigne
 
 		return phys < SZ_16M ? ZONE_DMA : phys < SZ_4G ? ZONE_DMA32 : ZONE_NORMAL;
 	}
-	if (nid != 0)
+	if (!(shm->flags & KMEM_SHF_ZONES_EMULATED) || nid != 0)
 		return ZONE_NORMAL;
 	off = (chunk_pfn - shm->node_data[0].direct_start_pfn) << PAGE_SHIFT;
 	if (off < opts->zone_dma_bytes)

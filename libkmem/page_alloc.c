@@ -582,11 +582,17 @@ static bool __zone_watermark_ok(const struct zone *z, unsigned int order, u64 ma
 	return false;
 }
 
+/* Free pages no vmalloc area has been promised: what every watermark check sees. */
+static __always_inline s64 zone_unpromised(const struct zone *z)
+{
+	return (s64)READ_ONCE(z->free_pages) - (s64)READ_ONCE(z->vm_charged);
+}
+
 static __always_inline bool zone_watermark_fast(const struct zone *z, unsigned int order,
 						u64 mark, enum zone_type highest_zoneidx,
 						unsigned int alloc_flags)
 {
-	s64 free_pages = (s64)READ_ONCE(z->free_pages);
+	s64 free_pages = zone_unpromised(z);
 
 	if (likely(!order) &&
 	    free_pages > (s64)(mark + READ_ONCE(z->lowmem_reserve[highest_zoneidx])))
@@ -728,8 +734,7 @@ static void wake_all_kswapds(unsigned int order, const struct alloc_context *ac)
 bool __kmem_zone_watermark_ok(const struct zone *z, unsigned int order, u64 mark,
 			      enum zone_type highest_zoneidx)
 {
-	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0,
-				   (s64)READ_ONCE(z->free_pages));
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0, zone_unpromised(z));
 }
 
 /* What direct reclaim works towards: some zone of the walk passes the watermark. */
@@ -753,7 +758,7 @@ static bool alloc_goal_met(void *arg)
 		if (__zone_watermark_ok(zone, g->order,
 					READ_ONCE(zone->_watermark[g->alloc_flags & ALLOC_WMARK_MASK]),
 					g->ac->highest_zoneidx, g->alloc_flags,
-					(s64)READ_ONCE(zone->free_pages)))
+					zone_unpromised(zone)))
 			return true;
 	}
 	return false;
@@ -839,6 +844,13 @@ static noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int orde
 	u64 deadline = 0;
 	struct page *page;
 
+	/*
+	 * The kernel's "goto nopage" when the zonelist has no zone at or below
+	 * the highest the flags allow: GFP_DMA32 where no memory is known to
+	 * lie below 4 GiB fails at once, reclaim could not help.
+	 */
+	if (unlikely(ac->preferred_zone == ZONE_ID_NIL) && !(gfp & __GFP_NOFAIL))
+		return NULL;
 	if (alloc_flags & ALLOC_KSWAPD)
 		wake_all_kswapds(order, ac);
 	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
@@ -944,23 +956,32 @@ static noinline struct page *__alloc_pages_bad_request(gfp_t gfp, unsigned int o
  * is fixed: no nodemask, the root cpuset, every node allowed.  @nid, the
  * preferred node, is not part of the kernel's report.
  */
-static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
+void __kmem_warn_alloc(gfp_t gfp, const char *fmt, ...)
 {
-	char buf[4096], flags[256], nodes[16] = "0";
+	char buf[4096], flags[256], nodes[16] = "0", what[160];
 	struct kmem_report r = KMEM_REPORT_INIT(buf);
 	unsigned int nr_nodes = kmem_mm.nr_nodes;
+	va_list ap;
 
-	(void)nid;
 	if ((gfp & __GFP_NOWARN) || !__kmem_warn_alloc_ratelimit())
 		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (nr_nodes > 1)
 		snprintf(nodes, sizeof(nodes), "0-%u", nr_nodes - 1);
-	__kmem_report_add(&r, "%s: page allocation failure: order:%u, mode:%#x(%s), "
-			  "nodemask=(null),cpuset=/,mems_allowed=%s\n", os_comm(), order,
-			  (__force unsigned int)gfp, __kmem_format_gfp(gfp, flags, sizeof(flags)), nodes);
+	__kmem_report_add(&r, "%s: %s, mode:%#x(%s), nodemask=(null),cpuset=/,mems_allowed=%s\n",
+			  os_comm(), what, (__force unsigned int)gfp,
+			  __kmem_format_gfp(gfp, flags, sizeof(flags)), nodes);
 	__kmem_report_stack(&r);
 	__kmem_show_mem(&r, gfp);
 	__kmem_report_flush(&r);
+}
+
+static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
+{
+	(void)nid;
+	__kmem_warn_alloc(gfp, "page allocation failure: order:%u", order);
 }
 
 /*
@@ -1114,6 +1135,46 @@ struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid)
 	kasan_kmem_pages_begin();
 	page = alloc_pages_zones(gfp | __GFP_HIGHMEM, order, nid, ZONE_HIGHMEM,
 				 __builtin_return_address(0));
+	kasan_kmem_pages_end();
+	return page;
+}
+
+/**
+ * __kmem_alloc_pages_charged - a block of zone @zone_id for pages a vmalloc
+ * area was promised there.  The caller has given the promise up already
+ * (zone->vm_charged is lower by 2^@order), so no watermark applies: those
+ * free pages were set aside for this.  If the buddy lists are short anyway
+ * (pages sitting on per-CPU lists, a no-watermark allocation that dipped
+ * into them), the per-CPU lists are drained and the zone tried again.
+ * Context: may sleep (the vmalloc fault thread, vmalloc()).
+ * Return: the block, prepared without __GFP_ZERO, or NULL.
+ */
+struct page *__kmem_alloc_pages_charged(unsigned int zone_id, unsigned int order, gfp_t gfp)
+{
+	struct zone *zone = zone_by_id(zone_id);
+	u16 zl[2] = { (u16)zone_id, ZONE_ID_NIL };
+	struct alloc_context ac = {
+		.zonelist = zl,
+		.preferred_zone = zone_id,
+		.highest_zoneidx = (enum zone_type)zone->idx,
+		.lowest_zoneidx = (enum zone_type)zone->idx,
+		.preferred_nid = (int)zone->node,
+	};
+	struct page *page;
+	int attempt;
+
+	gfp &= ~__GFP_ZERO;
+	kasan_kmem_pages_begin();
+	for (attempt = 0; attempt < 2; attempt++) {
+		ac.cpu = likely(kmem_mm.pcp_mode == KMEM_PCP_RSEQ) ? rseq_current_cpu() :
+								    pcp_lock_cpu();
+		page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, &ac);
+		if (page) {
+			prep_new_page(page, order, gfp);
+			break;
+		}
+		kmem_drain_all_pages();
+	}
 	kasan_kmem_pages_end();
 	return page;
 }
@@ -1676,6 +1737,10 @@ phys_addr_t page_to_phys(const struct page *page)
 
 	if (likely(hphys))
 		return hphys + ((pfn & ((1ULL << HPAGE_PFN_SHIFT) - 1)) << PAGE_SHIFT);
+	/* no pinned address anywhere: IOVA as VA, the same in every attached process */
+	if (!(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL))
+		return (phys_addr_t)(uintptr_t)__page_address(page);
+	/* HIGHMEM beside a real direct map: never mistaken for a real address */
 	return KMEM_PSEUDO_PHYS_BIT | (pfn << PAGE_SHIFT);
 }
 

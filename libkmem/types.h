@@ -53,7 +53,7 @@
 #define HPAGE_PFN_SHIFT		9
 
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
-#define KMEM_SHARED_VERSION	6
+#define KMEM_SHARED_VERSION	7
 
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
@@ -135,6 +135,13 @@ struct zone {
 	pthread_mutex_t lock;		/* robust, process-shared: free_area, free_pages */
 	struct free_area free_area[NR_PAGE_ORDERS];
 	u64 free_pages;			/* NR_FREE_PAGES: buddy only, pcp excluded */
+	/*
+	 * Pages promised to vmalloc areas and not yet touched (atomic; written
+	 * under kmem_vm_charges::lock): free pages no one else may take, as
+	 * hugetlb's resv_huge_pages.  Every watermark check but the vmalloc
+	 * fault's sees free_pages - vm_charged.
+	 */
+	u64 vm_charged;
 	/*
 	 * The block the lock holder is merging or splitting (pfn + 1, 0 if
 	 * none): off the lists for a moment, and free.  A holder that dies
@@ -219,6 +226,7 @@ struct kmem_tunables {
 /* Flags in kmem_shared::flags */
 #define KMEM_SHF_PHYS_REAL	(1u << 0)	/* hpage_phys[] holds real addresses */
 #define KMEM_SHF_FAKE_NUMA	(1u << 1)
+#define KMEM_SHF_ZONES_EMULATED	(1u << 2)	/* DMA / DMA32 by zones=emulate, not by address */
 
 /*
  * struct fault_attr - one fault injector: lib/fault-inject.c's struct
@@ -345,6 +353,29 @@ struct kmem_vm_records {
 	struct kmem_vm_record rec[KMEM_VM_RECORDS];
 };
 
+/*
+ * vmalloc's charges (vmalloc.c, docs/vmalloc.md): what each process has
+ * been promised, per zone, so that the daemon can give a dead client's
+ * promises back.  One slot per process with charges (the daemon and
+ * embedded processes are owner 0).  Everything here and every zone's
+ * vm_charged changes under @lock, the slot first: a holder that dies leaves
+ * the slots right, and the zones' totals are rebuilt from them.
+ */
+#define KMEM_VM_CHARGE_SLOTS	KMEM_RCU_MAX_PROCS
+
+struct kmem_vm_charge_slot {
+	u32 used;
+	u32 owner;			/* client id */
+	u64 total;			/* pages, all zones */
+	u32 pages[MAX_NUMNODES * MAX_NR_ZONES];	/* by zone id */
+};
+
+struct kmem_vm_charges {
+	pthread_mutex_t lock;		/* robust, process-shared */
+	u64 charge_fail;		/* vmalloc()s refused for want of pages */
+	struct kmem_vm_charge_slot slot[KMEM_VM_CHARGE_SLOTS];
+};
+
 struct kmem_shared {
 	u64 magic;
 	u32 version;
@@ -391,6 +422,7 @@ struct kmem_shared {
 	struct kmem_fault fault;	/* failslab, fail_page_alloc (fault_inject.c) */
 	struct kmem_rcu_shared rcu;	/* RCU across processes (rcu_shared.c) */
 	struct kmem_vm_records vm;	/* attached processes' vmalloc areas (vmalloc.c) */
+	struct kmem_vm_charges vm_charges;	/* vmalloc's promised pages (vmalloc.c) */
 };
 
 #endif /* _KMEM_TYPES_H */

@@ -16,12 +16,27 @@
  *                               faulting threads
  *   vfree()                     unmap, give every page back, drop the range
  *
- * So vmalloc() overcommits like the kernel's overcommitting user memory:
- * it fails only for want of address space, and a region of gigabytes costs
- * only the pages touched.  If no page can be had at first touch even after
- * draining and waiting, the faulting thread gets SIGBUS (the kernel's
- * VM_FAULT_OOM/SIGBUS), after a report; where userfaultfd is missing,
- * vmalloc() takes and maps every page at once and returns NULL on shortage.
+ * The kernel's vmalloc() never faults after it returned, so ours charges
+ * every page of the region when it returns, as hugetlb charges a mapping's
+ * reservation: vm_charge() takes the pages out of what the zones can hand
+ * out (zone->vm_charged, HighMem first, then Normal and below, the
+ * kernel's zonelist for GFP_KERNEL | __GFP_HIGHMEM), after reclaim if it
+ * must, or vmalloc() returns NULL with the kernel's "vmalloc error"
+ * report.  Every other allocation's watermark check sees free pages minus
+ * those promises, so the first touch finds its page: populate_block() gives
+ * one page of the promise up and takes the page from that zone with no
+ * watermark (__kmem_alloc_pages_charged()).  A region then costs only the
+ * pages touched, but never more than were there when vmalloc() returned;
+ * vfree() gives back the pages and the promises of the pages never
+ * touched.  The promises live in shared memory, per process
+ * (kmem_vm_charges), so kmemd gives a dead client's back.
+ *
+ * Zones below HighMem back vmalloc pages only where the direct map is
+ * shared memory: a hugetlb page cannot be mapped 4 KiB at a time, so on
+ * hugetlb vmalloc is charged to HighMem alone.  The SIGBUS at first touch
+ * (the kernel's VM_FAULT_OOM) stays as the last resort of a fault that
+ * finds no page even so; where userfaultfd is missing, vmalloc() takes and
+ * maps every page at once.
  *
  * Lock order:
  *   1. vmap.lock (rwlock): the sorted area array; readers look areas up,
@@ -78,6 +93,15 @@ struct vm_struct {
 	u8 *orders;			/* per page: block order at a block's first page, else 0xff */
 	u8 *mapped;			/* per page: mapped into the region yet */
 	int record;			/* its kmem_shared::vm slot (attached), else -1 */
+	/*
+	 * What is still promised to the region, by zone in the order the
+	 * zones are drawn on: one page for each page not populated yet.
+	 */
+	struct vm_charge {
+		u16 zone_id;
+		u32 pages;
+	} *charge;
+	unsigned int nr_charge;
 };
 
 static struct {
@@ -170,7 +194,11 @@ static void remove_area(unsigned int at)
 /* mapping pages                                                       */
 /* ------------------------------------------------------------------ */
 
-/* The pool memfd and offset that back @pfn (a HIGHMEM page). */
+/*
+ * The memfd and offset that back @pfn: a HIGHMEM pool page, or a direct-map
+ * page where the direct map is shared memory (a hugetlb page cannot be
+ * mapped 4 KiB at a time; vm_charge_zones() never charges such zones).
+ */
 static int pfn_to_fd(u64 pfn, u64 *off)
 {
 	struct kmem_shared *shm = kmem_mm.shm;
@@ -184,8 +212,349 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 			*off = (pfn - pgdat->highmem_start_pfn) << PAGE_SHIFT;
 			return kmem_mm.node_fds[nid][1];
 		}
+		if (!pgdat->hugetlb && pfn >= pgdat->direct_start_pfn &&
+		    pfn < pgdat->direct_start_pfn + pgdat->direct_pages) {
+			*off = (pfn - pgdat->direct_start_pfn) << PAGE_SHIFT;
+			return kmem_mm.node_fds[nid][0];
+		}
 	}
 	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* charges: the pages promised to regions (types.h, kmem_vm_charges)   */
+/* ------------------------------------------------------------------ */
+
+#define CHARGE_RECLAIM_ROUNDS	16	/* direct reclaim rounds before vmalloc() gives up */
+#define NR_ZONE_IDS		(MAX_NUMNODES * MAX_NR_ZONES)
+
+static struct kmem_vm_charges *vm_charges(void)
+{
+	return &kmem_mm.shm->vm_charges;
+}
+
+/* A holder died inside: the slots are right (written first), the zones follow them. */
+static void __cold charges_rebuild(void)
+{
+	struct kmem_vm_charges *c = vm_charges();
+	static u64 sum[NR_ZONE_IDS];	/* under the lock: one rebuild at a time */
+	unsigned int i, z;
+
+	memset(sum, 0, sizeof(sum));
+	for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++)
+		if (c->slot[i].used)
+			for (z = 0; z < NR_ZONE_IDS; z++)
+				sum[z] += c->slot[i].pages[z];
+	for (z = 0; z < __kmem_seg_nodes() * MAX_NR_ZONES && z < NR_ZONE_IDS; z++)
+		__atomic_store_n(&zone_by_id(z)->vm_charged, sum[z], __ATOMIC_RELAXED);
+	__kmem_printk("kmem: vmalloc charges rebuilt after a process died holding their lock\n");
+}
+
+static void charges_lock(void)
+{
+	struct kmem_vm_charges *c = vm_charges();
+
+	kmem_irq_disable();
+	if (unlikely(pthread_mutex_lock(&c->lock) == EOWNERDEAD)) {
+		pthread_mutex_consistent(&c->lock);
+		__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
+		charges_rebuild();
+	}
+}
+
+static void charges_unlock(void)
+{
+	pthread_mutex_unlock(&vm_charges()->lock);
+	kmem_irq_enable();
+}
+
+/* This process's slot (by client id), claimed if @claim.  Caller holds the lock. */
+static struct kmem_vm_charge_slot *charge_slot(bool claim)
+{
+	struct kmem_vm_charges *c = vm_charges();
+	struct kmem_vm_charge_slot *free_slot = NULL;
+	unsigned int i;
+
+	for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++) {
+		struct kmem_vm_charge_slot *sl = &c->slot[i];
+
+		if (sl->used && sl->owner == kmem_mm.owner)
+			return sl;
+		if (!sl->used && !free_slot)
+			free_slot = sl;
+	}
+	if (!claim || !free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->owner = kmem_mm.owner;
+	free_slot->used = 1;
+	return free_slot;
+}
+
+/* Move @delta pages of promise on zone @zone_id: the slot first. Caller holds the lock. */
+static void charge_move(struct kmem_vm_charge_slot *sl, unsigned int zone_id, s64 delta)
+{
+	struct zone *zone = zone_by_id(zone_id);
+
+	s64 charged = (s64)zone->vm_charged + delta;
+
+	sl->pages[zone_id] = (u32)((s64)sl->pages[zone_id] + delta);
+	sl->total = (u64)((s64)sl->total + delta);
+	/* a slot a process scribbled on must not wrap the zone's count */
+	__atomic_store_n(&zone->vm_charged, charged > 0 ? (u64)charged : 0, __ATOMIC_RELAXED);
+	if (!sl->total)
+		sl->used = 0;
+}
+
+/*
+ * The zones vmalloc may draw on from node @nid: the zonelist of
+ * GFP_KERNEL | __GFP_HIGHMEM (this node's HighMem, Normal, DMA32, DMA,
+ * then the other nodes' by distance; __GFP_THISNODE: this node's only),
+ * less the zones whose pages cannot be mapped one by one (hugetlb).
+ */
+static unsigned int vm_charge_zones(int nid, gfp_t gfp, u16 *out)
+{
+	struct pglist_data *pgdat = NODE_DATA(nid);
+	const u16 *zl = (gfp & __GFP_THISNODE) ?
+		pgdat->zonelist_nofallback + pgdat->zonelist_nofallback_start[ZONE_HIGHMEM] :
+		pgdat->zonelist_fallback + pgdat->zonelist_fallback_start[ZONE_HIGHMEM];
+	unsigned int i, n = 0;
+
+	for (i = 0; zl[i] != ZONE_ID_NIL; i++) {
+		const struct zone *zone = zone_by_id(zl[i]);
+
+		if (zone->idx != ZONE_HIGHMEM && NODE_DATA((int)zone->node)->hugetlb)
+			continue;
+		out[n++] = zl[i];
+	}
+	return n;
+}
+
+/* What @zone can still promise: free, unpromised, above @mark and the HighMem reserve. */
+static u64 zone_chargeable(const struct zone *zone, enum zone_watermarks mark)
+{
+	s64 avail = (s64)READ_ONCE(zone->free_pages) - (s64)READ_ONCE(zone->vm_charged) -
+		    (s64)READ_ONCE(zone->_watermark[mark]) -
+		    (s64)READ_ONCE(zone->lowmem_reserve[ZONE_HIGHMEM]);
+
+	return avail > 0 ? (u64)avail : 0;
+}
+
+struct charge_goal {
+	const u16 *zones;
+	unsigned int nr;
+	u64 need;
+};
+
+static bool charge_goal_met(void *arg)
+{
+	const struct charge_goal *g = arg;
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < g->nr && sum < g->need; i++)
+		sum += zone_chargeable(zone_by_id(g->zones[i]), WMARK_MIN);
+	return sum >= g->need;
+}
+
+/*
+ * One attempt: if the zones can promise @g->need pages above @mark, promise
+ * them, drawing on each zone in order, and note them in @area.  All or
+ * nothing, under the lock, so concurrent vmalloc()s never promise together
+ * more than there is.
+ */
+static bool charge_try(struct vm_struct *area, const struct charge_goal *g,
+		       enum zone_watermarks mark)
+{
+	struct kmem_vm_charge_slot *sl;
+	u64 left = g->need, sum = 0;
+	unsigned int i;
+
+	charges_lock();
+	for (i = 0; i < g->nr && sum < g->need; i++)
+		sum += zone_chargeable(zone_by_id(g->zones[i]), mark);
+	sl = sum >= g->need ? charge_slot(true) : NULL;
+	if (!sl) {
+		charges_unlock();
+		return false;
+	}
+	for (i = 0; i < g->nr && left; i++) {
+		u64 take = zone_chargeable(zone_by_id(g->zones[i]), mark);
+
+		if (take > left)
+			take = left;
+		if (!take)
+			continue;
+		charge_move(sl, g->zones[i], (s64)take);
+		area->charge[area->nr_charge].zone_id = g->zones[i];
+		area->charge[area->nr_charge++].pages = (u32)take;
+		left -= take;
+	}
+	charges_unlock();
+	return true;
+}
+
+/*
+ * vm_charge - promise every page of @area, as a GFP_KERNEL allocation of
+ * that many pages would get them: above the low watermark; else kswapd is
+ * woken and the min watermark will do; else direct reclaim, up to
+ * CHARGE_RECLAIM_ROUNDS rounds waiting for frees between them (one with
+ * __GFP_NORETRY, for ever with __GFP_NOFAIL).  More than the zones manage
+ * altogether fails at once, as the kernel's "exceeds total pages".
+ * Return: true, or false after the kernel's report (unless __GFP_NOWARN).
+ */
+static bool vm_charge(struct vm_struct *area, gfp_t gfp)
+{
+	u16 zones[ZONELIST_LEN];
+	struct charge_goal g = { zones, 0, area->nr_pages };
+	int nid = area->node;
+	unsigned int rounds = 0, i;
+	u64 managed = 0;
+
+	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
+		nid = __kmem_numa_node_id();
+	g.nr = vm_charge_zones(nid, gfp, zones);
+	area->charge = calloc(g.nr ?: 1, sizeof(*area->charge));
+	if (!area->charge)
+		return false;
+	for (i = 0; i < g.nr; i++)
+		managed += zone_by_id(zones[i])->managed_pages;
+	if (g.need > managed) {
+		__atomic_fetch_add(&vm_charges()->charge_fail, 1, __ATOMIC_RELAXED);
+		__kmem_warn_alloc(gfp, "vmalloc error: size %lu, exceeds total pages",
+				  (unsigned long)area->nr_pages << PAGE_SHIFT);
+		return false;
+	}
+	if (charge_try(area, &g, WMARK_LOW))
+		return true;
+	for (i = 0; i < kmem_mm.nr_nodes; i++)
+		__kmem_wakeup_kswapd((int)i, 0, ZONE_HIGHMEM);
+	if (charge_try(area, &g, WMARK_MIN))
+		return true;
+	while ((gfp & __GFP_DIRECT_RECLAIM) && !__kmem_memalloc) {
+		__kmem_try_to_free_pages(gfp, 0, nid, charge_goal_met, &g);
+		if (charge_try(area, &g, WMARK_MIN))
+			return true;
+		if (gfp & __GFP_NORETRY)
+			break;
+		if (++rounds >= CHARGE_RECLAIM_ROUNDS && !(gfp & __GFP_NOFAIL))
+			break;
+		__kmem_wait_for_free(10);
+	}
+	__atomic_fetch_add(&vm_charges()->charge_fail, 1, __ATOMIC_RELAXED);
+	__kmem_warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages",
+			  (unsigned long)area->nr_pages << PAGE_SHIFT);
+	return false;
+}
+
+/* Give back every page still promised to @area (vfree, a failed vmalloc). */
+static void vm_uncharge(struct vm_struct *area)
+{
+	struct kmem_vm_charge_slot *sl;
+	unsigned int i;
+
+	if (!area->nr_charge || !kmem_mm.shm)
+		return;
+	charges_lock();
+	sl = charge_slot(false);
+	for (i = 0; sl && i < area->nr_charge; i++) {
+		if (area->charge[i].pages)
+			charge_move(sl, area->charge[i].zone_id, -(s64)area->charge[i].pages);
+		area->charge[i].pages = 0;
+	}
+	charges_unlock();
+	area->nr_charge = 0;
+}
+
+/*
+ * Give up 2^@order pages of @area's promise, from the first zone that holds
+ * that many, to take them.  Return: its index in area->charge, or -1.
+ */
+static int vm_charge_take(struct vm_struct *area, unsigned int order)
+{
+	struct kmem_vm_charge_slot *sl;
+	unsigned int i;
+
+	for (i = 0; i < area->nr_charge; i++)
+		if (area->charge[i].pages >= 1u << order)
+			break;
+	if (i == area->nr_charge)
+		return -1;
+	charges_lock();
+	sl = charge_slot(false);
+	if (sl)
+		charge_move(sl, area->charge[i].zone_id, -(s64)(1u << order));
+	charges_unlock();
+	area->charge[i].pages -= 1u << order;
+	return (int)i;
+}
+
+/* The block could not be had after all: the promise again. */
+static void vm_charge_restore(struct vm_struct *area, int k, unsigned int order)
+{
+	struct kmem_vm_charge_slot *sl;
+
+	charges_lock();
+	sl = charge_slot(true);
+	if (sl)
+		charge_move(sl, area->charge[k].zone_id, (s64)(1u << order));
+	charges_unlock();
+	if (sl)
+		area->charge[k].pages += 1u << order;
+}
+
+static u64 area_charged(const struct vm_struct *area)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < area->nr_charge; i++)
+		n += area->charge[i].pages;
+	return n;
+}
+
+/*
+ * kmemd, client @client_id gone: its promises go back to the zones, added
+ * to *@pages.  The lock is tried for a while only (a live client may hold
+ * it, or a client may have scribbled on it): the daemon never blocks on it.
+ * Return: 0, or -EBUSY: call again later.
+ */
+int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages)
+{
+	struct kmem_vm_charges *c = vm_charges();
+	struct timespec ts;
+	unsigned int i, z;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	kmem_irq_disable();
+	ret = pthread_mutex_timedlock(&c->lock, &ts);
+	if (ret == EOWNERDEAD) {
+		pthread_mutex_consistent(&c->lock);
+		__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
+		charges_rebuild();
+	} else if (ret) {
+		kmem_irq_enable();
+		return -EBUSY;
+	}
+	for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++) {
+		struct kmem_vm_charge_slot *sl = &c->slot[i];
+
+		if (!sl->used || sl->owner != client_id)
+			continue;
+		for (z = 0; z < __kmem_seg_nodes() * MAX_NR_ZONES && z < NR_ZONE_IDS; z++) {
+			if (!sl->pages[z])
+				continue;
+			*pages += sl->pages[z];
+			charge_move(sl, z, -(s64)sl->pages[z]);
+		}
+		memset(sl, 0, sizeof(*sl));
+	}
+	charges_unlock();
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -300,6 +669,55 @@ void __kmem_vm_records_client_gone(u32 client_id)
 	}
 }
 
+/*
+ * A block for pages [@i, +2^order) of @area out of its promise: given up in
+ * the zone that holds it, taken there with no watermark.  When even that
+ * zone has none (an allocation allowed below every watermark took it), a
+ * single page may still come from any HighMem an ordinary request may
+ * take; failing that the promise stands and the caller waits.
+ */
+static struct page *charged_block(struct vm_struct *area, unsigned int order, gfp_t gfp)
+{
+	struct page *page;
+	int k = vm_charge_take(area, order);
+
+	if (k < 0)	/* nothing promised (cannot happen): as an ordinary request */
+		return __kmem_alloc_pages_highmem(gfp, order, area->node);
+	page = __kmem_alloc_pages_charged(area->charge[k].zone_id, order, gfp);
+	if (!page && !order)
+		page = __kmem_alloc_pages_highmem(gfp | __GFP_NOWARN, 0, area->node);
+	if (!page)
+		vm_charge_restore(area, k, order);
+	return page;
+}
+
+/*
+ * ThreadSanitizer takes the mmap that maps a faulting page for a write by
+ * the fault thread, and cannot see the userfaultfd wake-up that orders it
+ * before the faulting access: the mapping is done with the thread's
+ * accesses ignored (the pages' contents are written, and so ordered, by
+ * whoever writes them through the region).
+ */
+#if defined(__SANITIZE_THREAD__)
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define tsan_ignore_begin()	__tsan_ignore_thread_begin()
+#define tsan_ignore_end()	__tsan_ignore_thread_end()
+#else
+#define tsan_ignore_begin()	do { } while (0)
+#define tsan_ignore_end()	do { } while (0)
+#endif
+
+static int map_block(char *addr, size_t len, int fd, u64 off)
+{
+	int ret;
+
+	tsan_ignore_begin();
+	ret = os_map_fixed_populate(addr, len, fd, off);
+	tsan_ignore_end();
+	return ret;
+}
+
 /* Take a block for pages [@i, @i + 2^order) of @area; false when there is none. */
 static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int order, gfp_t gfp)
 {
@@ -308,16 +726,16 @@ static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int 
 	u64 off;
 	int fd;
 
-	page = __kmem_alloc_pages_highmem(gfp, order, area->node);
+	page = charged_block(area, order, gfp);
 	if (!page)
 		return false;
 	if (area->gfp & __GFP_ZERO)
 		memset(page_address(page), 0, PAGE_SIZE << order);
 	fd = pfn_to_fd(page_to_pfn(page), &off);
-	if (fd < 0 || os_map_fixed_populate(area->addr + ((u64)i << PAGE_SHIFT),
-					    PAGE_SIZE << order, fd, off)) {
+	if (fd < 0 || map_block(area->addr + ((u64)i << PAGE_SHIFT), PAGE_SIZE << order, fd,
+				off)) {
 		__free_pages(page, order);
-		return false;
+		return false;	/* the promise of those pages is spent: they stay unmapped */
 	}
 	area->orders[i] = (u8)order;
 	for (k = 0; k < (1u << order); k++) {
@@ -566,6 +984,7 @@ static void free_area_pages(struct vm_struct *area)
 static void free_area_struct(struct vm_struct *area)
 {
 	unpublish_area(area);
+	free(area->charge);
 	free(area->pfns);
 	free(area->orders);
 	free(area->mapped);
@@ -602,21 +1021,23 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 		goto fail_struct;
 	memset(area->pfns, 0xff, (size_t)area->nr_pages * sizeof(u32));
 	memset(area->orders, 0xff, area->nr_pages);
+	/* every page promised before the region exists: never a fault without one */
+	if (!vm_charge(area, gfp))
+		goto fail_reported;
 
 	pthread_rwlock_wrlock(&vmap.lock);
 	addr = alloc_vmap_area(real_size, &at);
 	if (!addr || os_map_anon_fixed(addr, real_size - PAGE_SIZE, true)) {
 		pthread_rwlock_unlock(&vmap.lock);
-		goto fail_struct;
+		goto fail_pages;
 	}
 	area->addr = addr;
 	if (vmap.uffd < 0 || os_uffd_register(vmap.uffd, addr, real_size - PAGE_SIZE)) {
-		/* no userfaultfd: every page now, and a shortage is NULL */
+		/* no userfaultfd: every page now, out of the promise */
 		if (vmap_populate(area, 0, area->nr_pages, gfp)) {
-			free_area_pages(area);
 			os_map_anon_fixed(addr, real_size - PAGE_SIZE, false);
 			pthread_rwlock_unlock(&vmap.lock);
-			goto fail_struct;
+			goto fail_pages;
 		}
 	}
 	if (insert_area(area, at)) {
@@ -634,12 +1055,17 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 
 fail_pages:
 	free_area_pages(area);
+	vm_uncharge(area);
 fail_struct:
 	free_area_struct(area);
 fail:
 	if (!(gfp & __GFP_NOWARN))
 		__kmem_printk("%s: vmalloc error: size %lu, vm_struct allocation failed, "
 			      "mode:%#x\n", os_comm(), size, (unsigned int)gfp);
+	return NULL;
+fail_reported:
+	vm_uncharge(area);
+	free_area_struct(area);
 	return NULL;
 }
 
@@ -712,11 +1138,13 @@ void vfree(const void *addr)
 			      __builtin_return_address(0));
 		return;
 	}
-	if (area->pid != getpid())
+	if (area->pid != getpid()) {
 		__kmem_printk("vfree(%p): area allocated by process %d before fork(); unmapped "
 			      "here, its pages stay with that process\n", addr, (int)area->pid);
-	else
+	} else {
 		free_area_pages(area);
+		vm_uncharge(area);	/* the pages never touched */
+	}
 	free_area_struct(area);
 }
 
@@ -736,8 +1164,10 @@ void __kmem_vmalloc_exit(bool free_pages)
 		struct vm_struct *area = vmap.areas[i];
 
 		os_map_anon_fixed(area->addr, area->size - PAGE_SIZE, false);
-		if (free_pages && area->pid == getpid())
+		if (free_pages && area->pid == getpid()) {
 			free_area_pages(area);
+			vm_uncharge(area);
+		}
 		free_area_struct(area);
 	}
 	vmap.nr = 0;
@@ -808,10 +1238,22 @@ int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st)
 	pthread_rwlock_rdlock(&vmap.lock);
 	st->nr_areas = vmap.nr;
 	for (i = 0; i < vmap.nr; i++) {
-		st->used_bytes += vmap.areas[i]->size;
-		st->pages += __atomic_load_n(&vmap.areas[i]->nr_populated, __ATOMIC_RELAXED);
+		struct vm_struct *a = vmap.areas[i];
+
+		st->used_bytes += a->size;
+		st->pages += __atomic_load_n(&a->nr_populated, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&a->lock);
+		st->charged += area_charged(a);
+		pthread_mutex_unlock(&a->lock);
 	}
 	pthread_rwlock_unlock(&vmap.lock);
+	if (kmem_mm.shm) {
+		unsigned int z;
+
+		for (z = 0; z < __kmem_seg_nodes() * MAX_NR_ZONES && z < NR_ZONE_IDS; z++)
+			st->charged_all += READ_ONCE(zone_by_id(z)->vm_charged);
+		st->charge_fail = READ_ONCE(vm_charges()->charge_fail);
+	}
 	/* kmemd: its clients' areas too, as its vmallocinfo lists them */
 	if (!kmem_mm.owner && kmem_mm.shm) {
 		struct kmem_vm_record r;
@@ -822,6 +1264,7 @@ int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st)
 			st->nr_areas++;
 			st->used_bytes += r.size;
 			st->pages += r.nr_populated;
+			st->charged += r.nr_pages - r.nr_populated;	/* each untouched page */
 		}
 	}
 	return 0;
@@ -863,6 +1306,8 @@ static int show_published_areas(FILE *f)
 		for (nid = 0; nid < kmem_mm.nr_nodes && nid < MAX_NUMNODES; nid++)
 			if (r.node_pages[nid])
 				fprintf(f, " N%u=%u", nid, r.node_pages[nid]);
+		if (r.nr_pages > r.nr_populated)
+			fprintf(f, " charged=%u", r.nr_pages - r.nr_populated);
 		fputc('\n', f);
 	}
 	return 0;
@@ -883,11 +1328,13 @@ int kmem_show_vmallocinfo(FILE *f)
 	for (i = 0; i < vmap.nr && !ret; i++) {
 		struct vm_struct *a = vmap.areas[i];
 		unsigned int counts[MAX_NUMNODES] = { 0 }, p;
+		u64 charged;
 
 		fprintf(f, "0x%016lx-0x%016lx %7lu", (unsigned long)a->addr,
 			(unsigned long)(a->addr + a->size), a->size);
 		print_caller(f, a->caller);
 		pthread_mutex_lock(&a->lock);
+		charged = area_charged(a);
 		fprintf(f, " pages=%u vmalloc", a->nr_populated);
 		for (p = 0; p < a->nr_pages && !ret; p++) {
 			u32 pfn = a->pfns[p];
@@ -909,6 +1356,9 @@ int kmem_show_vmallocinfo(FILE *f)
 		for (nid = 0; kmem_mm.shm && nid < MAX_NUMNODES; nid++)
 			if (counts[nid])
 				fprintf(f, " N%u=%u", nid, counts[nid]);
+		/* promised, not touched yet: the pages= above are the touched ones */
+		if (charged)
+			fprintf(f, " charged=%llu", (unsigned long long)charged);
 		fputc('\n', f);
 	}
 	pthread_rwlock_unlock(&vmap.lock);

@@ -82,6 +82,7 @@ static int zone_stats(int nid, int z, struct kmem_zone_stats *st, const char *vi
 	st->pcp_high = READ_ONCE(zone->pcp_high);
 	st->pcp_batch = READ_ONCE(zone->pcp_batch);
 	st->alloc_fail = READ_ONCE(zone->alloc_fail);
+	st->vm_charged = READ_ONCE(zone->vm_charged);
 	return 0;
 }
 

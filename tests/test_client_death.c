@@ -399,6 +399,17 @@ static void kill_wait(pid_t pid)
 	KT_ASSERT_EQ(wait_exit(pid), 128 + SIGKILL);
 }
 
+/* Pages promised to vmalloc areas, every process's (the vmallocinfo reply's charged_all). */
+static long long charged_all(struct kh_daemon *d)
+{
+	json_t *r = ctl(d, "{\"cmd\":\"vmallocinfo\"}\n");
+	json_t *v = json_object_get(json_object_get(r, "vmallocinfo"), "charged_all");
+	long long n = json_is_integer(v) ? json_integer_value(v) : -1;
+
+	json_decref(r);
+	return n;
+}
+
 /* Memory as it was: every zone's free pages, no page lost or held by the gone. */
 static void check_baseline(struct kh_daemon *d, const struct zones *z0, const char *what)
 {
@@ -408,6 +419,8 @@ static void check_baseline(struct kh_daemon *d, const struct zones *z0, const ch
 	CU_ASSERT_FATAL(all_recovered(d));
 	CU_ASSERT_FATAL(zones_free(d, &z));
 	CU_ASSERT(zones_equal(z0, &z));
+	/* and nothing is still promised to the vmalloc areas of the dead */
+	KT_ASSERT_EQ(charged_all(d), 0);
 	CU_ASSERT(take_census(d, &lost, &owned));
 	KT_ASSERT_EQ(lost, 0);
 	KT_ASSERT_EQ(owned, 0);
@@ -845,7 +858,84 @@ static void test_orphan_cap_config(void)
 	kh_remove(&d);
 }
 
+#define CHARGE_PAGES	3000	/* 12 MiB: more than one node's HighMem has beside the rest */
+
+/* vmalloc CHARGE_PAGES pages, touch 100 of them, say "v", wait to be killed. */
+static int charge_and_hold(void *arg)
+{
+	char *v = vmalloc(CHARGE_PAGES * PAGE_SIZE);
+	unsigned int i;
+
+	if (!v)
+		return 3;
+	for (i = 0; i < 100; i++)
+		v[i * PAGE_SIZE] = 1;
+	if (write((int)(uintptr_t)arg, "v", 1) != 1)
+		return 1;
+	pause();
+	return 2;
+}
+
+/*
+ * A client's vmalloc charges live in shared memory: kmemd sees them (its
+ * vmallocinfo: the area's charged=, charged_all) and, when the client is
+ * SIGKILLed, gives every one back (vmalloc_charges_returned), so the zones
+ * are as they were, promises included.
+ */
+static void test_killed_vmalloc_charges(void)
+{
+	struct kh_daemon d;
+	struct zones z0;
+	json_t *r, *c, *area, *areas;
+	long long touched = -1, returned = -1;
+	size_t i;
+	int pfd[2];
+	char ch = 0;
+	pid_t pid;
+
+	if (!daemon_start(&d, "highmem_mb = 8\n")) {
+		CU_FAIL("kmemd did not start");
+		kh_remove(&d);
+		return;
+	}
+	CU_ASSERT_FATAL(zones_free(&d, &z0));
+	KT_ASSERT_EQ(charged_all(&d), 0);
+	CU_ASSERT_FATAL(!pipe(pfd));
+	pid = spawn_client(&d, charge_and_hold, (void *)(uintptr_t)pfd[1]);
+	close(pfd[1]);
+	CU_ASSERT(pid > 0 && read(pfd[0], &ch, 1) == 1 && ch == 'v');
+	close(pfd[0]);
+	r = ctl(&d, "{\"cmd\":\"vmallocinfo\"}\n");
+	areas = json_object_get(json_object_get(r, "vmallocinfo"), "areas");
+	json_array_foreach(areas, i, area)
+		if (json_integer_value(json_object_get(area, "size")) ==
+		    (CHARGE_PAGES + 1) * PAGE_SIZE)
+			touched = json_integer_value(json_object_get(area, "pages"));
+	json_array_foreach(areas, i, area)
+		if (json_integer_value(json_object_get(area, "size")) ==
+		    (CHARGE_PAGES + 1) * PAGE_SIZE)
+			KT_ASSERT_EQ(json_integer_value(json_object_get(area, "charged")),
+				     CHARGE_PAGES - touched);
+	json_decref(r);
+	CU_ASSERT(touched >= 100 && touched < CHARGE_PAGES);
+	KT_ASSERT_EQ(charged_all(&d), CHARGE_PAGES - touched);
+
+	kill_wait(pid);
+	CU_ASSERT_FATAL(all_recovered(&d));
+	r = clients(&d);
+	json_array_foreach(json_object_get(r, "clients"), i, c)
+		if (json_integer_value(json_object_get(c, "pid")) == pid)
+			returned = json_integer_value(json_object_get(c, "vmalloc_charges_returned"));
+	json_decref(r);
+	KT_ASSERT_EQ(returned, CHARGE_PAGES - touched);
+	check_baseline(&d, &z0, "vmalloc charges");
+	printf("\n  %lld pages touched, %lld promised and given back\n", touched, returned);
+	kh_stop(&d, SIGTERM);
+	kh_remove(&d);
+}
+
 static const struct kt_test tests[] = {
+	KT_TEST(test_killed_vmalloc_charges),
 	KT_TEST(test_killed_pages_and_caches),
 	KT_TEST(test_killed_mixed_load),
 	KT_TEST(test_orphans_freed_when_overlap_gone),

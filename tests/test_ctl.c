@@ -24,7 +24,8 @@
 #include "ctl.h"
 #include "kunit.h"
 
-#define OPTS	"fake_numa=2,direct_mb=16,highmem_mb=8,hugepages=never"
+/* emulated DMA zones: the zone views are checked with every zone present */
+#define OPTS	"fake_numa=2,direct_mb=16,highmem_mb=8,hugepages=never,zones=emulate,dma_mb=4,dma32_mb=12"
 
 static json_t *schema_defs;
 

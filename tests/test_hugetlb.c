@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/vmalloc.h>
 
 #include "internal.h"
 #include "kunit.h"
@@ -199,7 +200,7 @@ static void test_highmem_pseudo(void)
 /* Each direct-map page is in the zone its physical address says. */
 static void test_zone_by_phys(void)
 {
-	unsigned long pfn, bad = 0, per_zone[MAX_NR_ZONES] = { 0 };
+	unsigned long pfn, bad = 0, bad_pagemap = 0, per_zone[MAX_NR_ZONES] = { 0 };
 
 	for (pfn = 0; pfn < direct_pages(); pfn++) {
 		struct page *page = pfn_to_page(pfn);
@@ -209,8 +210,15 @@ static void test_zone_by_phys(void)
 		bad += (int)page_zonenum(page) != z;
 		bad += page_to_nid(page) != (int)(pfn / (DIRECT_MB * 256));
 		per_zone[z]++;
+		/* and the kernel agrees, page by page */
+		if (!(pfn & 63)) {
+			uint64_t real = pagemap_phys(page_address(page));
+
+			bad_pagemap += !real || real != phys;
+		}
 	}
 	KT_ASSERT_EQ(bad, 0);
+	KT_ASSERT_EQ(bad_pagemap, 0);
 	printf("\n  direct map: %lu DMA, %lu DMA32, %lu Normal pages by physical address\n",
 	       per_zone[ZONE_DMA], per_zone[ZONE_DMA32], per_zone[ZONE_NORMAL]);
 }
@@ -332,6 +340,108 @@ static void test_phys_mode(void)
 	test_zone_by_phys();
 }
 
+/*
+ * GFP_DMA / GFP_DMA32 pages really lie below 16 MiB / 4 GiB, by the
+ * kernel's pagemap; where this machine's huge pages have no such memory the
+ * zone is empty and the request fails at once, as on such a machine.
+ */
+static void test_dma_placement(void)
+{
+	static const struct { gfp_t gfp; int zone; uint64_t limit; } req[] = {
+		{ GFP_KERNEL | GFP_DMA, ZONE_DMA, SZ_16M },
+		{ GFP_KERNEL | GFP_DMA32, ZONE_DMA32, SZ_4G },
+	};
+	unsigned int i, k;
+
+	for (i = 0; i < 2; i++) {
+		struct kmem_zone_stats st;
+		uint64_t present = 0;
+		int nid;
+
+		for (nid = 0; nid < NR_NODES; nid++) {
+			kmem_zone_stats(nid, req[i].zone, &st);
+			present += st.present;
+			if (req[i].zone == ZONE_DMA32) {
+				kmem_zone_stats(nid, ZONE_DMA, &st);
+				present += st.present;
+			}
+		}
+		for (k = 0; k < 4; k++) {
+			struct page *page = alloc_pages(req[i].gfp | __GFP_NOWARN | __GFP_NORETRY, k);
+
+			if (!present) {
+				CU_ASSERT_PTR_NULL(page);
+				continue;
+			}
+			if (!page)
+				continue;	/* the zone may be small: nothing to check */
+			for (unsigned int j = 0; j < (1u << k); j++) {
+				uint64_t real = pagemap_phys(page_address(page + j));
+
+				CU_ASSERT(real != 0 && real < req[i].limit);
+				KT_ASSERT_EQ(page_to_phys(page + j), real);
+			}
+			__free_pages(page, k);
+		}
+	}
+}
+
+/* Emulated zones on hugetlb: labels only, so no real address is reported. */
+static void test_emulated_on_hugetlb(void)
+{
+	struct kmem_info info;
+	struct kmem_zone_stats st;
+	struct page *page;
+
+	CU_ASSERT_EQUAL_FATAL(kmem_get_info(&info), 0);
+	CU_ASSERT(info.hugetlb);
+	CU_ASSERT(!info.phys_real);
+	CU_ASSERT(info.iova_va);
+	CU_ASSERT(info.zones_emulated);
+	kmem_zone_stats(0, ZONE_DMA, &st);
+	KT_ASSERT_EQ(st.present, 4 * 256);
+	kmem_zone_stats(0, ZONE_DMA32, &st);
+	KT_ASSERT_EQ(st.present, 8 * 256);
+	page = alloc_pages(GFP_KERNEL | GFP_DMA32, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+	KT_ASSERT_EQ(page_zonenum(page), ZONE_DMA32);
+	KT_ASSERT_EQ(page_to_phys(page), (uintptr_t)page_address(page));
+	__free_pages(page, 0);
+}
+
+/*
+ * On hugetlb only HighMem can back vmalloc pages (a huge page cannot be
+ * mapped 4 KiB at a time): what fits there is promised and touched, more
+ * than HighMem has is NULL with the report, never a fault later.
+ */
+static void test_vmalloc_highmem_only(void)
+{
+	const unsigned long small = 2UL << 20, big = 4UL * NR_NODES << 20;
+	struct kmem_vmalloc_stats st;
+	unsigned char *p;
+	unsigned long off;
+
+	p = vmalloc(small);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (off = 0; off < small; off += PAGE_SIZE)
+		p[off] = 1;
+	for (off = 0; off < small; off += PAGE_SIZE)
+		KT_ASSERT_EQ(page_zonenum(vmalloc_to_page(p + off)), ZONE_HIGHMEM);
+	vfree(p);
+	kt_capture_start();
+	CU_ASSERT_PTR_NULL(vmalloc(big));
+	CU_ASSERT(kt_captured("vmalloc error: size"));
+	kt_capture_stop();
+	kmem_vmalloc_stats(&st);
+	KT_ASSERT_EQ(st.charged_all, 0);
+}
+
+static int suite_init_emulate(void)
+{
+	return kt_init("fake_numa=2,direct_mb=32,highmem_mb=4,hugepages=require,zones=emulate,"
+		       "dma_mb=4,dma32_mb=8");
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_info),
 	KT_TEST(test_order10_contiguous),	/* first: on the free lists init built */
@@ -340,6 +450,8 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_highmem_pseudo),
 	KT_TEST(test_highmem_remerges),
 	KT_TEST(test_zone_by_phys),
+	KT_TEST(test_dma_placement),
+	KT_TEST(test_vmalloc_highmem_only),
 	KT_TEST(test_order9_contiguous),
 	KT_TEST(test_split_merge),
 	KT_TEST(test_exit_releases),
@@ -355,7 +467,14 @@ static const struct kt_test phys_tests[] = {
 static const struct kt_suite suite = { "hugetlb", suite_init, suite_exit, tests };
 static const struct kt_suite phys_suite = { "hugetlb_zones_phys", suite_init_phys, suite_exit,
 					    phys_tests };
-static const struct kt_suite *const suites[] = { &suite, &phys_suite, NULL };
+static const struct kt_test emulate_tests[] = {
+	KT_TEST(test_emulated_on_hugetlb),
+	KT_END,
+};
+
+static const struct kt_suite emulate_suite = { "hugetlb_zones_emulate", suite_init_emulate,
+					       suite_exit, emulate_tests };
+static const struct kt_suite *const suites[] = { &suite, &phys_suite, &emulate_suite, NULL };
 
 int main(int argc, char **argv)
 {

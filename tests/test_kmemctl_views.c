@@ -1194,7 +1194,8 @@ static void test_meminfo(void)
 {
 	static const char *const keys[] = {
 		"MemTotal", "MemFree", "MemAvailable", "Slab", "SReclaimable", "SUnreclaim",
-		"VmallocTotal", "VmallocUsed", "VmallocChunk", "HugePages_Total", "HugePages_Free",
+		"VmallocTotal", "VmallocUsed", "VmallocChunk", "VmallocCharged", "VmallocTouched",
+		"HugePages_Total", "HugePages_Free",
 		"HugePages_Rsvd", "HugePages_Surp", "Hugepagesize", "Hugetlb",
 	};
 	unsigned long long free_pages[MAX_NODES], buddy = 0, slab = 0, managed = 0;

@@ -405,6 +405,12 @@ static void test_config_errors(void)
 	bad_config("name = x\nno_such_key = 1\n", NULL, "2: no_such_key: unknown key");
 	bad_config("# c\n\nmax_clients = many\n", NULL, "3: max_clients:");
 	bad_config("hugepages = sometimes\n", NULL, "1: hugepages:");
+	bad_config("zones = carved\n", NULL, "1: zones:");
+	bad_config("dma32_mb = lots\n", NULL, "1: dma32_mb:");
+	/* emulated zones must fit in the direct map: the last key set is named */
+	bad_config("zones = emulate\ndirect_mb = 16\ndma32_mb = 14\n", NULL,
+		   "3: dma32_mb: emulated DMA and DMA32 zones (4 + 14 MiB) do not fit in node 0's "
+		   "direct map (16 MiB)");
 	bad_config("base_address = 0x1234\n", NULL, "1: base_address:");
 	bad_config("reserve_hugepages = maybe\n", NULL, "1: reserve_hugepages:");
 	bad_config("socket = relative.sock\n", NULL, "1: socket:");

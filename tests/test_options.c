@@ -93,6 +93,7 @@ static void test_parse_every_key(void)
 	OK("zones=auto");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_AUTO);
 	OK("zones=phys");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_PHYS);
 	OK("zones=carve");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_CARVE);
+	OK("zones=emulate");		KT_ASSERT_EQ(o.zones, KMEM_ZONES_EMULATE);
 	OK("base_address=0");		KT_ASSERT_EQ(o.base_address, 0);
 	OK("base_address=0x7e9000000000"); KT_ASSERT_EQ(o.base_address, 0x7e9000000000UL);
 	OK("attach=auto");		KT_ASSERT_EQ(o.attach, KMEM_ATTACH_AUTO);

@@ -28,11 +28,19 @@ enum kmem_hugepages {
 	KMEM_HUGEPAGES_NEVER,	/* shmem + THP */
 };
 
+/*
+ * Which pages are ZONE_DMA / ZONE_DMA32 (docs/page_alloc.md, "Zones").
+ * Only real, pinned physical addresses (hugetlb, frame numbers readable as
+ * root) can say a page lies below 16 MiB or 4 GiB; without them no page is
+ * put in DMA or DMA32 unless emulated zones are asked for by name.
+ */
 enum kmem_zone_mode {
-	KMEM_ZONES_AUTO,	/* by physical address when readable, else carve */
+	KMEM_ZONES_AUTO,	/* by physical address where pinned and readable, else none */
 	KMEM_ZONES_PHYS,	/* by physical address, or fail */
-	KMEM_ZONES_CARVE,	/* DMA and DMA32 carved from node 0 by size */
+	KMEM_ZONES_EMULATE,	/* DMA and DMA32 emulated: node 0's first dma_mb, dma32_mb */
 };
+/* The earlier name of KMEM_ZONES_EMULATE ("zones=carve"). */
+#define KMEM_ZONES_CARVE	KMEM_ZONES_EMULATE
 
 enum kmem_attach_mode {
 	KMEM_ATTACH_NEVER,	/* embedded: build the allocator in this process */
@@ -55,7 +63,7 @@ struct kmem_options {
 	/* log2 of the huge page size: 21 (2 MiB) or 30 (1 GiB). */
 	unsigned int hugepage_shift;
 	enum kmem_zone_mode zones;
-	/* KMEM_ZONES_CARVE: the first bytes of node 0's direct map for DMA / DMA32. */
+	/* KMEM_ZONES_EMULATE: the first bytes of node 0's direct map for DMA / DMA32. */
 	size_t zone_dma_bytes;
 	size_t zone_dma32_bytes;
 	/* Watermark tunables; 0 picks the kernel's default. */
@@ -110,7 +118,8 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  * kmem_options_parse - apply "key=value,key=value" settings to @opts.
  * @opts: options to change
  * @str: the settings; keys: fake_numa, direct_mb, highmem_mb, hugepages
- *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|carve),
+ *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|emulate;
+ *	carve is emulate's earlier name),
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
  *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
  *	default), percpu_pagelist_high_fraction, reclaim_timeout_ms,
@@ -176,6 +185,12 @@ struct kmem_info {
 	bool hugetlb;		/* direct maps are hugetlb (else shmem + THP) */
 	unsigned int hugepage_shift;
 	bool phys_real;		/* page_to_phys() gives real physical addresses */
+	/*
+	 * page_to_phys() is the page's virtual address (DPDK's "IOVA as VA"):
+	 * set whenever phys_real is not (docs/page_alloc.md).
+	 */
+	bool iova_va;
+	bool zones_emulated;	/* DMA / DMA32 are emulated (zones=emulate), not physical */
 	bool rseq;		/* per-CPU lists run on rseq (else per-CPU locks) */
 	uint64_t total_pages;
 	bool attached;		/* attached to kmemd (else embedded) */
@@ -197,6 +212,7 @@ struct kmem_zone_stats {
 	uint64_t pcp_count;	/* pages on all CPUs' lists */
 	uint32_t pcp_high, pcp_batch;
 	uint64_t alloc_fail;
+	uint64_t vm_charged;	/* free pages promised to vmalloc areas, not touched yet */
 };
 /**
  * kmem_zone_stats - read zone @zone (enum zone_type) of node @nid.
@@ -277,6 +293,14 @@ struct kmem_vmalloc_stats {
 	uint64_t faults;		/* userfaultfd faults handled */
 	uint64_t mmaps;			/* mappings made to populate */
 	uint64_t pages_mapped;
+	/*
+	 * Pages promised to the regions and not touched yet (vmalloc() charges
+	 * every page when it returns; docs/vmalloc.md): this process's regions
+	 * (kmemd: and its clients'), and every process's, from the zones.
+	 */
+	uint64_t charged;
+	uint64_t charged_all;
+	uint64_t charge_fail;		/* vmalloc()s refused for want of pages, all processes */
 };
 KMEM_API int kmem_vmalloc_stats(struct kmem_vmalloc_stats *st);
 /** kmem_show_vmallocinfo - /proc/vmallocinfo for this process's regions. */

@@ -60,16 +60,25 @@ KMEM_API struct page *pfn_to_page(unsigned long pfn);
 /** pfn_valid - is @pfn a frame of kmem's memory? */
 KMEM_API bool pfn_valid(unsigned long pfn);
 /**
- * page_to_phys - the physical address of @page.
+ * page_to_phys - the physical address of @page, or what stands for it.
  *
- * For the direct map on hugetlb pages, when the process could read
- * /proc/self/pagemap at initialisation (root), this is the real physical
- * address, stable for the life of the allocator: hugetlb pages are never
- * swapped or migrated, so it can be given to a device.  Otherwise (HIGHMEM,
- * or no hugetlb, or no pagemap access) it is a pseudo-physical address,
- * KMEM_PSEUDO_PHYS_BIT | (pfn << PAGE_SHIFT): unique and ordered like the
- * pfns, never mistaken for a real one (bit 52 is above any x86-64 physical
- * address), and useless to hardware.  kmem_get_info() says which holds.
+ * Two modes, named after DPDK's IOVA modes (kmem_get_info() says which):
+ *
+ * PA (phys_real): the direct map is hugetlb and the frame numbers could be
+ * read from /proc/self/pagemap at initialisation (root).  A direct-map
+ * page's value is its real physical address, stable for the life of the
+ * allocator (hugetlb pages are never swapped or migrated), so it can be
+ * given to a device, and the page's zone agrees with it.  HIGHMEM pages,
+ * which are not pinned, give KMEM_PSEUDO_PHYS_BIT | (pfn << PAGE_SHIFT)
+ * (bit 52 is above any x86-64 physical address: never taken for a real one).
+ *
+ * IOVA as VA (iova_va, everywhere else: the shared-memory fallback, or no
+ * pagemap access): the value is page_address(@page), the page's virtual
+ * address, which is the same in every attached process.  As in DPDK's
+ * RTE_IOVA_VA mode it is what a device behind an IOMMU mapped with the
+ * process's addresses would use; it says nothing about where the page is
+ * in RAM (the kernel may move such pages), so no page is then in ZONE_DMA
+ * or ZONE_DMA32 unless those zones are emulated (zones=emulate).
  */
 KMEM_API phys_addr_t page_to_phys(const struct page *page);
 #define KMEM_PSEUDO_PHYS_BIT	(1ULL << 52)
