@@ -900,7 +900,7 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	const char *name = json_string_value(json_object_get(req, "cache"));
 	unsigned long drained = 0;
-	long pages;
+	long pages, offlined;
 
 	if (!name)
 		drained = kmem_drain_all_pages();
@@ -911,8 +911,11 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 		return ctl_fail_errno(err, (int)pages, "kmem_cache_shrink");
 	if (!name)
 		drained += kmem_drain_all_pages();	/* the slab pages freed to the lists */
+	/* everything: and the sections that are now wholly free go offline */
+	offlined = name ? 0 : kmem_memory_shrink();
 	if (!put_u64(reply, "pages", (uint64_t)pages) ||
-	    (!name && !put_u64(reply, "drained", drained)))
+	    (!name && !put_u64(reply, "drained", drained)) ||
+	    (!name && !put_u64(reply, "sections_offlined", offlined > 0 ? (uint64_t)offlined : 0)))
 		return oom(err);
 	return 0;
 }

@@ -149,10 +149,14 @@ static bool hpages_adjacent(u64 lo, unsigned int order)
 	u64 hi_phys = kmem_mm.hpage_phys[hi >> HPAGE_PFN_SHIFT];
 	u64 lo_phys = kmem_mm.hpage_phys[(hi >> HPAGE_PFN_SHIFT) - 1];
 
+	u64 lo_first = kmem_mm.hpage_phys[lo >> HPAGE_PFN_SHIFT];
+
 	/* unknown addresses (HIGHMEM, no pagemap): virtual contiguity is all we promise */
 	if (!hi_phys || !lo_phys)
 		return true;
-	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
+	/* physically adjacent, and the merged block aligned to its size there too */
+	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT)) &&
+	       !(lo_first & ((PAGE_SIZE << (order + 1)) - 1));
 }
 
 /* Journal the free block being merged or split (see struct zone). */
@@ -271,32 +275,115 @@ static void free_pcppages_bulk(struct zone *zone, const u32 *pfns, unsigned int 
 	zone_unlock(zone);
 }
 
-/**
- * __kmem_free_range - hand [@start_pfn, +@nr_pages) of one zone to the buddy
- * lists in the largest aligned blocks.  Init only: the pages are unused.
+/*
+ * Hand [@pfn, +@nr_pages) of one zone, reserved until now, to the buddy
+ * lists in the largest aligned blocks.  Caller holds zone->lock.
  */
-void __kmem_free_range(u64 start_pfn, u64 nr_pages)
+static void free_reserved_range(struct zone *zone, u64 pfn, u64 nr_pages)
 {
-	u64 pfn = start_pfn, end = start_pfn + nr_pages;
-	struct zone *zone;
+	u64 end = pfn + nr_pages;
 
-	if (!nr_pages)
-		return;
-	zone = page_zone(__pfn_to_page(start_pfn));
-	zone_lock(zone);
 	while (pfn < end) {
 		/* above a huge page, __free_one_page() merges only adjacent ones */
 		unsigned int order = HPAGE_PFN_SHIFT;
 
 		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
 			order--;
-		__pfn_to_page(pfn)->flags &= ~PG_reserved;
 		for (u64 i = 1; i < (1ULL << order); i++)
 			__pfn_to_page(pfn + i)->flags &= ~PG_reserved;
+		__pfn_to_page(pfn)->flags &= ~PG_reserved;
 		__free_one_page(zone, pfn, order);
 		pfn += 1ULL << order;
 	}
+}
+
+/**
+ * __kmem_online_chunk - count [@pfn, +@nr_pages) (one zone, struct pages
+ * written, reserved) in its zone's span, present and managed pages, and
+ * free it.  At init, and for a section coming online (memory_hotplug.c).
+ */
+void __kmem_online_chunk(u64 pfn, u64 nr_pages)
+{
+	struct zone *zone;
+
+	if (!nr_pages)
+		return;
+	zone = page_zone(__pfn_to_page(pfn));
+	zone_lock(zone);
+	if (!zone->present_pages) {
+		WRITE_ONCE(zone->zone_start_pfn, pfn);
+		WRITE_ONCE(zone->spanned_pages, nr_pages);
+	} else {
+		u64 end = zone->zone_start_pfn + zone->spanned_pages;
+
+		if (pfn + nr_pages > end)
+			end = pfn + nr_pages;
+		if (pfn < zone->zone_start_pfn)
+			WRITE_ONCE(zone->zone_start_pfn, pfn);
+		WRITE_ONCE(zone->spanned_pages, end - zone->zone_start_pfn);
+	}
+	WRITE_ONCE(zone->present_pages, zone->present_pages + nr_pages);
+	WRITE_ONCE(zone->managed_pages, zone->managed_pages + nr_pages);
+	free_reserved_range(zone, pfn, nr_pages);
 	zone_unlock(zone);
+	kmem_free_wakeup();
+}
+
+/* The direct zones of a node (HIGHMEM never goes offline), in index order. */
+void __kmem_lock_node_zones(struct pglist_data *pgdat)
+{
+	unsigned int z;
+
+	for (z = 0; z < ZONE_HIGHMEM; z++)
+		zone_lock(&pgdat->node_zones[z]);
+}
+
+void __kmem_unlock_node_zones(struct pglist_data *pgdat)
+{
+	unsigned int z = ZONE_HIGHMEM;
+
+	while (z--)
+		zone_unlock(&pgdat->node_zones[z]);
+}
+
+/**
+ * __kmem_isolate_range - the kernel's start_isolate_page_range() and
+ * test_pages_isolated() in one: if every page of [@pfn, +@nr_pages) heads
+ * or lies in a free block inside the range, take the blocks off their
+ * lists, out of the zones' counts, and mark them reserved.
+ * Context: the node's direct zone locks held.  Return: 0 or -EBUSY.
+ */
+int __kmem_isolate_range(u64 pfn, u64 nr_pages)
+{
+	u64 end = pfn + nr_pages, p;
+
+	for (p = pfn; p < end;) {
+		const struct page *page = __pfn_to_page(p);
+		unsigned int o = page->order;
+
+		if (!(page->flags & PG_buddy) || o > MAX_PAGE_ORDER || (p & ((1ULL << o) - 1)) ||
+		    p + (1ULL << o) > end)
+			return -EBUSY;
+		p += 1ULL << o;
+	}
+	for (p = pfn; p < end;) {
+		struct page *page = __pfn_to_page(p);
+		struct zone *zone = page_zone(page);
+		unsigned int o = page->order;
+		u64 size = 1ULL << o;
+
+		del_page_from_free_list(page, zone, o);
+		page->flags |= PG_reserved;
+		WRITE_ONCE(zone->free_pages, zone->free_pages - size);
+		WRITE_ONCE(zone->present_pages, zone->present_pages - size);
+		WRITE_ONCE(zone->managed_pages, zone->managed_pages - size);
+		if (!zone->present_pages) {
+			WRITE_ONCE(zone->zone_start_pfn, 0);
+			WRITE_ONCE(zone->spanned_pages, 0);
+		}
+		p += size;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -658,6 +745,39 @@ static __always_inline struct page *rmqueue(const struct alloc_context *ac, stru
 	return rmqueue_buddy(zone, order);
 }
 
+/* May @zone get memory by its node onlining a section?  New sections are ZONE_NORMAL. */
+static __always_inline bool zone_can_grow(const struct zone *zone)
+{
+	return zone->idx == ZONE_NORMAL && kmem_node_can_grow(NODE_DATA((int)zone->node));
+}
+
+/*
+ * __alloc_grow_zone - @zone is under its watermark and its node can grow:
+ * online a section now if the caller may sleep (memory_hotplug.c), else
+ * leave it to kswapd (woken here) and let the caller use the reserves.
+ * Return: true when @zone now passes the watermark.
+ */
+static noinline bool __alloc_grow_zone(struct zone *zone, gfp_t gfp, unsigned int order,
+				       unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	u64 mark;
+	int tries;
+
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (gfp & __GFP_KSWAPD_RECLAIM)
+			__kmem_wakeup_kswapd((int)zone->node, order, ac->highest_zoneidx);
+		return false;
+	}
+	for (tries = 0; tries < 4; tries++) {
+		if (!__kmem_grow_node((int)zone->node))
+			return false;
+		mark = READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]);
+		if (zone_watermark_fast(zone, order, mark, ac->highest_zoneidx, alloc_flags))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 							   unsigned int alloc_flags,
 							   const struct alloc_context *ac)
@@ -676,8 +796,12 @@ static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned i
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
 					 READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]),
-					 ac->highest_zoneidx, alloc_flags))
-			continue;
+					 ac->highest_zoneidx, alloc_flags)) {
+			/* a node grows before its allocations spill to the next */
+			if (likely(!zone_can_grow(zone)) ||
+			    !__alloc_grow_zone(zone, gfp, order, alloc_flags, ac))
+				continue;
+		}
 		page = rmqueue(ac, zone, order, &from_pcp, &cpu);
 		if (likely(page)) {
 			if (unlikely(!from_pcp || (int)zone->node != ac->preferred_nid))
@@ -1354,11 +1478,27 @@ static void node_order(unsigned int nid, unsigned int *order)
 	}
 }
 
+/* In the zonelists: a zone with pages, or one that may get them by growing. */
+static bool zone_listed(const struct pglist_data *pgdat, int z)
+{
+	return zone_populated(&pgdat->node_zones[z]) ||
+	       (z == ZONE_NORMAL && pgdat->max_pages > pgdat->min_pages);
+}
+
+/*
+ * Build each node's zonelists.  Also run when sections bring a zone pages
+ * for the first time or take its last (memory_hotplug.c), while other
+ * threads walk the lists without a lock: entries are stored one by one
+ * and every slot past the end holds ZONE_ID_NIL, so a walk racing with the
+ * rebuild sees valid zone ids only and, at worst, misses or repeats a zone
+ * once.
+ */
 void __kmem_build_zonelists(void)
 {
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int order[MAX_NUMNODES];
 	unsigned int nid, i, k, nr;
+	u16 fallback[ZONELIST_LEN], nofallback[MAX_NR_ZONES + 1];
 	int z;
 
 	for (nid = 0; nid < shm->nr_nodes; nid++) {
@@ -1368,20 +1508,25 @@ void __kmem_build_zonelists(void)
 		nr = 0;
 		for (i = 0; i < shm->nr_nodes; i++)
 			for (z = MAX_NR_ZONES - 1; z >= 0; z--)
-				if (zone_populated(&NODE_DATA((int)order[i])->node_zones[z]))
-					pgdat->zonelist_fallback[nr++] =
-						(u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
-		pgdat->zonelist_fallback[nr] = ZONE_ID_NIL;
+				if (zone_listed(NODE_DATA((int)order[i]), z))
+					fallback[nr++] = (u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
+		while (nr < ZONELIST_LEN)
+			fallback[nr++] = ZONE_ID_NIL;
 		k = 0;
 		for (z = MAX_NR_ZONES - 1; z >= 0; z--)
-			if (zone_populated(&pgdat->node_zones[z]))
-				pgdat->zonelist_nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
-		pgdat->zonelist_nofallback[k] = ZONE_ID_NIL;
+			if (zone_listed(pgdat, z))
+				nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
+		while (k < MAX_NR_ZONES + 1)
+			nofallback[k++] = ZONE_ID_NIL;
+		for (i = 0; i < ZONELIST_LEN; i++)
+			WRITE_ONCE(pgdat->zonelist_fallback[i], fallback[i]);
+		for (i = 0; i < MAX_NR_ZONES + 1; i++)
+			WRITE_ONCE(pgdat->zonelist_nofallback[i], nofallback[i]);
 		for (z = 0; z < MAX_NR_ZONES; z++) {
-			pgdat->zonelist_fallback_start[z] =
-				zonelist_start(pgdat->zonelist_fallback, (enum zone_type)z);
-			pgdat->zonelist_nofallback_start[z] =
-				zonelist_start(pgdat->zonelist_nofallback, (enum zone_type)z);
+			WRITE_ONCE(pgdat->zonelist_fallback_start[z],
+				   zonelist_start(fallback, (enum zone_type)z));
+			WRITE_ONCE(pgdat->zonelist_nofallback_start[z],
+				   zonelist_start(nofallback, (enum zone_type)z));
 		}
 	}
 }
@@ -1506,8 +1651,7 @@ void __kmem_setup_pcp(void)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 
-			if (!zone_populated(zone))
-				continue;
+			/* an empty zone too: it may grow (memory_hotplug.c) */
 			WRITE_ONCE(zone->pcp_batch, zone_batchsize(zone));
 			WRITE_ONCE(zone->pcp_high, zone_highsize(zone, zone->pcp_batch));
 			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
@@ -1656,7 +1800,8 @@ unsigned long page_to_pfn(const struct page *page)
 
 bool pfn_valid(unsigned long pfn)
 {
-	return kmem_initialized() && pfn < kmem_mm.total_pages;
+	/* an offline section has no struct pages (SPARSEMEM's valid_section()) */
+	return kmem_initialized() && pfn < kmem_mm.total_pages && kmem_pfn_online(pfn);
 }
 
 struct page *pfn_to_page(unsigned long pfn)
@@ -1736,9 +1881,12 @@ u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
 		zone_inflight_done(zone);
 	}
 	for (; pfn < end; pfn++) {
-		struct page *page = __pfn_to_page(pfn);
+		struct page *page;
 		u64 size;
 
+		if (memmap_hole(&pfn))
+			continue;
+		page = __pfn_to_page(pfn);
 		if (!(READ_ONCE(page->flags) & PG_buddy))
 			continue;
 		o = READ_ONCE(page->order);

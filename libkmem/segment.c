@@ -137,7 +137,7 @@ static bool in_direct_map(u64 off, u64 len)
 
 bool __kmem_pfn_valid(u64 pfn)
 {
-	return pfn < kmem_mm.total_pages;
+	return pfn < kmem_mm.total_pages && kmem_pfn_online(pfn);
 }
 
 int __kmem_check_cache(unsigned int id, u64 off, const char *view)

@@ -182,7 +182,7 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 		if (pfn >= pgdat->highmem_start_pfn &&
 		    pfn < pgdat->highmem_start_pfn + pgdat->highmem_pages) {
 			*off = (pfn - pgdat->highmem_start_pfn) << PAGE_SHIFT;
-			return kmem_mm.node_fds[nid][1];
+			return kmem_mm.node_fds[nid][KMEM_FD_HIGHMEM];
 		}
 	}
 	return -1;
