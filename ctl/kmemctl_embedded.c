@@ -146,11 +146,20 @@ int kmemctl_embedded_open(const char *pid_arg)
 			    "this kmemctl reads version %u)", pid, shm->version,
 			    KMEM_SHARED_VERSION);
 	}
+	if (!shm->nr_nodes || shm->nr_nodes > MAX_NUMNODES || !shm->nr_cpu_ids ||
+	    shm->nr_cpu_ids > KMEM_MAX_CPUS) {
+		munmap(shm, (size_t)st.st_size);
+		return fail("--embedded %ld: its segment says %u nodes, %u CPUs", pid,
+			    shm->nr_nodes, shm->nr_cpu_ids);
+	}
 	/*
 	 * What the views take from kmem_mm: the segment and its size (the bound of
-	 * every offset they follow) and the pfn space's size (the bound of every
-	 * pfn they check).  mem_base stays NULL: no view used here reads the memory.
+	 * every offset they follow), the pfn space's size (the bound of every pfn
+	 * they check) and the counts they index by, read once here.  mem_base
+	 * stays NULL: no view used here reads the memory.
 	 */
+	kmem_mm.nr_nodes = shm->nr_nodes;
+	kmem_mm.nr_cpu_ids = shm->nr_cpu_ids;
 	kmem_mm.shm = shm;
 	kmem_mm.shm_size = (size_t)st.st_size;
 	kmem_mm.total_pages = shm->total_pages;

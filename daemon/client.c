@@ -744,6 +744,13 @@ static void handle_hello(struct kmemd_client *c, const struct kmemd_hello *m)
 		pr_debug("pid %d says it is pid %u (another pid namespace?)", (int)c->pid, m->pid);
 	c->id = next_client_id++;
 	ret = __kmem_attach_welcome(c->fd, c->id);
+	if (ret == -EUCLEAN) {
+		snprintf(msg, sizeof(msg), "attach refused: kmemd found the shared segment "
+			 "corrupted and fenced it (kmemctl info; restart kmemd)");
+		c->id = 0;
+		refuse(c, EUCLEAN, msg);
+		return;
+	}
 	if (ret < 0) {
 		snprintf(msg, sizeof(msg), "attach failed: %s", strerror(-ret));
 		c->id = 0;

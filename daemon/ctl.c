@@ -45,6 +45,10 @@
  */
 const char *__kmem_segment_error(void);
 void __kmem_segment_error_clear(void);
+/* Verify before acting on the segment; what failed is fenced (segment.c). */
+int __kmem_segment_gate(const char *what);
+bool __kmem_segment_fenced(void);
+unsigned int __kmem_segment_fences(const char **why, unsigned int max);
 /* The objects a client allocated from the shared kmalloc caches (client_gone.c). */
 int __kmem_client_objects(uint32_t client_id,
 			  void (*fn)(void *object, const char *cache, unsigned int object_size,
@@ -192,6 +196,22 @@ static int nr_nodes(struct ctl_err *err)
 	return (int)info.nr_nodes;
 }
 
+/* What kmemd found corrupted in the segment and fenced off, in its words. */
+static bool put_fences(json_t *o)
+{
+	const char *why[4];
+	unsigned int n = __kmem_segment_fences(why, 4), i;
+	json_t *arr = json_array();
+
+	if (!put(o, "segment_fenced", json_boolean(__kmem_segment_fenced())) ||
+	    !put_u64(o, "fenced", n) || !put(o, "fence_reasons", arr))
+		return false;
+	for (i = 0; i < n && i < 4; i++)
+		if (json_array_append_new(arr, json_name(why[i])))
+			return false;
+	return true;
+}
+
 static int cmd_info(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	struct kmem_info info;
@@ -215,7 +235,7 @@ static int cmd_info(json_t *req, json_t *reply, struct ctl_err *err)
 	    !put(o, "rseq", json_boolean(info.rseq)) ||
 	    !put(o, "pcp_mode", json_string(info.rseq ? "rseq" : "locked")) ||
 	    !put_u64(o, "page_size", KB_PER_PAGE * 1024) ||
-	    !put_u64(o, "total_pages", info.total_pages))
+	    !put_u64(o, "total_pages", info.total_pages) || !put_fences(o))
 		return oom(err);
 	return 0;
 }
@@ -887,6 +907,9 @@ static int cmd_tunables_set(json_t *req, json_t *reply, struct ctl_err *err)
 
 	if (value < 0)
 		return ctl_fail(err, "EINVAL", "%s: negative value", key);
+	ret = __kmem_segment_gate("tunables.set");
+	if (ret)
+		return ctl_fail_errno(err, ret, "tunables.set");
 	ret = kmem_set_tunable(key, (unsigned long)value);
 	if (ret == -EINVAL)
 		return ctl_fail(err, "EINVAL", "%s: unknown tunable or value %" JSON_INTEGER_FORMAT
@@ -900,8 +923,10 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	const char *name = json_string_value(json_object_get(req, "cache"));
 	unsigned long drained = 0;
-	long pages, offlined;
+	long pages = __kmem_segment_gate("shrink"), offlined;
 
+	if (pages)
+		return ctl_fail_errno(err, (int)pages, "shrink");
 	if (!name)
 		drained = kmem_drain_all_pages();
 	pages = kmem_cache_shrink_name(name);
@@ -1026,6 +1051,10 @@ static int cmd_orphans_free(json_t *req, json_t *reply, struct ctl_err *err)
 
 static int cmd_drop_pcp(json_t *req, json_t *reply, struct ctl_err *err)
 {
+	int ret = __kmem_segment_gate("drop-pcp");
+
+	if (ret)
+		return ctl_fail_errno(err, ret, "drop-pcp");
 	return put_u64(reply, "pages", kmem_drain_all_pages()) ? 0 : oom(err);
 }
 

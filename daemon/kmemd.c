@@ -548,7 +548,8 @@ static bool apply_tunable(int k, const char *v)
 	     k != KEY_RECLAIM_TIMEOUT_MS) || !*v)
 		return false;
 	n = strtoul(v, &end, 0);
-	ret = kmem_set_tunable(kmemd_key_name(k), n);
+	/* the watermarks follow, computed from the zones: verified first */
+	ret = __kmem_segment_gate("reload") ?: kmem_set_tunable(kmemd_key_name(k), n);
 	if (ret) {
 		pr_err("reload: %s: kmem_set_tunable: %s", kmemd_key_name(k), strerror(-ret));
 		return false;
@@ -885,6 +886,12 @@ int main(int argc, char **argv)
 	if (ret) {
 		pr_err("kmem_init: %s", strerror(-ret));
 		goto out;
+	}
+	/* from here on the segment is every client's to write: checked before use */
+	ret = __kmem_segment_distrust();
+	if (ret) {
+		pr_err("segment copy: %s", strerror(-ret));
+		goto out_exit;
 	}
 	if (kmemd_config_apply_faults(&cfg))
 		goto out_exit;

@@ -274,6 +274,14 @@ extern long __kmem_sweep_limbo(unsigned int settle_ms);
 /* __kmem_slab_server_stamp - kmemd's own objects stamped as the server's (at start). */
 extern void __kmem_slab_server_stamp(void);
 /*
+ * __kmem_segment_distrust - from now on every client can write the segment:
+ * keep a private copy of its header as built; what the daemon is about to
+ * touch is verified first and fenced if corrupted (libkmem/segment.c).
+ */
+extern int __kmem_segment_distrust(void);
+/* __kmem_segment_gate - verify before acting; -EUCLEAN if the segment is fenced. */
+extern int __kmem_segment_gate(const char *what);
+/*
  * __kmem_sweep_objects - free kmalloc objects allocated and owned by no one
  * (a dead client's, caught between a slab and its stamp); only with no
  * client alive.  Return: objects freed, or -errno.

@@ -399,7 +399,7 @@ void __kmem_arena_destroy(void)
 	if (kmem_mm.mem_base)
 		kasan_arena_destroyed();	/* reads the section table: before it goes */
 	if (kmem_mm.shm) {
-		l.nr_nodes = kmem_mm.shm->nr_nodes;
+		l.nr_nodes = kmem_mm.nr_nodes;
 		os_unmap(kmem_mm.shm, kmem_mm.shm_size);
 		os_close(kmem_mm.shm_fd);
 		kmem_mm.shm_fd = -1;

@@ -82,6 +82,9 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 
 	if (!kmem_initialized() || kmem_mm.owner || !client_id)
 		return -EINVAL;	/* only the process that built the memory serves it */
+	/* no one attaches to a segment found corrupted, even in part */
+	if (__kmem_segment_gate("attach") || __kmem_segment_fences(NULL, 0))
+		return -EUCLEAN;
 	shm = kmem_mm.shm;
 	memset(&msg, 0, sizeof(msg));
 	w->client_id = client_id;
@@ -90,7 +93,7 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 	w->shm_size = kmem_mm.shm_size;
 	fds[w->nr_fds++] = kmem_mm.shm_fd;
 	/* the whole of each range, once: sections come and go inside the files */
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (pgdat->huge_pages) {
@@ -104,7 +107,7 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 				pgdat->direct_pages - pgdat->huge_pages);
 		}
 	}
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (!pgdat->highmem_pages)
@@ -462,6 +465,8 @@ static int set_up_process(struct attach_state *st, struct kmem_shared *shm)
 	kmem_mm.sections = (struct mem_section *)((char *)shm + shm->section_off);
 	kmem_mm.section_pfn_shift = shm->section_shift - PAGE_SHIFT;
 	kmem_mm.total_pages = shm->total_pages;
+	kmem_mm.nr_nodes = shm->nr_nodes;
+	kmem_mm.nr_cpu_ids = shm->nr_cpu_ids;
 	kmem_mm.owner = w->client_id;
 	take_fds(st, shm);
 	memcpy(kmem_mm.cpu_node, shm->cpu_to_node, sizeof(kmem_mm.cpu_node));

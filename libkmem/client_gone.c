@@ -28,7 +28,7 @@ static bool page_is_cache_meta(const struct page *page)
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
 		u64 off = READ_ONCE(shm->caches[id]);
 
-		if (off && off < (kmem_mm.total_pages << PAGE_SHIFT) &&
+		if (off && off < (kmem_mm.total_pages << PAGE_SHIFT) && !__kmem_cache_id_fenced(id) &&
 		    kmem_mm.memmap + (off >> PAGE_SHIFT) == page)
 			return true;
 	}
@@ -50,7 +50,7 @@ static int probe_zone_locks(u32 *recovered)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 
-			if (!zone_populated(zone))
+			if (!zone_populated(zone) || __kmem_zone_fenced(zone))
 				continue;
 			/* the zone's place in the segment is fixed: its lock is always there */
 			busy |= __kmem_lock_probe(&zone->lock, 10, recovered);
@@ -118,6 +118,10 @@ static int return_pages(u32 client_id, struct kmem_client_report *r)
 			pfn += size - 1;
 			continue;
 		}
+		if (!__kmem_block_zone_trusted(pfn, order)) {
+			pfn += size - 1;
+			continue;	/* a fenced zone's: left where it is */
+		}
 		if (page_is_cache_meta(page)) {
 			pfn += size - 1;
 			continue;	/* a kept cache's struct kmem_cache */
@@ -149,6 +153,9 @@ int __kmem_client_gone(u32 client_id, struct kmem_client_report *r)
 
 	if (!kmem_initialized() || kmem_mm.owner || !client_id)
 		return -EINVAL;
+	ret = __kmem_segment_gate("recovery");
+	if (ret)
+		return ret;
 	/*
 	 * Locks first: the repair must be done before the walk below trusts
 	 * the free lists and slab lists, and before anything frees into them.
@@ -189,7 +196,7 @@ static void find_owner_caches(struct owner_caches *oc, const char *view)
 		const struct kmem_cache *s;
 		u64 slab_bytes, last_slot;
 
-		if (!off || __kmem_check_cache(id, off, view))
+		if (!off || __kmem_cache_id_fenced(id) || __kmem_check_cache(id, off, view))
 			continue;
 		s = cache_at(off);
 		if (!READ_ONCE(s->owners_off))
@@ -414,6 +421,9 @@ int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed)
 	freed->id = client_id;
 	if (!kmem_initialized() || kmem_mm.owner)
 		return -EINVAL;
+	ret = __kmem_segment_gate("orphans.free");
+	if (ret)
+		return ret;
 	ret = __kmem_client_objects(client_id, orphan_collect, &set, &usage);
 	if (ret || set.oom) {
 		free(set.objs);
@@ -463,7 +473,7 @@ bool __kmem_client_has_caches(u32 client_id)
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
 		u64 off = READ_ONCE(shm->caches[id]);
 
-		if (off && off < (kmem_mm.total_pages << PAGE_SHIFT) &&
+		if (off && off < (kmem_mm.total_pages << PAGE_SHIFT) && !__kmem_cache_id_fenced(id) &&
 		    READ_ONCE(cache_at(off)->owner) == client_id)
 			return true;
 	}
@@ -478,7 +488,7 @@ static bool kswapd_busy(void)
 {
 	unsigned int nid;
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		if (__atomic_load_n(&kmem_mm.shm->node_data[nid].kswapd_running, __ATOMIC_ACQUIRE))
 			return true;
 	return false;
@@ -490,13 +500,13 @@ static void mark_pcp_blocks(u8 *pcp_order)
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid, z, cpu, o, i;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 
-			if (!zone_populated(zone))
+			if (!zone_populated(zone) || __kmem_zone_fenced(zone))
 				continue;
-			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+			for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 
 				for (o = 0; o < NR_PCP_ORDERS; o++) {
@@ -554,6 +564,8 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 
 	if (!kmem_initialized() || kmem_mm.owner)
 		return -EINVAL;
+	if (__kmem_segment_gate("the sweep of blocks in no one's hands"))
+		return -EUCLEAN;
 	if (kswapd_busy())
 		return -EBUSY;
 	pcp_order = calloc(total, 1);
@@ -574,7 +586,7 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 			continue;
 		if (!(pfn & ((1ULL << order) - 1)) && pfn + (1ULL << order) <= total)
 			size = 1ULL << order;
-		if (!block_in_limbo(pcp_order, pfn, order))
+		if (!block_in_limbo(pcp_order, pfn, order) || !__kmem_block_zone_trusted(pfn, order))
 			continue;
 		if (nr == cap) {
 			u64 *c = reallocarray(cand, cap ? cap * 2 : 64, sizeof(*c));

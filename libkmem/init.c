@@ -98,13 +98,13 @@ void __kmem_lock_owner_died(pthread_mutex_t *lock)
 
 	pthread_mutex_consistent(lock);
 	__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
-	for (nid = 0; shm && nid < shm->nr_nodes; nid++) {
+	for (nid = 0; shm && nid < kmem_mm.nr_nodes; nid++) {
 		if (lock == &shm->node_data[nid].hotplug_lock) {
 			__kmem_hotplug_recover(&shm->node_data[nid]);
 			return;
 		}
 	}
-	for (nid = 0; shm && nid < shm->nr_nodes; nid++) {
+	for (nid = 0; shm && nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 			u64 blocks, bad;
@@ -120,7 +120,7 @@ void __kmem_lock_owner_died(pthread_mutex_t *lock)
 					      bad ? " (bad blocks dropped)" : "");
 				return;
 			}
-			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+			for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 				unsigned int dropped;
 
@@ -619,8 +619,8 @@ int kmem_get_info(struct kmem_info *info)
 		return -ENOMEM;
 	shm = kmem_mm.shm;
 	memset(info, 0, sizeof(*info));
-	info->nr_nodes = shm->nr_nodes;
-	info->nr_cpu_ids = shm->nr_cpu_ids;
+	info->nr_nodes = kmem_mm.nr_nodes;
+	info->nr_cpu_ids = kmem_mm.nr_cpu_ids;
 	info->cache_line_size = shm->cache_line_size;
 	info->fake_numa = shm->flags & KMEM_SHF_FAKE_NUMA;
 	info->hugetlb = shm->node_data[0].hugetlb;
@@ -650,7 +650,7 @@ int numa_node_id(void)
 	if (kmem_ensure_init())
 		return 0;
 	cpu = rseq_current_cpu();
-	if (cpu >= 0 && cpu < (int)kmem_mm.shm->nr_cpu_ids)
+	if (cpu >= 0 && cpu < (int)kmem_mm.nr_cpu_ids)
 		return kmem_mm.shm->cpu_to_node[cpu];
 	return __kmem_numa_node_id();
 }
@@ -662,14 +662,14 @@ int cpu_to_node(int cpu)
 
 int kmem_cpu_to_node(int cpu)
 {
-	if (kmem_ensure_init() || cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
+	if (kmem_ensure_init() || cpu < 0 || cpu >= (int)kmem_mm.nr_cpu_ids)
 		return -1;
 	return kmem_mm.shm->cpu_to_node[cpu];
 }
 
 int num_online_nodes(void)
 {
-	return kmem_ensure_init() ? 0 : (int)kmem_mm.shm->nr_nodes;
+	return kmem_ensure_init() ? 0 : (int)kmem_mm.nr_nodes;
 }
 
 int node_distance(int a, int b)
@@ -683,7 +683,7 @@ int kmem_node_distance(int a, int b)
 
 	if (kmem_ensure_init())
 		return -1;
-	n = (int)kmem_mm.shm->nr_nodes;
+	n = (int)kmem_mm.nr_nodes;
 	if (a < 0 || b < 0 || a >= n || b >= n)
 		return -1;
 	return kmem_mm.shm->node_distance[a][b];

@@ -57,12 +57,17 @@ struct kmem_mm {
 	char *mem_base;			/* pfn 0 */
 	struct page *memmap;
 	u64 total_pages;
-	/* the geometry this process built the segment with (0: attached, trust shm) */
+	/*
+	 * The geometry to index by: what this process built the segment with,
+	 * or what it checked at attach.  Never read again from the segment,
+	 * where any client may overwrite it.
+	 */
 	u32 nr_nodes, nr_cpu_ids;
 	u64 *hpage_phys;
 	struct mem_section *sections;	/* kmem_shared::section_off, this mapping */
 	u32 section_pfn_shift;		/* log2 of pages per section */
 	enum kmem_pcp_mode pcp_mode;
+	bool distrust;			/* kmemd: the segment is checked, zones fenced */
 	u32 owner;			/* this process's client id (0: embedded) */
 	u32 owner_mark;			/* KMEM_OWNER_SERVER in kmemd, else 0: see slab.h */
 	bool valgrind;			/* running under memcheck (kasan.h) */
@@ -573,6 +578,25 @@ int __kmem_check_slab_pfn(const struct kmem_cache *s, int nid, const char *list,
 			  const char *view);
 int __kmem_check_zone(int nid, int z, const char *view);
 int __kmem_check_zones(const char *view);
+/*
+ * kmemd: distrust the segment from now on (a private copy of the header as
+ * built), verify before acting and fence what fails (segment.c).
+ */
+KMEM_API int __kmem_segment_distrust(void);
+bool __kmem_segment_distrusted(void);
+KMEM_API int __kmem_segment_gate(const char *what);
+KMEM_API bool __kmem_segment_fenced(void);
+bool __kmem_zone_fenced(const struct zone *zone);
+bool __kmem_cache_id_fenced(unsigned int id);
+/* A zone kmemd fenced: it neither allocates from it nor frees into it. */
+static __always_inline bool kmem_zone_out_of_service(const struct zone *zone)
+{
+	return unlikely(kmem_mm.distrust) && __kmem_zone_fenced(zone);
+}
+/* May the block at @pfn go back to the zone its page names (a zone not fenced that holds it)? */
+bool __kmem_block_zone_trusted(u64 pfn, unsigned int order);
+/* How many findings fenced something; the first @max of them in @why. */
+KMEM_API unsigned int __kmem_segment_fences(const char **why, unsigned int max);
 
 /* vmstat.c */
 const char *const *__kmem_zone_names(void);

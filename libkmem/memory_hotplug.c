@@ -237,7 +237,7 @@ static unsigned int populated_mask(void)
 {
 	unsigned int nid, z, mask = 0;
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < MAX_NR_ZONES; z++)
 			if (zone_populated(&NODE_DATA((int)nid)->node_zones[z]))
 				mask |= 1u << (nid * MAX_NR_ZONES + z);
@@ -390,7 +390,7 @@ unsigned long __kmem_offline_idle(int nid, bool now)
 
 	if (hotplug_depth)
 		return 0;
-	for (n = 0; n < kmem_mm.shm->nr_nodes; n++)
+	for (n = 0; n < kmem_mm.nr_nodes; n++)
 		if (nid < 0 || (unsigned int)nid == n)
 			done += offline_node(NODE_DATA((int)n), now);
 	return done;
@@ -469,7 +469,7 @@ int __kmem_hotplug_init(void)
 
 	if (!shm->node_data[0].hugetlb && kmem_mm.opts.zones == KMEM_ZONES_AUTO)
 		shm->carve = 1;
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 		u64 start = pgdat->hugetlb ? pgdat->direct_start_pfn :
 					     pgdat->direct_start_pfn + pgdat->huge_pages;
@@ -508,7 +508,7 @@ int kmem_get_hotplug_stats(int nid, struct kmem_hotplug_stats *st)
 {
 	struct pglist_data *pgdat;
 
-	if (!st || kmem_ensure_init() || nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes)
+	if (!st || kmem_ensure_init() || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		return -EINVAL;
 	pgdat = NODE_DATA(nid);
 	st->section_bytes = section_pages() << PAGE_SHIFT;
@@ -525,15 +525,13 @@ int kmem_get_hotplug_stats(int nid, struct kmem_hotplug_stats *st)
 long kmem_memory_blocks(struct kmem_memory_block *blocks, size_t max, bool all)
 {
 	const char *const *names;
-	struct kmem_shared *shm;
 	unsigned int nid;
 	long n = 0;
 
 	if ((!blocks && max) || kmem_ensure_init())
 		return -EINVAL;
-	shm = kmem_mm.shm;
 	names = __kmem_zone_names();
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 		u64 first = pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift;
 		u64 last = (pgdat->direct_start_pfn + pgdat->direct_pages) >>

@@ -65,11 +65,10 @@ void __kmem_init_chunk(unsigned int nid, enum zone_type z, u64 pfn, u64 nr, u32 
 
 void __kmem_memmap_init(const struct kmem_options *opts)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid;
 
 	(void)opts;
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 
 		__kmem_init_chunk(nid, ZONE_HIGHMEM, pgdat->highmem_start_pfn,
@@ -80,11 +79,10 @@ void __kmem_memmap_init(const struct kmem_options *opts)
 /* The kernel's calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped. */
 static u64 default_min_free_kbytes(void)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	u64 lowmem_kbytes = 0, v;
 	unsigned int nid, z;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < ZONE_HIGHMEM; z++)
 			lowmem_kbytes += NODE_DATA((int)nid)->node_zones[z].managed_pages <<
 					 (PAGE_SHIFT - 10);
@@ -102,7 +100,7 @@ void __kmem_zones_init(const struct kmem_options *opts)
 
 	unsigned int nid;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 
 		if (pgdat->highmem_pages)

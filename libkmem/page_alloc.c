@@ -394,7 +394,7 @@ static inline int pcp_lock_cpu(void)
 {
 	int cpu = sched_getcpu();
 
-	return cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids ? 0 : cpu;
+	return cpu < 0 || cpu >= (int)kmem_mm.nr_cpu_ids ? 0 : cpu;
 }
 
 static inline void pcp_lock(struct per_cpu_pages *pcp)
@@ -527,11 +527,12 @@ static unsigned long drain_local_pages(struct zone *only)
 	u32 pfns[PCP_SLOTS];
 	int cpu;
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 
-			if (!zone_populated(zone) || (only && zone != only))
+			if (!zone_populated(zone) || (only && zone != only) ||
+			    __kmem_zone_fenced(zone))
 				continue;
 			for (order = 0; order < NR_PCP_ORDERS; order++) {
 				do {
@@ -554,12 +555,12 @@ static unsigned long drain_remote_pages_locked(int cpu)
 	unsigned int nid, z, order, n;
 	u32 pfns[PCP_SLOTS];
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 			struct per_cpu_pages *pcp;
 
-			if (!zone_populated(zone))
+			if (!zone_populated(zone) || __kmem_zone_fenced(zone))
 				continue;
 			pcp = zone_pcp(zone, cpu);
 			for (order = 0; order < NR_PCP_ORDERS; order++) {
@@ -595,7 +596,7 @@ void __kmem_on_each_cpu(void (*fn)(void *), void *arg)
 		fn(arg);
 		return;
 	}
-	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
+	for (cpu = 0; cpu < kmem_mm.nr_cpu_ids && cpu < CPU_SETSIZE; cpu++) {
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		if (sched_setaffinity(0, sizeof(one), &one))
@@ -628,7 +629,7 @@ unsigned long kmem_drain_all_pages(void)
 	if (kmem_ensure_init())
 		return 0;
 	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED) {
-		for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++)
+		for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++)
 			moved += drain_remote_pages_locked((int)cpu);
 		return moved;
 	}
@@ -791,7 +792,8 @@ static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned i
 		struct page *page;
 		int cpu = ac->cpu;
 
-		if (zone->idx > ac->highest_zoneidx || zone->idx < ac->lowest_zoneidx)
+		if (zone->idx > ac->highest_zoneidx || zone->idx < ac->lowest_zoneidx ||
+		    kmem_zone_out_of_service(zone))
 			continue;
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
@@ -1070,7 +1072,7 @@ static noinline void warn_alloc(gfp_t gfp, unsigned int order, int nid)
 {
 	char buf[4096], flags[256], nodes[16] = "0";
 	struct kmem_report r = KMEM_REPORT_INIT(buf);
-	unsigned int nr_nodes = kmem_mm.shm->nr_nodes;
+	unsigned int nr_nodes = kmem_mm.nr_nodes;
 
 	(void)nid;
 	if ((gfp & __GFP_NOWARN) || !__kmem_warn_alloc_ratelimit())
@@ -1102,7 +1104,7 @@ static noinline struct page *__alloc_pages_nested(gfp_t gfp, unsigned int order,
 	cpu = rseq_current_cpu();
 	if (cpu < 0)
 		return NULL;
-	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes)
+	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		nid = kmem_mm.cpu_node[cpu];
 	zl = (gfp & __GFP_THISNODE) ? NODE_DATA(nid)->zonelist_nofallback +
 				      NODE_DATA(nid)->zonelist_nofallback_start[gfp_zone(gfp)] :
@@ -1172,7 +1174,7 @@ static struct page *alloc_pages_zones(gfp_t gfp, unsigned int order, int preferr
 	if (preferred_nid == NUMA_NO_NODE)
 		preferred_nid = likely(ac.cpu >= 0) ? kmem_mm.shm->cpu_to_node[ac.cpu] :
 						      __kmem_numa_node_id();
-	else if (unlikely(preferred_nid < 0 || preferred_nid >= (int)kmem_mm.shm->nr_nodes))
+	else if (unlikely(preferred_nid < 0 || preferred_nid >= (int)kmem_mm.nr_nodes))
 		return __alloc_pages_bad_request(gfp, order, preferred_nid, BAD_NODE);
 	pgdat = NODE_DATA(preferred_nid);
 	ac.preferred_nid = preferred_nid;
@@ -1273,6 +1275,8 @@ static void free_the_page(struct page *page, unsigned int order)
 	u32 pfn = (u32)__page_to_pfn(page);
 	int cpu, ret;
 
+	if (kmem_zone_out_of_service(zone))
+		return;		/* left where it is, with the rest of the zone */
 	if (unlikely(READ_ONCE(page->flags) & PG_head)) {
 		u64 i;
 
@@ -1464,7 +1468,7 @@ void free_pages_exact(void *virt, size_t size)
 static void node_order(unsigned int nid, unsigned int *order)
 {
 	struct kmem_shared *shm = kmem_mm.shm;
-	unsigned int n = shm->nr_nodes, i, j;
+	unsigned int n = kmem_mm.nr_nodes, i, j;
 
 	for (i = 0; i < n; i++)
 		order[i] = (nid + i) % n;
@@ -1495,18 +1499,17 @@ static bool zone_listed(const struct pglist_data *pgdat, int z)
  */
 void __kmem_build_zonelists(void)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int order[MAX_NUMNODES];
 	unsigned int nid, i, k, nr;
 	u16 fallback[ZONELIST_LEN], nofallback[MAX_NR_ZONES + 1];
 	int z;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 
 		node_order(nid, order);
 		nr = 0;
-		for (i = 0; i < shm->nr_nodes; i++)
+		for (i = 0; i < kmem_mm.nr_nodes; i++)
 			for (z = MAX_NR_ZONES - 1; z >= 0; z--)
 				if (zone_listed(NODE_DATA((int)order[i]), z))
 					fallback[nr++] = (u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
@@ -1545,11 +1548,11 @@ void __kmem_setup_per_zone_wmarks(void)
 	u64 lowmem_pages = 0;
 	unsigned int nid, z;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < MAX_NR_ZONES; z++)
 			if (z != ZONE_HIGHMEM)
 				lowmem_pages += NODE_DATA((int)nid)->node_zones[z].managed_pages;
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 			u64 managed = zone->managed_pages, tmp;
@@ -1582,7 +1585,7 @@ void __kmem_setup_per_zone_lowmem_reserve(void)
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid, i, j;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 
 		for (i = 0; i < MAX_NR_ZONES; i++) {
@@ -1622,11 +1625,12 @@ static u32 zone_batchsize(const struct zone *zone)
 static u32 zone_highsize(const struct zone *zone, u32 batch)
 {
 	struct kmem_shared *shm = kmem_mm.shm;
-	u32 nr_cpus = NODE_DATA((int)zone->node)->nr_cpus;
+	u32 node = READ_ONCE(zone->node);
+	u32 nr_cpus = node < kmem_mm.nr_nodes ? NODE_DATA((int)node)->nr_cpus : 0;
 	u64 total, high;
 
 	if (!nr_cpus)
-		nr_cpus = shm->nr_cpu_ids;
+		nr_cpus = kmem_mm.nr_cpu_ids;
 	if (shm->tun.percpu_pagelist_high_fraction)
 		total = zone->managed_pages / shm->tun.percpu_pagelist_high_fraction;
 	else
@@ -1644,17 +1648,16 @@ static u32 zone_highsize(const struct zone *zone, u32 batch)
  */
 void __kmem_setup_pcp(void)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid, z, cpu, order;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 
 			/* an empty zone too: it may grow (memory_hotplug.c) */
 			WRITE_ONCE(zone->pcp_batch, zone_batchsize(zone));
 			WRITE_ONCE(zone->pcp_high, zone_highsize(zone, zone->pcp_batch));
-			for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+			for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 				struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 
 				for (order = 0; order < NR_PCP_ORDERS; order++) {
@@ -1761,7 +1764,7 @@ int __kmem_numa_node_id(void)
 {
 	int cpu = sched_getcpu();
 
-	if (cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
+	if (cpu < 0 || cpu >= (int)kmem_mm.nr_cpu_ids)
 		return 0;
 	return kmem_mm.shm->cpu_to_node[cpu];
 }

@@ -58,7 +58,7 @@ static int this_cpu(void)
 {
 	int cpu = raw_smp_processor_id();
 
-	return cpu >= 0 && cpu < (int)kmem_mm.shm->nr_cpu_ids ? cpu : -1;
+	return cpu >= 0 && cpu < (int)kmem_mm.nr_cpu_ids ? cpu : -1;
 }
 
 /*
@@ -126,7 +126,7 @@ static void show_free_areas(struct kmem_report *r, const struct kmem_zone_stats 
 void __kmem_show_mem(struct kmem_report *r, gfp_t gfp)
 {
 	struct kmem_zone_stats st;
-	unsigned int nr_nodes = kmem_mm.shm->nr_nodes, nid, z;
+	unsigned int nr_nodes = kmem_mm.nr_nodes, nid, z;
 	enum zone_type max_zone = gfp_zone(gfp);
 	u64 free = 0, free_pcp = 0, present = 0, highmem = 0, reserved = 0;
 	int cpu = this_cpu();

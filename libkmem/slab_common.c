@@ -22,7 +22,7 @@
  */
 static int fill_stats(struct kmem_cache *s, struct kmem_cache_stats *st, const char *view)
 {
-	u32 nodes = READ_ONCE(kmem_mm.shm->nr_nodes), objects = READ_ONCE(s->objects);
+	u32 nodes = kmem_mm.nr_nodes, objects = READ_ONCE(s->objects);
 	unsigned int nid;
 	int ret = 0;
 

@@ -100,6 +100,19 @@ static __always_inline void set_freepointer(const struct kmem_cache *s, void *ob
 	kasan_meta_store32((char *)object + s->offset, fp);
 }
 
+/*
+ * The cache in slot @id of kmem_shared::caches[], or NULL: an empty slot,
+ * an offset outside the memory, or a cache the daemon fenced (segment.c).
+ */
+static struct kmem_cache *cache_slot(unsigned int id)
+{
+	u64 off = READ_ONCE(kmem_mm.shm->caches[id]);
+
+	if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT) || __kmem_cache_id_fenced(id))
+		return NULL;
+	return cache_at(off);
+}
+
 static __always_inline u32 slab_list_of(const struct page *slab)
 {
 	return (u32)slab->slab[2];
@@ -467,7 +480,7 @@ static void xfer_drain(struct kmem_cache *s)
 	unsigned int nid, nr;
 	u64 objs[MAX_BATCH];
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		while ((nr = xfer_get(s, (int)nid, objs, MAX_BATCH)))
 			free_to_slabs(s, objs, nr);
 }
@@ -573,7 +586,7 @@ static void flush_stash(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 static int cpu_node(int cpu)
 {
-	return cpu >= 0 && cpu < (int)kmem_mm.shm->nr_cpu_ids ? kmem_mm.shm->cpu_to_node[cpu] :
+	return cpu >= 0 && cpu < (int)kmem_mm.nr_cpu_ids ? kmem_mm.shm->cpu_to_node[cpu] :
 								__kmem_numa_node_id();
 }
 
@@ -621,7 +634,7 @@ static noinline void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int nid
 			  "min order: %u\n", nid, (__force unsigned int)gfp,
 			  __kmem_format_gfp(gfp, flags, sizeof(flags)), s->name, s->object_size,
 			  s->size, s->order, s->order);
-	for (node = 0; node < kmem_mm.shm->nr_nodes; node++) {
+	for (node = 0; node < kmem_mm.nr_nodes; node++) {
 		struct kmem_cache_node *n = cache_node(s, (int)node);
 		unsigned long long nr_free = 0, nr_slabs, nr_objs;
 		u32 pfn;
@@ -764,7 +777,7 @@ static noinline void *slab_alloc_locked(struct kmem_cache *s, gfp_t gfp, const v
 	u64 off, objs[MAX_BATCH];
 	unsigned int got, i;
 
-	if (cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids)
+	if (cpu < 0 || cpu >= (int)kmem_mm.nr_cpu_ids)
 		cpu = 0;
 	c = cache_cpu(s, cpu);
 	slab_mutex_lock(&c->lock);
@@ -789,7 +802,7 @@ static int pcp_cpu_now(void)
 {
 	int cpu = sched_getcpu();
 
-	return cpu < 0 || cpu >= (int)kmem_mm.shm->nr_cpu_ids ? 0 : cpu;
+	return cpu < 0 || cpu >= (int)kmem_mm.nr_cpu_ids ? 0 : cpu;
 }
 
 static noinline void *slab_bad_node(struct kmem_cache *s, gfp_t gfp, int node)
@@ -844,7 +857,7 @@ static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int nod
 slow:
 	if (kmem_in_locked_section())
 		return NULL;
-	if (unlikely(node != NUMA_NO_NODE && (node < 0 || node >= (int)kmem_mm.shm->nr_nodes)))
+	if (unlikely(node != NUMA_NO_NODE && (node < 0 || node >= (int)kmem_mm.nr_nodes)))
 		return slab_bad_node(s, gfp, node);
 	if (kmem_mm.pcp_mode == KMEM_PCP_LOCKED && !(s->flags & SLAB_DEBUG_FLAGS) &&
 	    node == NUMA_NO_NODE)
@@ -1457,7 +1470,7 @@ static unsigned int calc_slab_order(unsigned int size, unsigned int min_order,
 /* The kernel's calculate_order(): weigh the space left over against the order. */
 static unsigned int calculate_order(unsigned int size)
 {
-	unsigned int nr_cpus = kmem_mm.shm->nr_cpu_ids, min_objects, max_objects, min_order;
+	unsigned int nr_cpus = kmem_mm.nr_cpu_ids, min_objects, max_objects, min_order;
 	unsigned int fraction, order, slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
 
 	min_objects = 4 * (32 - (unsigned int)__builtin_clz(nr_cpus) + 1);
@@ -1591,9 +1604,9 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 	tmp.cpu_stride = (u32)ALIGN(sizeof(struct kmem_cache_cpu) + capacity * sizeof(u64), 64);
 
 	cpu_off = ALIGN((u64)sizeof(struct kmem_cache), 64);
-	bytes = cpu_off + (u64)shm->nr_cpu_ids * tmp.cpu_stride +
-		(u64)shm->nr_nodes * sizeof(struct kmem_cache_node) +
-		(u64)shm->nr_nodes * XFER_BATCHES * batch * sizeof(u64);
+	bytes = cpu_off + (u64)kmem_mm.nr_cpu_ids * tmp.cpu_stride +
+		(u64)kmem_mm.nr_nodes * sizeof(struct kmem_cache_node) +
+		(u64)kmem_mm.nr_nodes * XFER_BATCHES * batch * sizeof(u64);
 	tmp.meta_order = (u32)get_order(bytes);
 	if (tmp.meta_order > MAX_PAGE_ORDER)
 		return NULL;
@@ -1605,14 +1618,14 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 	s = page_address(meta);
 	*s = tmp;
 	s->cpu_off = kmem_off(s) + cpu_off;
-	s->node_off = s->cpu_off + (u64)shm->nr_cpu_ids * tmp.cpu_stride;
+	s->node_off = s->cpu_off + (u64)kmem_mm.nr_cpu_ids * tmp.cpu_stride;
 	/* the kernel's set_min_partial(): ilog2(size) / 2, clamped to [5, 10] */
 	s->min_partial = (u32)(31 - __builtin_clz(s->size)) / 2;
 	s->min_partial = s->min_partial < 5 ? 5 : s->min_partial > 10 ? 10 : s->min_partial;
 	s->owner = kmem_mm.owner;
 	s->ctor_set = ctor != NULL;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+	for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 		struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
 
 		c->capacity = capacity;
@@ -1620,14 +1633,14 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 		cpu_stash(c)->slab_pfn = PFN_NIL;
 		init_mutex_shared(&c->lock);
 	}
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct kmem_cache_node *n = cache_node(s, (int)nid);
 
 		n->partial = n->full = PFN_NIL;
 		init_mutex_shared(&n->list_lock);
 		init_mutex_shared(&n->xfer_lock);
 		n->xfer_capacity = XFER_BATCHES * batch;
-		n->xfer_off = s->node_off + (u64)shm->nr_nodes * sizeof(struct kmem_cache_node) +
+		n->xfer_off = s->node_off + (u64)kmem_mm.nr_nodes * sizeof(struct kmem_cache_node) +
 			      (u64)nid * n->xfer_capacity * sizeof(u64);
 	}
 
@@ -1749,7 +1762,7 @@ static void flush_all(struct kmem_cache *s, bool quiescent)
 
 	if (!direct)
 		__kmem_on_each_cpu(flush_cpu_local, s);
-	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++) {
+	for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 		struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
 
 		slab_mutex_lock(&c->lock);
@@ -1767,12 +1780,10 @@ static void flush_all(struct kmem_cache *s, bool quiescent)
 static struct kmem_cache *next_cache(unsigned int *id, bool alive_only)
 {
 	while (++*id < KMEM_MAX_CACHES) {
-		u64 off = READ_ONCE(kmem_mm.shm->caches[*id]);
-		struct kmem_cache *s;
+		struct kmem_cache *s = cache_slot(*id);
 
-		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		if (!s)
 			continue;
-		s = cache_at(off);
 		kasan_shared_cache(s);
 		if (!alive_only || s->state == KMEM_CACHE_ALIVE)
 			return s;
@@ -1789,7 +1800,7 @@ static unsigned long discard_empty_slabs(struct kmem_cache *s)
 	unsigned long pages = 0;
 	unsigned int nid;
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct kmem_cache_node *n = cache_node(s, (int)nid);
 		u32 pfn, next, nr = 0;
 		u32 victims[256];
@@ -1892,7 +1903,7 @@ unsigned long __kmem_slab_reclaim(bool all_cpus)
 			flush_cpu_local_all(NULL);
 	}
 	for_each_cache(s, id, true) {
-		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+		for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 			struct kmem_cache_cpu *c = cache_cpu(s, (int)cpu);
 
 			slab_mutex_lock(&c->lock);
@@ -1953,7 +1964,7 @@ void kmem_cache_destroy(struct kmem_cache *s)
 	flush_all(s, true);
 	xfer_drain(s);
 	discard_empty_slabs(s);
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct kmem_cache_node *n = cache_node(s, (int)nid);
 		u32 lists[2] = { n->partial, n->full }, pfn;
 
@@ -2383,7 +2394,7 @@ static int cache_list_lock_node(struct kmem_cache *s, pthread_mutex_t *lock)
 {
 	unsigned int nid;
 
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++)
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		if (&cache_node(s, (int)nid)->list_lock == lock)
 			return (int)nid;
 	return -1;
@@ -2399,17 +2410,14 @@ static int cache_list_lock_node(struct kmem_cache *s, pthread_mutex_t *lock)
  */
 int __kmem_slab_lock_died(pthread_mutex_t *lock)
 {
-	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int id;
 
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-		struct kmem_cache *s;
+		struct kmem_cache *s = cache_slot(id);
 		int nid;
 
-		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		if (!s)
 			continue;
-		s = cache_at(off);
 		nid = cache_list_lock_node(s, lock);
 		if (nid < 0)
 			continue;
@@ -2469,17 +2477,15 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 
 	busy |= __kmem_lock_probe(&shm->slab_mutex, 10, recovered);
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-		struct kmem_cache *s;
+		struct kmem_cache *s = cache_slot(id);
 
-		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		if (!s)
 			continue;
-		s = cache_at(off);
-		for (nid = 0; nid < shm->nr_nodes; nid++) {
+		for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 			busy |= __kmem_lock_probe(&cache_node(s, (int)nid)->list_lock, 10, recovered);
 			busy |= __kmem_lock_probe(&cache_node(s, (int)nid)->xfer_lock, 10, recovered);
 		}
-		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++)
+		for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++)
 			busy |= __kmem_lock_probe(&cache_cpu(s, (int)cpu)->lock, 10, recovered);
 	}
 	if (busy)
@@ -2490,12 +2496,10 @@ int __kmem_slab_client_gone(u32 client_id, u32 *recovered, u32 *destroyed, u32 *
 	 */
 	__kmem_slab_reap_caches(client_id, false, destroyed);
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]);
-		struct kmem_cache *s;
+		struct kmem_cache *s = cache_slot(id);
 
-		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		if (!s)
 			continue;
-		s = cache_at(off);
 		if (s->owner != client_id || s->state != KMEM_CACHE_ALIVE)
 			continue;
 		kmem_cache_destroy(s);
@@ -2523,7 +2527,7 @@ static void free_cache_slabs(struct kmem_cache *s)
 		free_slab_pages(slab, s->order);
 		pfn += (1ULL << s->order) - 1;
 	}
-	for (nid = 0; nid < kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct kmem_cache_node *n = cache_node(s, (int)nid);
 
 		n->partial = n->full = PFN_NIL;
@@ -2571,12 +2575,11 @@ unsigned int __kmem_slab_reap_caches(u32 client_id, bool force, u32 *destroyed)
 	unsigned int id, kept = 0;
 
 	for (id = 1; id < KMEM_MAX_CACHES; id++) {
-		u64 off = READ_ONCE(shm->caches[id]), live, unlisted;
-		struct kmem_cache *s;
+		struct kmem_cache *s = cache_slot(id);
+		u64 live, unlisted;
 
-		if (!off || off >= (kmem_mm.total_pages << PAGE_SHIFT))
+		if (!s)
 			continue;
-		s = cache_at(off);
 		if (s->owner != client_id || s->id != id ||
 		    (s->state != KMEM_CACHE_LEAKED && s->state != KMEM_CACHE_ALIVE))
 			continue;
@@ -2837,6 +2840,8 @@ long __kmem_sweep_objects(unsigned int settle_ms)
 
 	if (!kmem_initialized() || kmem_mm.owner || !kmem_mm.owner_mark)
 		return -EINVAL;
+	if (__kmem_segment_gate("the sweep of objects in no one's hands"))
+		return -EUCLEAN;
 	is_free = malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
 	if (!is_free)
 		return -ENOMEM;

@@ -176,7 +176,7 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid;
 
-	for (nid = 0; nid < shm->nr_nodes; nid++) {
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (pfn >= pgdat->highmem_start_pfn &&
@@ -860,7 +860,7 @@ static int show_published_areas(FILE *f)
 		fprintf(f, "0x%016llx-0x%016llx %7llu %s pages=%u vmalloc",
 			(unsigned long long)r.addr, (unsigned long long)(r.addr + r.size),
 			(unsigned long long)r.size, r.caller, r.nr_populated);
-		for (nid = 0; nid < kmem_mm.shm->nr_nodes && nid < MAX_NUMNODES; nid++)
+		for (nid = 0; nid < kmem_mm.nr_nodes && nid < MAX_NUMNODES; nid++)
 			if (r.node_pages[nid])
 				fprintf(f, " N%u=%u", nid, r.node_pages[nid]);
 		fputc('\n', f);

@@ -201,7 +201,7 @@ static unsigned long shrink_slab(gfp_t gfp, int nid, int priority)
 			freed += do_shrink_slab(&sc, shrinker, priority);
 			continue;
 		}
-		for (sc.nid = 0; sc.nid < (int)kmem_mm.shm->nr_nodes; sc.nid++)
+		for (sc.nid = 0; sc.nid < (int)kmem_mm.nr_nodes; sc.nid++)
 			freed += do_shrink_slab(&sc, shrinker, priority);
 	}
 	pthread_rwlock_unlock(&shrinker_rwsem);
@@ -217,7 +217,7 @@ static u64 rcu_queued_seen;	/* call_rcu() count when reclaim last waited */
 static u64 node_free_pages(int nid)
 {
 	unsigned int n, z, first = nid < 0 ? 0 : (unsigned int)nid;
-	unsigned int last = nid < 0 ? kmem_mm.shm->nr_nodes : (unsigned int)nid + 1;
+	unsigned int last = nid < 0 ? kmem_mm.nr_nodes : (unsigned int)nid + 1;
 	u64 free = 0;
 
 	for (n = first; n < last; n++)
@@ -297,7 +297,7 @@ unsigned long __kmem_try_to_free_pages(gfp_t gfp, unsigned int order, int nid,
 	__atomic_fetch_add(&pgdat->pgsteal_direct, reclaimed, __ATOMIC_RELAXED);
 	/* memory came back: a node kswapd gave up on is worth trying again */
 	if (reclaimed)
-		for (unsigned int n = 0; n < kmem_mm.shm->nr_nodes; n++)
+		for (unsigned int n = 0; n < kmem_mm.nr_nodes; n++)
 			__atomic_store_n(&NODE_DATA((int)n)->kswapd_failures, 0, __ATOMIC_RELAXED);
 	return reclaimed;
 }
@@ -448,6 +448,26 @@ static void kswapd_give_back(struct pglist_data *pgdat)
 	__kmem_offline_idle((int)pgdat->node_id, false);
 }
 
+/*
+ * In the daemon, reclaim follows lists any client can write: the segment is
+ * verified first (segment.c), at most once a second, and a fenced segment
+ * is left alone (fenced zones and caches are passed over by reclaim itself).
+ */
+static bool kswapd_may_touch(void)
+{
+	static u64 last_ns;
+	u64 now;
+
+	if (likely(!__kmem_segment_distrusted()))
+		return true;
+	now = os_now_ms();
+	if (now - __atomic_load_n(&last_ns, __ATOMIC_RELAXED) >= 1000) {
+		__atomic_store_n(&last_ns, now, __ATOMIC_RELAXED);
+		return !__kmem_segment_gate("kswapd");
+	}
+	return !__kmem_segment_fenced();
+}
+
 static void *kswapd(void *arg)
 {
 	int nid = (int)(long)arg;
@@ -486,7 +506,7 @@ static void *kswapd(void *arg)
 			highest = MAX_NR_ZONES - 1;
 			order = 0;
 		}
-		if (!pgdat_balanced(pgdat, order, highest)) {
+		if (!pgdat_balanced(pgdat, order, highest) && kswapd_may_touch()) {
 			__atomic_store_n(&pgdat->kswapd_running, 1, __ATOMIC_RELEASE);
 			balance_pgdat(pgdat, order, highest);
 			__atomic_store_n(&pgdat->kswapd_running, 0, __ATOMIC_RELEASE);
@@ -496,7 +516,8 @@ static void *kswapd(void *arg)
 		if (os_futex_wait(&pgdat->kswapd_wait, seq, kswapd_sleep_ms(pgdat)) == 0 &&
 		    !__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE))
 			__atomic_fetch_add(&pgdat->kswapd_wake, 1, __ATOMIC_RELAXED);
-		else if (!__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE))
+		else if (!__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE) &&
+			 kswapd_may_touch())
 			kswapd_give_back(pgdat);
 	}
 	return NULL;
@@ -523,7 +544,7 @@ int __kmem_kswapd_start(void)
 		kswapd_ctl.atfork_registered = true;
 	}
 	__atomic_store_n(&kswapd_ctl.stop, false, __ATOMIC_RELEASE);
-	for (nid = kswapd_ctl.nr; nid < kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = kswapd_ctl.nr; nid < kmem_mm.nr_nodes; nid++) {
 		ret = -pthread_create(&kswapd_ctl.thread[nid], NULL, kswapd, (void *)(long)nid);
 		if (ret)
 			break;
@@ -598,7 +619,7 @@ int kmem_get_reclaim_stats(int nid, struct kmem_reclaim_stats *st)
 {
 	struct pglist_data *pgdat;
 
-	if (!st || kmem_ensure_init() || nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes)
+	if (!st || kmem_ensure_init() || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		return -EINVAL;
 	pgdat = NODE_DATA(nid);
 	st->kswapd_wake = __atomic_load_n(&pgdat->kswapd_wake, __ATOMIC_RELAXED);

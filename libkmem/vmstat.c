@@ -30,7 +30,7 @@ static u64 pcp_pages(const struct zone *zone)
 	u64 pages = 0;
 	unsigned int cpu, order;
 
-	for (cpu = 0; cpu < kmem_mm.shm->nr_cpu_ids; cpu++) {
+	for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 		struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 
 		for (order = 0; order < NR_PCP_ORDERS; order++)
@@ -55,7 +55,7 @@ static int zone_stats(int nid, int z, struct kmem_zone_stats *st, const char *vi
 	ret = __kmem_check_segment(view);
 	if (ret)
 		return ret;
-	if (nid < 0 || nid >= (int)kmem_mm.shm->nr_nodes || z < 0 || z >= MAX_NR_ZONES)
+	if (nid < 0 || nid >= (int)kmem_mm.nr_nodes || z < 0 || z >= MAX_NR_ZONES)
 		return -EINVAL;
 	ret = __kmem_check_zone(nid, z, view);
 	if (ret)
@@ -102,7 +102,7 @@ int kmem_numa_stats(int nid, struct kmem_numa_stats *st)
 	ret = __kmem_check_segment("numastat");
 	if (ret)
 		return ret;
-	if (nid < 0 || nid >= (int)shm->nr_nodes)
+	if (nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		return -EINVAL;
 	for (z = 0; z < MAX_NR_ZONES; z++) {
 		ret = __kmem_check_zone(nid, (int)z, "numastat");
@@ -121,7 +121,7 @@ int kmem_numa_stats(int nid, struct kmem_numa_stats *st)
 		st->other_node += READ_ONCE(zone->other_node);
 		if (!zone_populated(zone))
 			continue;
-		for (cpu = 0; cpu < shm->nr_cpu_ids; cpu++) {
+		for (cpu = 0; cpu < kmem_mm.nr_cpu_ids; cpu++) {
 			struct per_cpu_pages *pcp = zone_pcp(zone, (int)cpu);
 			u64 allocs = 0;
 
@@ -163,7 +163,7 @@ int kmem_show_buddyinfo(FILE *f)
 	ret = __kmem_check_zones("buddyinfo");
 	if (ret)
 		return ret;
-	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < (int)kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			ret = zone_stats(nid, z, &st, "buddyinfo");
 			if (ret)
@@ -191,7 +191,7 @@ int kmem_show_zoneinfo(FILE *f)
 	ret = __kmem_check_zones("zoneinfo");
 	if (ret)
 		return ret;
-	for (nid = 0; nid < (int)kmem_mm.shm->nr_nodes; nid++) {
+	for (nid = 0; nid < (int)kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 
@@ -219,7 +219,7 @@ int kmem_show_zoneinfo(FILE *f)
 			if (!st.present)
 				continue;
 			emit(f, "      nr_free_pages %llu\n  pagesets\n", (unsigned long long)st.free_pages);
-			for (cpu = 0; cpu < (int)kmem_mm.shm->nr_cpu_ids; cpu++) {
+			for (cpu = 0; cpu < (int)kmem_mm.nr_cpu_ids; cpu++) {
 				struct per_cpu_pages *pcp = zone_pcp(zone, cpu);
 				u64 count = 0;
 				unsigned int o;
@@ -253,7 +253,7 @@ int kmem_show_numastat(FILE *f)
 	ret = __kmem_check_zones("numastat");
 	if (ret)
 		return ret;
-	n = (int)kmem_mm.shm->nr_nodes;
+	n = (int)kmem_mm.nr_nodes;
 	for (nid = 0; nid < n; nid++) {
 		ret = kmem_numa_stats(nid, &st[nid]);
 		if (ret)

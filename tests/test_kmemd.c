@@ -236,6 +236,8 @@ static bool kmemd_start(struct kmemd *d, const char *extra)
 
 static void kmemd_cleanup(struct kmemd *d)
 {
+	if (getenv("KMEM_TEST_PRINT_LOG"))
+		kh_print_log(&d->k);
 	kh_stop(&d->k, SIGKILL);
 	if (d->reader_running) {
 		__atomic_store_n(&d->reader_stop, true, __ATOMIC_RELAXED);

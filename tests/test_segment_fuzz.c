@@ -440,6 +440,8 @@ static bool run_case(const struct fcase *c)
 	size_t i;
 
 	describe(c, what, sizeof(what));
+	if (getenv("KMEM_FUZZ_ONLY") && !strstr(what, getenv("KMEM_FUZZ_ONLY")))
+		return true;
 	if (kh_prepare(&d, "/tmp/kmem-fuzz-XXXXXX", "fuzz", "fake_numa = 2\nhighmem_mb = 4\n") ||
 	    kh_spawn(&d, 0, NULL, NULL) || !kh_wait(&d, kh_ctl_answers, NULL, 10000, 5)) {
 		fprintf(stderr, "%s: kmemd did not start\n", what);
@@ -495,6 +497,8 @@ static bool run_case(const struct fcase *c)
 		if (!ok)
 			kh_print_log(&d);
 	}
+	if (!ok && getenv("KMEM_FUZZ_HOLD"))	/* time to look at the daemon */
+		sleep((unsigned int)atoi(getenv("KMEM_FUZZ_HOLD")));
 	kh_remove(&d);
 	cases_run++;
 	cases_failed += !ok;
