@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +515,127 @@ static void test_attached_growth(void)
 	KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
 }
 
+/*
+ * A client SIGKILLed in the middle of changing a section, holding the
+ * node's hotplug_lock: the next holder (here the server, as kmemd would)
+ * undoes a section half onlined and finishes one half offlined.
+ */
+static int die_mode;	/* 0: while onlining, 1: while offlining */
+
+static int die_server(const struct chan *c)
+{
+	struct pglist_data *pgdat = NODE_DATA(0);
+	u64 idx = chan_get(c), waited;
+	u32 recovered = 0;
+
+	CHECK(idx < kmem_mm.shm->nr_sections);
+	CHECK(kill(c->peer, SIGKILL) == 0);
+	for (waited = 0; !os_process_exited((u32)c->peer) && waited < 500; waited++)
+		usleep(10000);
+	CHECK(pgdat->hotplug_section == idx + 1);
+	/* whoever takes the lock next repairs: here kmemd's probe when a client died */
+	CHECK(__kmem_lock_probe(&pgdat->hotplug_lock, 1000, &recovered) == 0);
+	CHECK(recovered == 1);
+	CHECK(pgdat->hotplug_section == 0);
+	CHECK(kmem_mm.sections[idx].state == SECTION_OFFLINE);
+	CHECK(online_bytes(0) == INITIAL_MB << 20);
+	CHECK(backed_bytes(0) <= (INITIAL_MB << 20));
+	CHECK(check_buddy() == 0);
+	/* and the node still grows and gives back */
+	{
+		struct page *p[2048];
+		unsigned int i, n = 0;
+
+		while (online_bytes(0) < (INITIAL_MB << 20) + 2 * SECTION && n < 2048) {
+			p[n] = alloc_pages(GFP_KERNEL, 2);
+			CHECK(p[n]);
+			n++;
+		}
+		for (i = 0; i < n; i++)
+			__free_pages(p[i], 2);
+		CHECK(kmem_memory_shrink() > 0);
+		CHECK(check_buddy() == 0);
+	}
+	return 0;
+}
+
+static int die_client(const struct chan *c)
+{
+	struct pglist_data *pgdat;
+	u64 idx, pfn, nr = SECTION >> PAGE_SHIFT;
+
+	CHECK(kmem_attach(sock_path) == 0);
+	pgdat = NODE_DATA(0);
+	if (die_mode == 0) {
+		/* the first offline section, half onlined: backed, not published */
+		for (idx = (pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift);
+		     kmem_mm.sections[idx].state != SECTION_OFFLINE; idx++)
+			;
+		pfn = idx << kmem_mm.section_pfn_shift;
+		kmem_mutex_lock(&pgdat->hotplug_lock);
+		pgdat->hotplug_section = (u32)(idx + 1);
+		kmem_mm.sections[idx].state = SECTION_GOING_ONLINE;
+		CHECK(os_fallocate(kmem_mm.node_fds[0][KMEM_FD_SHMEM],
+				   (pfn - pgdat->direct_start_pfn - pgdat->huge_pages) << PAGE_SHIFT,
+				   SECTION) == 0);
+	} else {
+		struct page *p[2048];
+		unsigned int i, n = 0;
+
+		/* a grown section, free again, isolated for offlining */
+		while (online_bytes(0) < (INITIAL_MB << 20) + SECTION && n < 2048) {
+			p[n] = alloc_pages(GFP_KERNEL, 2);
+			CHECK(p[n]);
+			n++;
+		}
+		for (i = 0; i < n; i++)
+			__free_pages(p[i], 2);
+		kmem_drain_all_pages();
+		idx = (pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift) + INITIAL_MB / 4;
+		CHECK(kmem_mm.sections[idx].state == SECTION_ONLINE);
+		pfn = idx << kmem_mm.section_pfn_shift;
+		kmem_mutex_lock(&pgdat->hotplug_lock);
+		__kmem_lock_node_zones(pgdat);
+		CHECK(__kmem_isolate_range(pfn, nr) == 0);
+		pgdat->hotplug_section = (u32)(idx + 1);
+		kmem_mm.sections[idx].state = SECTION_GOING_OFFLINE;
+		__kmem_unlock_node_zones(pgdat);
+	}
+	CHECK(chan_put(c, idx) == 0);
+	pause();	/* the server kills us holding hotplug_lock */
+	return 0;
+}
+
+static void run_die(int mode)
+{
+	const struct pair p = {
+		.sock = sock_path,
+		.alarm_s = 60,
+		.server_init = attach_server_init,
+		.nr_conns = 1,
+		.first_id = 100,
+		.client_killed = true,
+		.server_fn = die_server,
+		.client_fn = die_client,
+	};
+
+	kmem_exit();
+	die_mode = mode;
+	snprintf(sock_path, sizeof(sock_path), "/tmp/kmem-test-hotplug-%d.sock", (int)getpid());
+	KT_ASSERT_EQ(pair_run(&p), 0);
+	KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
+}
+
+static void test_client_dies_onlining(void)
+{
+	run_die(0);
+}
+
+static void test_client_dies_offlining(void)
+{
+	run_die(1);
+}
+
 /* ------------------------------------------------------------------ */
 /* hugetlb first, shmem when the pool runs dry                         */
 /* ------------------------------------------------------------------ */
@@ -612,6 +734,8 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_delayed_offline),
 	KT_TEST(test_init_does_not_depend_on_max),
 	KT_TEST(test_attached_growth),
+	KT_TEST(test_client_dies_onlining),
+	KT_TEST(test_client_dies_offlining),
 	KT_TEST(test_hugetlb_pool_exhausted),
 	KT_END
 };
