@@ -47,6 +47,8 @@
  * finishes or undoes the step (__kmem_hotplug_recover()).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -78,6 +80,15 @@ static inline bool in_huge_range(const struct pglist_data *pgdat, u64 pfn)
 	return pfn - pgdat->direct_start_pfn < pgdat->huge_pages;
 }
 
+/*
+ * The memory a node started with stays (the kernel's boot memory): its
+ * sections hold the carved DMA zones and kmem's own first slabs.
+ */
+static inline bool boot_section(const struct pglist_data *pgdat, u64 pfn)
+{
+	return pfn - pgdat->boot_start_pfn < pgdat->min_pages;
+}
+
 static void hotplug_lock(struct pglist_data *pgdat)
 {
 	kmem_mutex_lock(&pgdat->hotplug_lock);
@@ -107,6 +118,20 @@ static int section_file_op(struct pglist_data *pgdat, u64 pfn, u64 nr,
 	int fd = kmem_mm.node_fds[nid][in_huge_range(pgdat, pfn) ? KMEM_FD_HUGETLB : KMEM_FD_SHMEM];
 	int ret;
 
+	if (op == os_fallocate && in_huge_range(pgdat, pfn)) {
+		/*
+		 * From the last huge page down: the pool hands its pages out
+		 * from the top of its free list, last freed first, so taking
+		 * them in reverse tends to leave them physically ascending,
+		 * and two neighbours can then merge into an order-10 block.
+		 */
+		for (i = n; i-- > 0;) {
+			ret = op(fd, (u64)perm[slot + i] * hpage, hpage);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
 	for (i = 0; i < n; i += run) {
 		u64 first = perm[slot + i];
 
@@ -232,23 +257,9 @@ static int offline_section(struct pglist_data *pgdat, u64 idx)
 	return 0;
 }
 
-/* Which zones are populated, as a mask: a change needs new zonelists. */
-static unsigned int populated_mask(void)
+/* The zones changed size: watermarks, reserves, per-CPU limits (zonelists are fixed). */
+static void zones_changed(void)
 {
-	unsigned int nid, z, mask = 0;
-
-	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
-		for (z = 0; z < MAX_NR_ZONES; z++)
-			if (zone_populated(&NODE_DATA((int)nid)->node_zones[z]))
-				mask |= 1u << (nid * MAX_NR_ZONES + z);
-	return mask;
-}
-
-/* The zones changed size: watermarks, reserves, per-CPU limits, zonelists. */
-static void zones_changed(unsigned int populated_before)
-{
-	if (populated_mask() != populated_before)
-		__kmem_build_zonelists();
 	__kmem_setup_per_zone_wmarks();
 	__kmem_setup_per_zone_lowmem_reserve();
 	__kmem_setup_pcp();
@@ -296,7 +307,6 @@ bool __kmem_grow_node(int nid)
 {
 	struct pglist_data *pgdat = NODE_DATA(nid);
 	u64 seen = READ_ONCE(pgdat->online_pages);
-	unsigned int populated;
 	bool grown;
 	int ret;
 
@@ -307,11 +317,10 @@ bool __kmem_grow_node(int nid)
 		hotplug_unlock(pgdat);
 		return true;	/* someone grew it while we waited: look again */
 	}
-	populated = populated_mask();
 	ret = grow_locked(pgdat);
 	grown = !ret;
 	if (grown)
-		zones_changed(populated);
+		zones_changed();
 	else
 		__atomic_fetch_add(&pgdat->memory_grow_fail, 1, __ATOMIC_RELAXED);
 	hotplug_unlock(pgdat);
@@ -347,20 +356,18 @@ static unsigned long offline_node(struct pglist_data *pgdat, bool now)
 	u64 first = pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift;
 	u64 last = (pgdat->direct_start_pfn + pgdat->direct_pages) >> kmem_mm.section_pfn_shift;
 	u64 delay = READ_ONCE(kmem_mm.shm->tun.offline_delay_ms), t = os_now_ms() ?: 1, idx;
-	unsigned int populated;
 	unsigned long done = 0;
 
 	if (READ_ONCE(pgdat->online_pages) <= pgdat->min_pages)
 		return 0;
 	hotplug_lock(pgdat);
-	populated = populated_mask();
 	/* from the top down, so that what stays online is the start of the map */
 	for (idx = last; idx-- > first;) {
 		struct mem_section *ms = &kmem_mm.sections[idx];
 
 		if (pgdat->online_pages < pgdat->min_pages + section_pages())
 			break;
-		if (READ_ONCE(ms->state) != SECTION_ONLINE)
+		if (READ_ONCE(ms->state) != SECTION_ONLINE || boot_section(pgdat, section_pfn(idx)))
 			continue;
 		if (!section_looks_free(idx)) {
 			ms->free_since_ms = 0;
@@ -378,7 +385,7 @@ static unsigned long offline_node(struct pglist_data *pgdat, bool now)
 			done++;
 	}
 	if (done)
-		zones_changed(populated);
+		zones_changed();
 	hotplug_unlock(pgdat);
 	return done;
 }
@@ -418,7 +425,6 @@ void __kmem_hotplug_recover(struct pglist_data *pgdat)
 	u32 sec1 = READ_ONCE(pgdat->hotplug_section);
 	u64 first = pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift;
 	u64 last = (pgdat->direct_start_pfn + pgdat->direct_pages) >> kmem_mm.section_pfn_shift;
-	unsigned int populated = populated_mask();
 	const char *what = "nothing to repair";
 	u64 idx, pfn, c;
 
@@ -450,7 +456,7 @@ void __kmem_hotplug_recover(struct pglist_data *pgdat)
 	}
 	WRITE_ONCE(pgdat->hotplug_section, 0);
 	recount_online(pgdat);
-	zones_changed(populated);
+	zones_changed();
 	__kmem_printk("kmem: node %u: a process died changing its memory sections: %s\n",
 		      pgdat_nid(pgdat), what);
 }
@@ -473,6 +479,8 @@ int __kmem_hotplug_init(void)
 		struct pglist_data *pgdat = NODE_DATA((int)nid);
 		u64 start = pgdat->hugetlb ? pgdat->direct_start_pfn :
 					     pgdat->direct_start_pfn + pgdat->huge_pages;
+
+		pgdat->boot_start_pfn = start;
 
 		for (n = 0; n < pgdat->min_pages; n += section_pages()) {
 			idx = (start + n) >> kmem_mm.section_pfn_shift;
@@ -554,7 +562,7 @@ long kmem_memory_blocks(struct kmem_memory_block *blocks, size_t max, bool all)
 			b->online = online;
 			b->hugetlb = online ? ms->hugetlb : in_huge_range(pgdat, section_pfn(idx));
 			b->zone = online ? names[page_zonenum(__pfn_to_page(section_pfn(idx)))] : NULL;
-			b->removable = online && READ_ONCE(pgdat->online_pages) > pgdat->min_pages &&
+			b->removable = online && !boot_section(pgdat, section_pfn(idx)) &&
 				       section_looks_free(idx);
 		}
 	}
@@ -576,4 +584,83 @@ void __kmem_each_online_range(void (*fn)(const void *addr, size_t len))
 		   (size_t)((pfn + section_pages() > kmem_mm.total_pages ?
 			     kmem_mm.total_pages - pfn : section_pages()) << PAGE_SHIFT));
 	}
+}
+
+long kmem_memory_online(int nid, size_t bytes)
+{
+	struct pglist_data *pgdat;
+	long done = 0;
+
+	if (kmem_ensure_init() || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
+		return -EINVAL;
+	might_sleep_caller(__builtin_return_address(0));
+	pgdat = NODE_DATA(nid);
+	hotplug_lock(pgdat);
+	while ((u64)done * (section_pages() << PAGE_SHIFT) < bytes && !grow_locked(pgdat))
+		done++;
+	if (done)
+		zones_changed();
+	hotplug_unlock(pgdat);
+	return done;
+}
+
+static void size_str(char *buf, size_t len, u64 bytes)
+{
+	static const char unit[] = "KMGT";
+	unsigned int u = 0;
+
+	bytes >>= 10;
+	while (bytes >= 1024 && !(bytes & 1023) && u < 3) {
+		bytes >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%llu%c", (unsigned long long)bytes, unit[u]);
+}
+
+/*
+ * util-linux's lsmem: adjacent blocks alike in state, removability, node,
+ * zone and backing are one range; then the block size and the totals.
+ */
+int kmem_show_lsmem(FILE *f)
+{
+	struct kmem_memory_block *b;
+	u64 online = 0, offline = 0, block = 0;
+	long n, i, j;
+	char size[24];
+
+	n = kmem_memory_blocks(NULL, 0, true);
+	if (n < 0)
+		return (int)n;
+	b = calloc((size_t)n + 1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	n = kmem_memory_blocks(b, (size_t)n, true);
+	fprintf(f, "%-37s %6s %7s %9s %11s %4s %-7s %s\n", "RANGE", "SIZE", "STATE", "REMOVABLE",
+		"BLOCK", "NODE", "ZONES", "BACKING");
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && b[j].online == b[i].online &&
+				b[j].removable == b[i].removable && b[j].node == b[i].node &&
+				b[j].hugetlb == b[i].hugetlb &&
+				b[j].start == b[j - 1].start + b[j - 1].size &&
+				(b[i].zone == b[j].zone); j++)
+			;
+		size_str(size, sizeof(size), b[j - 1].start + b[j - 1].size - b[i].start);
+		fprintf(f, "0x%016llx-0x%016llx %6s %7s %9s %5ld-%-5ld %4d %-7s %s\n",
+			(unsigned long long)b[i].start,
+			(unsigned long long)(b[j - 1].start + b[j - 1].size - 1), size,
+			b[i].online ? "online" : "offline", b[i].online ? (b[i].removable ? "yes" : "no") : "-",
+			i, j - 1, b[i].node, b[i].zone ?: "-", b[i].hugetlb ? "hugetlb" : "shmem");
+	}
+	for (i = 0; i < n; i++) {
+		block = b[i].size;
+		*(b[i].online ? &online : &offline) += b[i].size;
+	}
+	free(b);
+	size_str(size, sizeof(size), block);
+	fprintf(f, "\nMemory block size:%20s\n", size);
+	size_str(size, sizeof(size), online);
+	fprintf(f, "Total online memory:%18s\n", size);
+	size_str(size, sizeof(size), offline);
+	fprintf(f, "Total offline memory:%17s\n", size);
+	return 0;
 }

@@ -769,7 +769,12 @@ static noinline bool __alloc_grow_zone(struct zone *zone, gfp_t gfp, unsigned in
 			__kmem_wakeup_kswapd((int)zone->node, order, ac->highest_zoneidx);
 		return false;
 	}
-	for (tries = 0; tries < 4; tries++) {
+	/*
+	 * A few sections for a small order; one for a block of two huge
+	 * pages, which a new section gives only where its huge pages happen
+	 * to be physical neighbours.
+	 */
+	for (tries = 0; tries < (order > HPAGE_PFN_SHIFT ? 1 : 4); tries++) {
 		if (!__kmem_grow_node((int)zone->node))
 			return false;
 		mark = READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]);
@@ -1482,21 +1487,27 @@ static void node_order(unsigned int nid, unsigned int *order)
 	}
 }
 
-/* In the zonelists: a zone with pages, or one that may get them by growing. */
+/*
+ * In the zonelists: a zone with pages at start, or one that may get them
+ * when its node grows (Normal; in hugetlb memory placed by physical
+ * address, DMA and DMA32 too).  Built once, at init: a zone that loses its
+ * pages stays listed, empty, and fails its watermark check as any empty
+ * zone does, so the lists never change under the threads that walk them
+ * without a lock (nor under kmemd's check of them, segment.c).
+ */
 static bool zone_listed(const struct pglist_data *pgdat, int z)
 {
-	return zone_populated(&pgdat->node_zones[z]) ||
-	       (z == ZONE_NORMAL && pgdat->max_pages > pgdat->min_pages);
+	bool grows = pgdat->max_pages > pgdat->min_pages;
+
+	if (zone_populated(&pgdat->node_zones[z]))
+		return true;
+	if (!grows || z == ZONE_HIGHMEM)
+		return false;
+	return z == ZONE_NORMAL ||
+	       ((kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL) && pgdat->huge_pages);
 }
 
-/*
- * Build each node's zonelists.  Also run when sections bring a zone pages
- * for the first time or take its last (memory_hotplug.c), while other
- * threads walk the lists without a lock: entries are stored one by one
- * and every slot past the end holds ZONE_ID_NIL, so a walk racing with the
- * rebuild sees valid zone ids only and, at worst, misses or repeats a zone
- * once.
- */
+/* Each node's zonelists. */
 void __kmem_build_zonelists(void)
 {
 	unsigned int order[MAX_NUMNODES];

@@ -193,6 +193,7 @@ struct pglist_data {
 	u64 huge_pages;			/* of direct_pages, the hugetlb range */
 	u64 max_pages;			/* the node's maximum (max_mb) */
 	u64 min_pages;			/* the floor offlining keeps (the initial size) */
+	u64 boot_start_pfn;		/* the initial sections: [boot_start_pfn, +min_pages), never offlined */
 	u64 online_pages;		/* direct-map pages online now */
 	/* robust, process-shared: section states, online_pages, the zone spans */
 	pthread_mutex_t hotplug_lock;

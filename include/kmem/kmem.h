@@ -352,6 +352,17 @@ struct kmem_hotplug_stats {
 	uint64_t hugetlb_refused;	/* sections the huge page pool could not back */
 };
 
+/**
+ * kmem_memory_online - bring up to @bytes more of node @nid's direct map
+ * online now, a section at a time (util-linux's chmem --enable), within
+ * its maximum.  Context: may sleep.
+ * Return: sections onlined (0 at the maximum), or -EINVAL.
+ */
+KMEM_API long kmem_memory_online(int nid, size_t bytes);
+
+/** kmem_show_lsmem - the sections as util-linux's lsmem prints memory blocks. */
+KMEM_API int kmem_show_lsmem(FILE *f);
+
 /** kmem_get_hotplug_stats - node @nid's. Return: 0 or -EINVAL. */
 KMEM_API int kmem_get_hotplug_stats(int nid, struct kmem_hotplug_stats *st);
 
