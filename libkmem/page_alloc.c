@@ -509,7 +509,7 @@ static noinline void __free_unref_page_flush(struct zone *zone, unsigned int ord
 	u32 pfns[PCP_SLOTS];
 	unsigned int n;
 
-	n = pcp_take(zone, order, cpu, zone_pcp(zone, cpu)->batch[order], pfns);
+	n = pcp_take(zone, order, cpu, READ_ONCE(zone_pcp(zone, cpu)->batch[order]), pfns);
 	free_pcppages_bulk(zone, pfns, n, order);
 	__pfn_to_page(pfn)->owner = 0;
 	if (pcp_push(zone, order, &cpu, pfn) <= 0)
@@ -1562,11 +1562,11 @@ void __kmem_setup_per_zone_wmarks(void)
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < MAX_NR_ZONES; z++)
 			if (z != ZONE_HIGHMEM)
-				lowmem_pages += NODE_DATA((int)nid)->node_zones[z].managed_pages;
+				lowmem_pages += READ_ONCE(NODE_DATA((int)nid)->node_zones[z].managed_pages);
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
-			u64 managed = zone->managed_pages, tmp;
+			u64 managed = READ_ONCE(zone->managed_pages), tmp;
 
 			zone_lock(zone);
 			tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
@@ -1602,12 +1602,12 @@ void __kmem_setup_per_zone_lowmem_reserve(void)
 		for (i = 0; i < MAX_NR_ZONES; i++) {
 			struct zone *zone = &pgdat->node_zones[i];
 			u32 ratio = shm->tun.lowmem_reserve_ratio[i];
-			bool clear = !ratio || !zone->managed_pages;
+			bool clear = !ratio || !READ_ONCE(zone->managed_pages);
 			u64 managed_pages = 0;
 
 			WRITE_ONCE(zone->lowmem_reserve[i], 0);
 			for (j = i + 1; j < MAX_NR_ZONES; j++) {
-				managed_pages += pgdat->node_zones[j].managed_pages;
+				managed_pages += READ_ONCE(pgdat->node_zones[j].managed_pages);
 				WRITE_ONCE(zone->lowmem_reserve[j], clear ? 0 : managed_pages / ratio);
 			}
 		}
@@ -1622,7 +1622,7 @@ static u32 rounddown_pow_of_two(u32 n)
 /* The kernel's zone_batchsize(): about a quarter of a MiB, 2^n - 1 pages. */
 static u32 zone_batchsize(const struct zone *zone)
 {
-	u64 batch = zone->managed_pages >> 10;
+	u64 batch = READ_ONCE(zone->managed_pages) >> 10;
 
 	if (batch > (1024 * 1024) / PAGE_SIZE)
 		batch = (1024 * 1024) / PAGE_SIZE;
@@ -1643,7 +1643,7 @@ static u32 zone_highsize(const struct zone *zone, u32 batch)
 	if (!nr_cpus)
 		nr_cpus = kmem_mm.nr_cpu_ids;
 	if (shm->tun.percpu_pagelist_high_fraction)
-		total = zone->managed_pages / shm->tun.percpu_pagelist_high_fraction;
+		total = READ_ONCE(zone->managed_pages) / shm->tun.percpu_pagelist_high_fraction;
 	else
 		total = zone->_watermark[WMARK_LOW];
 	high = total / nr_cpus;

@@ -349,7 +349,7 @@ static bool pgdat_balanced(struct pglist_data *pgdat, unsigned int order,
 	for (z = 0; z <= (int)highest_zoneidx; z++) {
 		struct zone *zone = &pgdat->node_zones[z];
 
-		if (!zone->managed_pages)
+		if (!READ_ONCE(zone->managed_pages))
 			continue;
 		any = true;
 		if (__kmem_zone_watermark_ok(zone, order, READ_ONCE(zone->_watermark[WMARK_HIGH]),
