@@ -52,6 +52,8 @@ struct kmemctl {
 	char sort_key;		/* slabtop -s */
 	long rows;		/* slabtop -n; -1: every cache */
 	bool free_orphans;	/* orphans --free */
+	long long chmem_enable;	/* chmem -e MIB (0: none) */
+	bool chmem_disable;	/* chmem -d */
 };
 
 struct command {
@@ -64,6 +66,7 @@ struct command {
 	unsigned int min_args, max_args;
 	bool slabtop_opts;	/* takes -s KEY, -n N, -o */
 	bool orphans_opts;	/* takes --free */
+	bool chmem_opts;	/* takes -e MIB, -d */
 };
 
 /* --embedded: requests go to kmemctl_embedded.c instead of a socket */
@@ -706,6 +709,41 @@ static int run_drop_pcp(struct kmemctl *k, const struct command *cmd, int argc, 
 	return 0;
 }
 
+/* util-linux's chmem: -e MIB [NODE] brings memory online, -d gives back what is free. */
+static int run_chmem(struct kmemctl *k, const struct command *cmd, int argc, char **argv)
+{
+	json_t *req, *reply;
+	long long node = 0;
+	char *end;
+	int status;
+
+	if (!k->chmem_enable == !k->chmem_disable)
+		return fail(2, "chmem: -e MIB [NODE] or -d (kmemctl chmem --help)");
+	if (argc > 1) {
+		node = strtoll(argv[1], &end, 10);
+		if (!*argv[1] || *end || node < 0 || k->chmem_disable)
+			return fail(2, "chmem: '%s' is not a node for -e", argv[1]);
+	}
+	if (k->chmem_enable)
+		req = json_pack("{s:s,s:I,s:I}", "cmd", "chmem", "enable",
+				(json_int_t)k->chmem_enable, "node", (json_int_t)node);
+	else
+		req = json_pack("{s:s}", "cmd", "chmem");
+	reply = kmemctl_request(k->sock, req, &status);
+	json_decref(req);
+	if (!reply)
+		return status;
+	if (k->json)
+		print_json(reply);
+	else if (k->chmem_enable)
+		printf("node %lld: %lld sections brought online\n", node,
+		       jint_of(reply, "sections_onlined"));
+	else
+		printf("%lld wholly free sections taken offline\n", jint_of(reply, "sections_offlined"));
+	json_decref(reply);
+	return 0;
+}
+
 /* kmem's tunables are the kernel's vm.* sysctls (and one of its own): take both spellings. */
 static const char *tunable_name(const char *key)
 {
@@ -976,7 +1014,18 @@ static const struct command commands[] = {
 	VIEW("vmallocinfo", "vmalloc areas, as /proc/vmallocinfo"),
 	VIEW("meminfo", "the /proc/meminfo fields that apply to kmem's memory"),
 	VIEW("numastat", "NUMA hits and misses per node, as numastat prints them"),
-	VIEW("vmstat", "reclaim counters, as /proc/vmstat"),
+	VIEW("vmstat", "reclaim and memory hotplug counters, as /proc/vmstat"),
+	{ .name = "lsmem", .run = run_text_view, .ctl = "lsmem",
+	  .summary = "the direct maps' sections (memory blocks), as util-linux's lsmem --all",
+	  .details = "Adjacent sections alike in state, removability, node, zone and backing\n"
+		     "(hugetlb or shared memory) are one range.  REMOVABLE: online, above the\n"
+		     "node's floor and wholly free now.\n" },
+	{ .name = "chmem", .args = "-e MIB [NODE] | -d", .run = run_chmem, .max_args = 1,
+	  .chmem_opts = true,
+	  .summary = "bring memory online, or take every wholly free section offline",
+	  .details = "  -e MIB [NODE]  online MIB more on NODE (default 0), within its max_mb\n"
+		     "  -d             offline every section that is wholly free, down to each\n"
+		     "                 node's floor (direct_mb)\n" },
 	VIEW("clients", "the processes attached to kmemd"),
 	{ .name = "watermarks", .run = run_watermarks,
 	  .summary = "min/low/high/promo watermarks, managed and free pages, protection" },
@@ -1181,6 +1230,21 @@ static int parse_command_opts(struct kmemctl *k, const struct command *cmd, int 
 		if (cmd->orphans_opts && !strcmp(arg, "--free")) {
 			k->free_orphans = true;
 			continue;
+		}
+		if (cmd->chmem_opts) {
+			if ((v = opt_value(*argc, argv, &i, "-e", "--enable", &missing)) || missing) {
+				char *end;
+
+				errno = 0;
+				k->chmem_enable = missing ? 0 : strtoll(v, &end, 10);
+				if (missing || !*v || *end || errno || k->chmem_enable <= 0)
+					return fail(2, "chmem: --enable takes a size in MiB");
+				continue;
+			}
+			if (!strcmp(arg, "-d") || !strcmp(arg, "--disable")) {
+				k->chmem_disable = true;
+				continue;
+			}
 		}
 		return fail(2, "%s: unknown option \"%s\" (kmemctl %s --help)", cmd->name, arg,
 			    cmd->name);

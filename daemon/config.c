@@ -355,6 +355,8 @@ static const struct key_desc keys[NR_KEYS] = {
 	[KEY_MAX_CLIENTS] = { "max_clients", "64", check_max_clients, true, NULL },
 	[KEY_FAKE_NUMA] = { "fake_numa", "0", NULL, false, "fake_numa" },
 	[KEY_DIRECT_MB] = { "direct_mb", "", NULL, false, "direct_mb" },
+	[KEY_MAX_MB] = { "max_mb", "", NULL, false, "max_mb" },
+	[KEY_OFFLINE_DELAY_MS] = { "offline_delay_ms", "", NULL, false, "offline_delay_ms" },
 	[KEY_HIGHMEM_MB] = { "highmem_mb", "", NULL, false, "highmem_mb" },
 	[KEY_HUGEPAGES] = { "hugepages", "auto", NULL, false, "hugepages" },
 	[KEY_HUGEPAGE_SIZE] = { "hugepage_size", "2M", NULL, false, "hugepage_size" },
@@ -623,6 +625,19 @@ static int check_machine(const struct kmemd_config *cfg, const struct kmemd_cmdl
 	limit = node_kb(o.fake_numa, what, sizeof(what));
 	direct = ALIGN_UP(o.node_direct_bytes, 1ULL << o.hugepage_shift) >> 10;
 	highmem = ALIGN_UP(o.node_highmem_bytes, 2ULL << 20) >> 10;
+	if (limit && o.node_max_bytes >> 10 > limit) {
+		k = KEY_MAX_MB;
+		snprintf(msg, sizeof(msg), "%llu MiB of memory per node at most: more than a node "
+			 "has (%s)", (unsigned long long)(o.node_max_bytes >> 20), what);
+		if (!cfg->line[k])
+			snprintf(err, errlen, "max_mb ($KMEM_OPTIONS): %s", msg);
+		else if (cfg->line[k] == KMEMD_LINE_SET)
+			snprintf(err, errlen, "--set: %s: %s", keys[k].name, msg);
+		else
+			snprintf(err, errlen, "%s:%u: %s: %s", cl->config, cfg->line[k], keys[k].name,
+				 msg);
+		return -EINVAL;
+	}
 	if (!limit || direct + highmem <= limit)
 		return 0;
 	if (direct > limit)

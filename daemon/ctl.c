@@ -774,9 +774,11 @@ static int cmd_vmstat(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	static const char *const names[] = { "kswapd_wake", "pageoutrun",
 					     "kswapd_high_wmark_hit", "pgsteal_kswapd",
-					     "pgsteal_direct", "allocstall" };
-	uint64_t sum[6] = { 0 };
+					     "pgsteal_direct", "allocstall", "memory_online",
+					     "memory_offline" };
+	uint64_t sum[8] = { 0 };
 	struct kmem_reclaim_stats st;
+	struct kmem_hotplug_stats hs;
 	json_t *arr = json_array();
 	char *buf = NULL;
 	size_t size = 0, i;
@@ -789,9 +791,9 @@ static int cmd_vmstat(json_t *req, json_t *reply, struct ctl_err *err)
 		return -1;
 	for (nid = 0; nid < n; nid++) {
 		json_t *o = json_object();
-		uint64_t v[6];
+		uint64_t v[8];
 
-		ret = kmem_get_reclaim_stats(nid, &st);
+		ret = kmem_get_reclaim_stats(nid, &st) ?: kmem_get_hotplug_stats(nid, &hs);
 		if (ret) {
 			json_decref(o);
 			return ctl_fail_errno(err, ret, "kmem_get_reclaim_stats");
@@ -802,11 +804,13 @@ static int cmd_vmstat(json_t *req, json_t *reply, struct ctl_err *err)
 		v[3] = st.pgsteal_kswapd;
 		v[4] = st.pgsteal_direct;
 		v[5] = st.allocstall;
+		v[6] = hs.memory_online;
+		v[7] = hs.memory_offline;
 		if (json_array_append_new(arr, o) || !put_u64(o, "node", (uint64_t)nid) ||
 		    !put(o, "kswapd_running", json_boolean(st.kswapd_running)) ||
 		    !put(o, "kswapd_present", json_boolean(st.kswapd_present)))
 			return oom(err);
-		for (i = 0; i < 6; i++) {
+		for (i = 0; i < 8; i++) {
 			sum[i] += v[i];
 			if (!put_u64(o, names[i], v[i]))
 				return oom(err);
@@ -815,7 +819,7 @@ static int cmd_vmstat(json_t *req, json_t *reply, struct ctl_err *err)
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return oom(err);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 8; i++)
 		fprintf(f, "%s %" PRIu64 "\n", names[i], sum[i]);
 	if (fclose(f) || !put(reply, "text", json_stringn(buf, size))) {
 		free(buf);
@@ -823,6 +827,69 @@ static int cmd_vmstat(json_t *req, json_t *reply, struct ctl_err *err)
 	}
 	free(buf);
 	return 0;
+}
+
+/* util-linux's lsmem: every section of every node's direct map. */
+static int cmd_lsmem(json_t *req, json_t *reply, struct ctl_err *err)
+{
+	struct kmem_memory_block *b;
+	json_t *arr = json_array();
+	long n, i;
+
+	if (!put(reply, "memory", arr))
+		return oom(err);
+	n = kmem_memory_blocks(NULL, 0, true);
+	if (n < 0)
+		return ctl_fail_errno(err, (int)n, "kmem_memory_blocks");
+	b = calloc((size_t)n + 1, sizeof(*b));
+	if (!b)
+		return oom(err);
+	n = kmem_memory_blocks(b, (size_t)n, true);
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		if (json_array_append_new(arr, o) || !put_u64(o, "block", (uint64_t)i) ||
+		    !put_u64(o, "start", b[i].start) || !put_u64(o, "size", b[i].size) ||
+		    !put_u64(o, "node", (uint64_t)b[i].node) ||
+		    !put(o, "state", json_string(b[i].online ? "online" : "offline")) ||
+		    !put(o, "removable", json_boolean(b[i].removable)) ||
+		    !put(o, "zone", b[i].zone ? json_string(b[i].zone) : json_null()) ||
+		    !put(o, "backing", json_string(b[i].hugetlb ? "hugetlb" : "shmem"))) {
+			free(b);
+			return oom(err);
+		}
+	}
+	free(b);
+	return put_text(reply, kmem_show_lsmem, err);
+}
+
+/*
+ * util-linux's chmem: "enable" MiB more online on "node" (default 0), or,
+ * without it, every wholly free section offline down to the floors.
+ */
+static int cmd_chmem(json_t *req, json_t *reply, struct ctl_err *err)
+{
+	json_t *enable = json_object_get(req, "enable"), *node = json_object_get(req, "node");
+	long ret;
+
+	ret = __kmem_segment_gate("chmem");
+	if (ret)
+		return ctl_fail_errno(err, (int)ret, "chmem");
+	if (enable) {
+		json_int_t mb = json_integer_value(enable), nid = node ? json_integer_value(node) : 0;
+
+		if (mb <= 0 || mb > (1LL << 24) || nid < 0 || nid >= MAX_NUMNODES)
+			return ctl_fail(err, "EINVAL", "enable: MiB in 1..%lld, node: a node",
+					1LL << 24);
+		ret = kmem_memory_online((int)nid, (size_t)mb << 20);
+		if (ret < 0)
+			return ctl_fail_errno(err, (int)ret, "kmem_memory_online");
+		return put_u64(reply, "sections_onlined", (uint64_t)ret) ? 0 : oom(err);
+	}
+	ret = kmem_memory_shrink();
+	if (ret < 0)
+		return ctl_fail_errno(err, (int)ret, "kmem_memory_shrink");
+	return put_u64(reply, "sections_offlined", (uint64_t)ret) ? 0 : oom(err);
 }
 
 static const struct kmemd_ctl_ops *ctl_ops;
@@ -939,7 +1006,7 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 {
 	const char *name = json_string_value(json_object_get(req, "cache"));
 	unsigned long drained = 0;
-	long pages = __kmem_segment_gate("shrink");
+	long pages = __kmem_segment_gate("shrink"), offlined;
 
 	if (pages)
 		return ctl_fail_errno(err, (int)pages, "shrink");
@@ -952,8 +1019,11 @@ static int cmd_shrink(json_t *req, json_t *reply, struct ctl_err *err)
 		return ctl_fail_errno(err, (int)pages, "kmem_cache_shrink");
 	if (!name)
 		drained += kmem_drain_all_pages();	/* the slab pages freed to the lists */
+	/* everything: and the sections that are now wholly free go offline */
+	offlined = name ? 0 : kmem_memory_shrink();
 	if (!put_u64(reply, "pages", (uint64_t)pages) ||
-	    (!name && !put_u64(reply, "drained", drained)))
+	    (!name && !put_u64(reply, "drained", drained)) ||
+	    (!name && !put_u64(reply, "sections_offlined", offlined > 0 ? (uint64_t)offlined : 0)))
 		return oom(err);
 	return 0;
 }
@@ -1224,6 +1294,10 @@ static const struct ctl_cmd commands[] = {
 	  cmd_tunables_set, { { "key", T_STR, true }, { "value", T_INT, true }, { NULL } } },
 	{ "shrink", "shrink one cache (cache: name), or drain and shrink everything",
 	  cmd_shrink, { { "cache", T_STR, false }, { NULL } } },
+	{ "lsmem", "the sections of every node's direct map, online or not (lsmem)", cmd_lsmem,
+	  { { NULL } } },
+	{ "chmem", "online enable MiB more on node, or offline every wholly free section (chmem)",
+	  cmd_chmem, { { "enable", T_INT, false }, { "node", T_INT, false }, { NULL } } },
 	{ "orphans", "objects a client left in the shared kmalloc caches: client, limit",
 	  cmd_orphans, { { "client", T_INT, true }, { "limit", T_INT, false }, { NULL } } },
 	{ "orphans.free", "free what a gone client left in the shared kmalloc caches: client",

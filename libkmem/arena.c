@@ -2,19 +2,30 @@
 /*
  * arena.c - the memory kmem manages and the shared segment that describes it.
  *
- * Per node, the *direct map*: a hugetlb memfd (2 MiB or 1 GiB pages) bound to
- * the node's real NUMA node and faulted in at once, so its pages are pinned
- * and their physical addresses stable.  Where the huge page pool cannot
- * cover it, ordinary shared memory with MADV_HUGEPAGE stands in (said once).
- * Per node, a *HIGHMEM pool*: 4 KiB shmem, bound to the node, faulted in on
- * first touch.  All of it is mapped back to back at one base:
+ * Per node, the *direct map*: address space for the node's maximum
+ * (max_mb), reserved once and mapped over sparse memfds with
+ * MAP_NORESERVE, so that nothing is taken for it until a section comes
+ * online (memory_hotplug.c).  Where hugepages=auto it is reserved twice:
+ * a range over a hugetlb memfd (2 MiB or 1 GiB pages, bound to the node's
+ * real NUMA node, pinned, physical addresses stable) and a range over an
+ * ordinary shmem memfd (MADV_HUGEPAGE), so that each section comes online
+ * in hugetlb memory while the pool has some and in shared memory after.
+ * hugepages=require has only the first, never only the second.  Per node,
+ * a *HIGHMEM pool*: 4 KiB shmem, bound to the node, faulted in on first
+ * touch.  All of it is mapped back to back at one base:
  *
- *   base: [node0 direct][node1 direct]...[node0 highmem][node1 highmem]...
+ *   base: [node0 direct: hugetlb | shmem][node1 direct]...[node0 highmem]...
  *
- * and the shared segment (also a memfd) holds struct kmem_shared, the
- * memmap, the huge pages' physical addresses and the per-CPU lists.  Each
- * part is a memfd so that the daemon can later hand all of them to other
- * processes.
+ * The base is aligned to the section size (at least the largest buddy
+ * block, 4 MiB, and the huge page size) and every range is a multiple of
+ * it, so a block of order N is aligned to its size in the address space
+ * and in its file, whichever backs it.
+ *
+ * The shared segment (also a memfd) holds struct kmem_shared, the memmap
+ * (address space for every page of the maximum, written only for sections
+ * online), the huge pages' physical addresses, the section table and the
+ * per-CPU lists.  Each part is a memfd so that the daemon can hand all of
+ * them to other processes.
  *
  * Runs once in kmem_init(), single-threaded: no locks.
  */
@@ -32,27 +43,54 @@
 
 struct arena_layout {
 	unsigned int nr_nodes;
-	size_t direct;		/* per node */
+	size_t section;		/* bytes */
+	size_t initial;		/* per node, online at start */
+	size_t max;		/* per node, the most online at once */
+	size_t huge_range;	/* per node: address space over the hugetlb memfd */
+	size_t shmem_range;	/* per node: over the shmem memfd */
+	size_t direct;		/* per node: huge_range + shmem_range */
 	size_t highmem;		/* per node */
 	size_t mem_size;
 	u64 total_pages;
-	u64 hpages;		/* direct huge pages per node */
-	u64 memmap_off, hpage_phys_off, hpage_file_off, pcp_off, seg_size;
+	u64 hpages;		/* direct huge page slots per node */
+	u64 memmap_off, hpage_phys_off, hpage_file_off, section_off, pcp_off, seg_size;
+	u64 nr_sections;
 	size_t pcp_zone_bytes;	/* one zone's per_cpu_pages[nr_cpu_ids] */
 };
+
+/* A node's share of the machine's memory: the default maximum. */
+static size_t default_node_max(unsigned int nr_nodes)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || psize <= 0)
+		return 0;
+	return (size_t)pages * (size_t)psize / nr_nodes;
+}
 
 static void compute_layout(const struct kmem_options *opts, const struct kmem_topology *topo,
 			   struct arena_layout *l)
 {
-	size_t hpage = 1UL << opts->hugepage_shift;
+	unsigned int shift = opts->hugepage_shift > KMEM_SECTION_SHIFT ? opts->hugepage_shift :
+				     KMEM_SECTION_SHIFT;
 	u64 off;
 
 	l->nr_nodes = topo->nr_nodes;
-	l->direct = ALIGN(opts->node_direct_bytes, hpage);
+	l->section = 1UL << shift;
+	l->initial = ALIGN(opts->node_direct_bytes, l->section);
+	l->max = opts->node_max_bytes ?: default_node_max(l->nr_nodes);
+	l->max = l->max & ~(l->section - 1);
+	if (l->max < l->initial)
+		l->max = l->initial;
+	l->huge_range = opts->hugepages != KMEM_HUGEPAGES_NEVER ? l->max : 0;
+	l->shmem_range = opts->hugepages != KMEM_HUGEPAGES_REQUIRE ? l->max : 0;
+	l->direct = l->huge_range + l->shmem_range;
 	l->highmem = ALIGN(opts->node_highmem_bytes, SZ_2M);
 	l->mem_size = (size_t)l->nr_nodes * (l->direct + l->highmem);
 	l->total_pages = l->mem_size >> PAGE_SHIFT;
 	l->hpages = l->direct >> opts->hugepage_shift;
+	l->nr_sections = (l->total_pages + (l->section >> PAGE_SHIFT) - 1) /
+			 (l->section >> PAGE_SHIFT);
 
 	off = ALIGN((u64)sizeof(struct kmem_shared), 4096);
 	l->memmap_off = off;
@@ -62,6 +100,9 @@ static void compute_layout(const struct kmem_options *opts, const struct kmem_to
 	off += ((l->total_pages >> HPAGE_PFN_SHIFT) + 1) * sizeof(u64);
 	l->hpage_file_off = off;
 	off += (u64)l->nr_nodes * l->hpages * sizeof(u32);
+	off = ALIGN(off, 64);
+	l->section_off = off;
+	off += l->nr_sections * sizeof(struct mem_section);
 	off = ALIGN(off, 4096);
 	l->pcp_off = off;
 	l->pcp_zone_bytes = topo->nr_cpu_ids * sizeof(struct per_cpu_pages);
@@ -71,79 +112,57 @@ static void compute_layout(const struct kmem_options *opts, const struct kmem_to
 
 static void unmap_memory(const struct arena_layout *l)
 {
-	unsigned int nid;
+	unsigned int nid, i;
 
-	for (nid = 0; nid < l->nr_nodes; nid++) {
-		os_close(kmem_mm.node_fds[nid][0]);
-		os_close(kmem_mm.node_fds[nid][1]);
-		kmem_mm.node_fds[nid][0] = kmem_mm.node_fds[nid][1] = -1;
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		for (i = 0; i < KMEM_NR_NODE_FDS; i++) {
+			os_close(kmem_mm.node_fds[nid][i]);
+			kmem_mm.node_fds[nid][i] = -1;
+		}
 	}
 	if (kmem_mm.mem_base)
 		os_unmap(kmem_mm.mem_base, l->mem_size);
 	kmem_mm.mem_base = NULL;
 }
 
-static int cmp_phys(const void *a, const void *b)
+/* One sparse memfd of @size mapped at @addr, bound to @real_node. */
+static int map_range(char *addr, size_t size, const char *name, bool hugetlb,
+		     unsigned int hpage_shift, int real_node, int *fdp, const char **why)
 {
-	const u64 *x = a, *y = b;
+	int fd, ret;
 
-	return x[0] < y[0] ? -1 : x[0] > y[0];
+	fd = os_memfd_create(name, hugetlb, hpage_shift);
+	*why = "memfd_create";
+	if (fd < 0)
+		return fd;
+	*fdp = fd;
+	*why = "sizing a memfd";
+	ret = os_ftruncate(fd, size);
+	if (ret)
+		return ret;
+	*why = "mapping a memfd";
+	ret = os_map_fixed(addr, size, fd, 0);
+	if (ret)
+		return ret;
+	if (real_node >= 0)
+		os_bind_node(addr, size, real_node);
+	if (!hugetlb)
+		os_advise_hugepage(addr, size);
+	return 0;
 }
 
 /*
- * sort_hugepages - remap a node's direct map so that its huge pages sit in
- * the order of their physical addresses (as DPDK sorts its hugepages): the
- * kernel hands huge pages out in no useful order, often descending, and the
- * buddy allocator can only join virtually adjacent huge pages into an
- * order-10 block when they are physically adjacent too.  The data stays in
- * the memfd; only which file page backs which address changes.  Without
- * physical addresses (not root) there is nothing to sort by.  @perm[i]
- * says which huge page of the file slot i maps (attaching processes map the
- * same way): the identity on entry.
- */
-static void sort_hugepages(char *direct, size_t bytes, size_t hpage, int fd, u32 *perm)
-{
-	size_t n = bytes / hpage, i;
-	u64 (*pairs)[2];
-	bool sorted = true;
-
-	pairs = calloc(n, sizeof(*pairs));
-	if (!pairs)
-		return;
-	for (i = 0; i < n; i++) {
-		if (os_virt_to_phys(direct + i * hpage, &pairs[i][0]) || !pairs[i][0])
-			goto out;
-		pairs[i][1] = i;
-		if (i && pairs[i][0] < pairs[i - 1][0])
-			sorted = false;
-	}
-	if (sorted)
-		goto out;
-	qsort(pairs, n, sizeof(*pairs), cmp_phys);
-	for (i = 0; i < n; i++)
-		if (os_map_fixed_populate(direct + i * hpage, hpage, fd, pairs[i][1] * hpage))
-			break;	/* the old mapping of that slot stays: still correct, unsorted */
-		else
-			perm[i] = (u32)pairs[i][1];
-out:
-	free(pairs);
-}
-
-/*
- * Create and map every node's direct map and HIGHMEM pool.  Return: 0, or
- * -errno with @why naming the step that failed.
+ * Reserve the address space and map every node's memfds over it; nothing
+ * is backed yet.  Return: 0, or -errno with @why naming the step that failed.
  */
 static int map_memory(const struct kmem_options *opts, const struct kmem_topology *topo,
-		      const struct arena_layout *l, bool hugetlb, u32 *perm, const char **why)
+		      const struct arena_layout *l, const char **why)
 {
-	size_t align = 1UL << opts->hugepage_shift;
 	unsigned int nid;
 	void *base;
-	int ret, fd;
+	int ret;
 	char name[32];
 
-	for (u64 i = 0; i < l->nr_nodes * l->hpages; i++)
-		perm[i] = (u32)(i % l->hpages);
 	if (opts->base_address) {
 		base = (void *)opts->base_address;
 		ret = os_reserve_at(base, l->mem_size);
@@ -152,7 +171,7 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 		else
 			*why = "reserving the address space at base_address";
 	} else {
-		ret = os_reserve(l->mem_size, align, &base);
+		ret = os_reserve(l->mem_size, l->section, &base);
 		*why = "reserving address space";
 	}
 	if (ret)
@@ -162,53 +181,29 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 		char *direct = (char *)base + nid * l->direct;
 		char *high = (char *)base + l->nr_nodes * l->direct + nid * l->highmem;
 
-		snprintf(name, sizeof(name), "kmem-node%u-direct", nid);
-		fd = os_memfd_create(name, hugetlb, opts->hugepage_shift);
-		*why = "memfd_create (direct map)";
-		if (fd < 0)
-			return fd;
-		kmem_mm.node_fds[nid][0] = fd;
-		*why = "sizing the direct map";
-		ret = os_ftruncate(fd, l->direct);
-		if (ret)
-			return ret;
-		*why = "mapping the direct map";
-		ret = os_map_fixed(direct, l->direct, fd, 0);
-		if (ret)
-			return ret;
-		if (topo->real_node[nid] >= 0)
-			os_bind_node(direct, l->direct, topo->real_node[nid]);
-		if (!hugetlb)
-			os_advise_hugepage(direct, l->direct);
-		*why = "faulting in the direct map";
-		ret = os_populate(direct, l->direct);
-		if (ret == -EOPNOTSUPP) {
-			memset(direct, 0, l->direct);
-			ret = 0;
+		if (l->huge_range) {
+			snprintf(name, sizeof(name), "kmem-node%u-hugetlb", nid);
+			ret = map_range(direct, l->huge_range, name, true, opts->hugepage_shift,
+					topo->real_node[nid], &kmem_mm.node_fds[nid][KMEM_FD_HUGETLB],
+					why);
+			if (ret)
+				return ret;
 		}
-		if (ret)
-			return ret;
-		if (hugetlb && opts->zones != KMEM_ZONES_EMULATE)
-			sort_hugepages(direct, l->direct, align, fd, perm + nid * l->hpages);
-
+		if (l->shmem_range) {
+			snprintf(name, sizeof(name), "kmem-node%u-direct", nid);
+			ret = map_range(direct + l->huge_range, l->shmem_range, name, false, 0,
+					topo->real_node[nid], &kmem_mm.node_fds[nid][KMEM_FD_SHMEM],
+					why);
+			if (ret)
+				return ret;
+		}
 		if (!l->highmem)
 			continue;	/* highmem_mb=0: no pool, an empty zone */
 		snprintf(name, sizeof(name), "kmem-node%u-highmem", nid);
-		fd = os_memfd_create(name, false, 0);
-		*why = "memfd_create (highmem)";
-		if (fd < 0)
-			return fd;
-		kmem_mm.node_fds[nid][1] = fd;
-		*why = "sizing the highmem pool";
-		ret = os_ftruncate(fd, l->highmem);
+		ret = map_range(high, l->highmem, name, false, 0, topo->real_node[nid],
+				&kmem_mm.node_fds[nid][KMEM_FD_HIGHMEM], why);
 		if (ret)
 			return ret;
-		*why = "mapping the highmem pool";
-		ret = os_map_fixed(high, l->highmem, fd, 0);
-		if (ret)
-			return ret;
-		if (topo->real_node[nid] >= 0)
-			os_bind_node(high, l->highmem, topo->real_node[nid]);
 	}
 	return 0;
 }
@@ -232,6 +227,8 @@ static int create_segment(const struct arena_layout *l)
 	kmem_mm.shm_size = l->seg_size;
 	kmem_mm.memmap = (struct page *)((char *)seg + l->memmap_off);
 	kmem_mm.hpage_phys = (u64 *)((char *)seg + l->hpage_phys_off);
+	kmem_mm.sections = (struct mem_section *)((char *)seg + l->section_off);
+	kmem_mm.section_pfn_shift = (u32)__builtin_ctzl(l->section) - PAGE_SHIFT;
 	kmem_mm.total_pages = l->total_pages;
 	kmem_mm.shm = seg;
 	return 0;
@@ -250,26 +247,11 @@ static int init_shared_mutex(pthread_mutex_t *m)
 	return -ret;
 }
 
-/* Read each huge page's physical address; false if the frame numbers are hidden. */
-static bool read_phys(const struct arena_layout *l)
-{
-	u64 chunk, nr_chunks = (u64)l->nr_nodes * l->direct / SZ_2M;
-
-	for (chunk = 0; chunk < nr_chunks; chunk++) {
-		u64 phys;
-
-		if (os_virt_to_phys(kmem_mm.mem_base + chunk * SZ_2M, &phys) || !phys) {
-			memset(kmem_mm.hpage_phys, 0, nr_chunks * sizeof(u64));
-			return false;
-		}
-		kmem_mm.hpage_phys[chunk] = phys;
-	}
-	return true;
-}
-
 static void fill_shared(const struct kmem_options *opts, const struct kmem_topology *topo,
 			const struct arena_layout *l, bool hugetlb)
 {
+	u32 *perm = (u32 *)((char *)kmem_mm.shm + l->hpage_file_off);
+	u64 range_hpages = l->huge_range >> opts->hugepage_shift;
 	struct kmem_shared *shm = kmem_mm.shm;
 	unsigned int nid, z, cpu;
 
@@ -283,6 +265,9 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	shm->mem_size = l->mem_size;
 	shm->hpage_file_off = l->hpage_file_off;
 	shm->hpages_per_node = l->hpages;
+	shm->section_off = l->section_off;
+	shm->nr_sections = l->nr_sections;
+	shm->section_shift = (u32)__builtin_ctzl(l->section);
 	shm->nr_nodes = l->nr_nodes;
 	shm->nr_cpu_ids = topo->nr_cpu_ids;
 	/* private: what the checks compare the shared copy with (segment.c) */
@@ -292,6 +277,16 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	shm->cache_line_size = topo->cache_line_size;
 	if (opts->fake_numa)
 		shm->flags |= KMEM_SHF_FAKE_NUMA;
+	/* zones=auto decides in __kmem_hotplug_init(), once it knows the frame numbers */
+	shm->carve = opts->zones == KMEM_ZONES_CARVE;
+	shm->carve_start_pfn = hugetlb ? 0 : l->huge_range >> PAGE_SHIFT;
+	/* carved from the initial memory only: what grows later is ZONE_NORMAL */
+	shm->carve_dma_pages = (opts->zone_dma_bytes < l->initial ? opts->zone_dma_bytes :
+				l->initial) >> PAGE_SHIFT;
+	shm->carve_dma32_pages = opts->zone_dma32_bytes >> PAGE_SHIFT;
+	if (shm->carve_dma32_pages > (l->initial >> PAGE_SHIFT) - shm->carve_dma_pages)
+		shm->carve_dma32_pages = (l->initial >> PAGE_SHIFT) - shm->carve_dma_pages;
+	shm->tun.offline_delay_ms = opts->offline_delay_ms ?: 5000;
 	for (cpu = 0; cpu < topo->nr_cpu_ids; cpu++)
 		shm->cpu_to_node[cpu] = topo->cpu_to_node[cpu];
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
@@ -308,6 +303,13 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 		pgdat->hugetlb = hugetlb;
 		pgdat->direct_start_pfn = (u64)nid * l->direct >> PAGE_SHIFT;
 		pgdat->direct_pages = l->direct >> PAGE_SHIFT;
+		pgdat->huge_pages = l->huge_range >> PAGE_SHIFT;
+		pgdat->max_pages = l->max >> PAGE_SHIFT;
+		pgdat->min_pages = l->initial >> PAGE_SHIFT;
+		init_shared_mutex(&pgdat->hotplug_lock);
+		/* each range's slots map its own file in order (attach.c maps the same) */
+		for (u64 i = 0; i < l->hpages; i++)
+			perm[nid * l->hpages + i] = (u32)(i < range_hpages ? i : i - range_hpages);
 		pgdat->highmem_start_pfn = ((u64)l->nr_nodes * l->direct + (u64)nid * l->highmem) >>
 					   PAGE_SHIFT;
 		pgdat->highmem_pages = l->highmem >> PAGE_SHIFT;
@@ -327,7 +329,8 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 }
 
 /**
- * __kmem_arena_create - map the memory and build the shared segment.
+ * __kmem_arena_create - reserve the memory and build the shared segment.
+ * Nothing is backed here: __kmem_hotplug_init() onlines the initial sections.
  * Return: 0 or -errno, after printing what failed and why.
  */
 int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topology *topo)
@@ -335,7 +338,6 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	struct arena_layout l;
 	const char *why = "";
 	bool hugetlb;
-	u32 *perm;
 	int ret;
 
 	compute_layout(opts, topo, &l);
@@ -343,34 +345,26 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 		__kmem_printk("kmem: arena of %zu bytes is out of range\n", l.mem_size);
 		return -EINVAL;
 	}
-	if (opts->base_address & ((1UL << opts->hugepage_shift) - 1)) {
-		__kmem_printk("kmem: base_address 0x%lx is not aligned to the huge page size\n",
-			      opts->base_address);
+	if (opts->base_address & (l.section - 1)) {
+		__kmem_printk("kmem: base_address 0x%lx is not aligned to the section size (%zu MiB)\n",
+			      opts->base_address, l.section >> 20);
 		return -EINVAL;
 	}
-	perm = calloc(l.nr_nodes * l.hpages + 1, sizeof(*perm));
-	if (!perm)
-		return -ENOMEM;
+	/* where the initial sections go: the hugetlb range if the pool covers them */
 	hugetlb = opts->hugepages != KMEM_HUGEPAGES_NEVER &&
 		  os_free_hugepages(opts->hugepage_shift) >=
-			  (long)(l.nr_nodes * (l.direct >> opts->hugepage_shift));
+			  (long)(l.nr_nodes * (l.initial >> opts->hugepage_shift));
 	for (unsigned int nid = 0; nid < MAX_NUMNODES; nid++)
-		kmem_mm.node_fds[nid][0] = kmem_mm.node_fds[nid][1] = -1;
+		for (unsigned int i = 0; i < KMEM_NR_NODE_FDS; i++)
+			kmem_mm.node_fds[nid][i] = -1;
 	if (!hugetlb && opts->hugepages == KMEM_HUGEPAGES_REQUIRE) {
 		__kmem_printk("kmem: hugepages=require but the pool has %ld free %lu kB pages, "
 			      "%zu needed\n", os_free_hugepages(opts->hugepage_shift),
 			      (1UL << opts->hugepage_shift) >> 10,
-			      l.nr_nodes * (l.direct >> opts->hugepage_shift));
-		free(perm);
+			      l.nr_nodes * (l.initial >> opts->hugepage_shift));
 		return -ENOMEM;
 	}
-	ret = map_memory(opts, topo, &l, hugetlb, perm, &why);
-	if (ret && ret != -EEXIST && hugetlb && opts->hugepages == KMEM_HUGEPAGES_AUTO) {
-		/* the pool shrank under us, or hugetlb is refused: fall back once */
-		unmap_memory(&l);
-		hugetlb = false;
-		ret = map_memory(opts, topo, &l, hugetlb, perm, &why);
-	}
+	ret = map_memory(opts, topo, &l, &why);
 	if (ret) {
 		if (ret == -EEXIST)
 			__kmem_printk("kmem: cannot map the arena at base_address 0x%lx: "
@@ -378,7 +372,6 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 		else
 			__kmem_printk("kmem: %s failed: %s\n", why, strerror(-ret));
 		unmap_memory(&l);
-		free(perm);
 		return ret;
 	}
 	if (!hugetlb && !opts->quiet)
@@ -391,23 +384,15 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 	if (ret) {
 		__kmem_printk("kmem: creating the shared segment failed: %s\n", strerror(-ret));
 		unmap_memory(&l);
-		free(perm);
 		return ret;
 	}
 	fill_shared(opts, topo, &l, hugetlb);
-	memcpy((char *)kmem_mm.shm + l.hpage_file_off, perm, l.nr_nodes * l.hpages * sizeof(*perm));
-	free(perm);
 	/* emulated zones are labels: no real address may then be reported beside them */
-	if (hugetlb && opts->zones != KMEM_ZONES_EMULATE && read_phys(&l))
-		kmem_mm.shm->flags |= KMEM_SHF_PHYS_REAL;
-	else if (opts->zones == KMEM_ZONES_EMULATE)
+	if (opts->zones == KMEM_ZONES_EMULATE)
 		kmem_mm.shm->flags |= KMEM_SHF_ZONES_EMULATED;
-	if (opts->zones == KMEM_ZONES_PHYS && !(kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL)) {
-		__kmem_printk("kmem: zones=phys needs hugetlb memory and physical frame numbers "
-			      "from /proc/self/pagemap (root)\n");
-		__kmem_arena_destroy();
-		return -EPERM;
-	}
+	/* the HIGHMEM pools are memory from the start: their sections are always online */
+	for (u64 idx = (l.nr_nodes * l.direct) / l.section; idx < l.nr_sections; idx++)
+		kmem_mm.sections[idx].state = SECTION_ONLINE;
 	kasan_arena_created();
 	return 0;
 }
@@ -416,6 +401,8 @@ void __kmem_arena_destroy(void)
 {
 	struct arena_layout l = { 0 };
 
+	if (kmem_mm.mem_base)
+		kasan_arena_destroyed();	/* reads the section table: before it goes */
 	if (kmem_mm.shm) {
 		l.nr_nodes = kmem_mm.nr_nodes;
 		os_unmap(kmem_mm.shm, kmem_mm.shm_size);
@@ -423,12 +410,11 @@ void __kmem_arena_destroy(void)
 		kmem_mm.shm_fd = -1;
 	}
 	l.mem_size = kmem_mm.mem_size;
-	if (kmem_mm.mem_base)
-		kasan_arena_destroyed();
 	kmem_mm.kasan_shared = false;
 	unmap_memory(&l);
 	kmem_mm.shm = NULL;
 	kmem_mm.memmap = NULL;
 	kmem_mm.hpage_phys = NULL;
+	kmem_mm.sections = NULL;
 	kmem_mm.total_pages = 0;
 }

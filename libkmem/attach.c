@@ -92,19 +92,27 @@ int __kmem_attach_welcome(int sock, u32 client_id)
 	w->mem_size = kmem_mm.mem_size;
 	w->shm_size = kmem_mm.shm_size;
 	fds[w->nr_fds++] = kmem_mm.shm_fd;
+	/* the whole of each range, once: sections come and go inside the files */
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
-		fds[w->nr_fds] = kmem_mm.node_fds[nid][0];
-		add_map(w, w->nr_fds++, pgdat->hugetlb ? KMEMD_MAP_HUGETLB : 0,
-			pgdat->direct_start_pfn, pgdat->direct_pages);
+		if (pgdat->huge_pages) {
+			fds[w->nr_fds] = kmem_mm.node_fds[nid][KMEM_FD_HUGETLB];
+			add_map(w, w->nr_fds++, KMEMD_MAP_HUGETLB, pgdat->direct_start_pfn,
+				pgdat->huge_pages);
+		}
+		if (pgdat->direct_pages > pgdat->huge_pages) {
+			fds[w->nr_fds] = kmem_mm.node_fds[nid][KMEM_FD_SHMEM];
+			add_map(w, w->nr_fds++, 0, pgdat->direct_start_pfn + pgdat->huge_pages,
+				pgdat->direct_pages - pgdat->huge_pages);
+		}
 	}
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 
 		if (!pgdat->highmem_pages)
 			continue;
-		fds[w->nr_fds] = kmem_mm.node_fds[nid][1];
+		fds[w->nr_fds] = kmem_mm.node_fds[nid][KMEM_FD_HIGHMEM];
 		add_map(w, w->nr_fds++, 0, pgdat->highmem_start_pfn, pgdat->highmem_pages);
 	}
 	if (!READ_ONCE(kmem_mm.rcu_shared)) {
@@ -282,24 +290,42 @@ static int check_segment(struct attach_state *st)
 	perm_end = shm->hpage_file_off + shm->nr_nodes * shm->hpages_per_node * sizeof(u32);
 	if (perm_end > w->shm_size)
 		return refuse(st, "the huge page table is out of the segment");
+	if (shm->section_shift < KMEM_SECTION_SHIFT || shm->section_shift > 30 ||
+	    shm->section_shift < shm->hpage_shift || shm->section_off % 8 ||
+	    shm->nr_sections != (npages + (1ULL << (shm->section_shift - PAGE_SHIFT)) - 1) >>
+				     (shm->section_shift - PAGE_SHIFT) ||
+	    shm->section_off > w->shm_size ||
+	    shm->nr_sections > (w->shm_size - shm->section_off) / sizeof(struct mem_section))
+		return refuse(st, "the section table is out of the segment");
 	for (nid = 0; nid < shm->nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
-		const struct kmemd_map *m;
+		u64 sec_mask = (1ULL << (shm->section_shift - PAGE_SHIFT)) - 1;
+		const struct kmemd_map *mh = NULL, *ms = NULL;
 
 		if (pgdat->direct_start_pfn > npages ||
 		    pgdat->direct_pages > npages - pgdat->direct_start_pfn ||
+		    pgdat->huge_pages > pgdat->direct_pages ||
+		    ((pgdat->direct_start_pfn | pgdat->direct_pages | pgdat->huge_pages) & sec_mask) ||
 		    pgdat->highmem_start_pfn > npages ||
 		    pgdat->highmem_pages > npages - pgdat->highmem_start_pfn ||
 		    (pgdat->direct_pages << PAGE_SHIFT) != shm->hpages_per_node * hpage)
 			return refuse(st, "node %u's memory is out of range", nid);
-		m = find_map(w, pgdat->direct_start_pfn, pgdat->direct_pages);
-		if (!m)
+		if (pgdat->huge_pages &&
+		    !(mh = find_map(w, pgdat->direct_start_pfn, pgdat->huge_pages)))
+			return refuse(st, "no map for node %u's hugetlb range", nid);
+		if (pgdat->direct_pages > pgdat->huge_pages &&
+		    !(ms = find_map(w, pgdat->direct_start_pfn + pgdat->huge_pages,
+				    pgdat->direct_pages - pgdat->huge_pages)))
 			return refuse(st, "no map for node %u's direct map", nid);
-		for (i = 0; i < shm->hpages_per_node; i++)
+		for (i = 0; i < shm->hpages_per_node; i++) {
+			bool huge = (u64)i << (shm->hpage_shift - PAGE_SHIFT) < pgdat->huge_pages;
+			const struct kmemd_map *m = huge ? mh : ms;
+
 			if (file_pages(shm)[nid * shm->hpages_per_node + i] >=
 			    (st->fd_size[m->fd_index] - m->file_off) / hpage)
 				return refuse(st, "node %u's huge page %u maps outside its file",
 					      nid, i);
+		}
 		if (pgdat->highmem_pages &&
 		    !find_map(w, pgdat->highmem_start_pfn, pgdat->highmem_pages))
 			return refuse(st, "no map for node %u's HIGHMEM pool", nid);
@@ -313,27 +339,26 @@ static int check_segment(struct attach_state *st)
 	return 0;
 }
 
-/* Node @nid's direct map, huge page by huge page where it was sorted. */
+/*
+ * One range of node @nid's direct map (@m), mapped whole, then the huge page
+ * slots that the table says map another page of the file, one by one.
+ */
 static int map_direct(struct attach_state *st, unsigned int nid, const struct kmemd_map *m)
 {
 	const struct kmem_shared *shm = st->shm;
-	const u32 *perm = file_pages(shm) + nid * shm->hpages_per_node;
-	u64 hpage = 1ULL << shm->hpage_shift, i;
+	u64 hpage = 1ULL << shm->hpage_shift;
+	u64 first = (m->mem_off - (shm->node_data[nid].direct_start_pfn << PAGE_SHIFT)) / hpage;
+	const u32 *perm = file_pages(shm) + nid * shm->hpages_per_node + first;
 	int fd = st->fds[m->fd_index];
 	char *addr = st->base + m->mem_off;
-	bool identity = true;
+	u64 i;
 	int ret;
 
-	for (i = 0; i < shm->hpages_per_node; i++)
-		identity &= perm[i] == i;
-	if (identity)
-		return os_map_fixed(addr, m->len, fd, m->file_off);
-	for (i = 0; i < shm->hpages_per_node; i++) {
-		ret = os_map_fixed(addr + i * hpage, hpage, fd, m->file_off + perm[i] * hpage);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	ret = os_map_fixed(addr, m->len, fd, m->file_off);
+	for (i = 0; !ret && i < m->len / hpage; i++)
+		if (perm[i] != i)
+			ret = os_map_fixed(addr + i * hpage, hpage, fd, m->file_off + perm[i] * hpage);
+	return ret;
 }
 
 static int map_memory_at_base(struct attach_state *st)
@@ -359,8 +384,16 @@ static int map_memory_at_base(struct attach_state *st)
 		const struct pglist_data *pgdat = &shm->node_data[nid];
 		const struct kmemd_map *m;
 
-		m = find_map(w, pgdat->direct_start_pfn, pgdat->direct_pages);
-		ret = map_direct(st, nid, m);
+		ret = 0;
+		if (pgdat->huge_pages) {
+			m = find_map(w, pgdat->direct_start_pfn, pgdat->huge_pages);
+			ret = map_direct(st, nid, m);
+		}
+		if (!ret && pgdat->direct_pages > pgdat->huge_pages) {
+			m = find_map(w, pgdat->direct_start_pfn + pgdat->huge_pages,
+				     pgdat->direct_pages - pgdat->huge_pages);
+			ret = map_direct(st, nid, m);
+		}
 		if (!ret && pgdat->highmem_pages) {
 			m = find_map(w, pgdat->highmem_start_pfn, pgdat->highmem_pages);
 			ret = os_map_fixed(st->base + m->mem_off, m->len, st->fds[m->fd_index],
@@ -375,29 +408,38 @@ static int map_memory_at_base(struct attach_state *st)
 	return 0;
 }
 
-/* Hand the fds to kmem_mm (vmalloc maps HIGHMEM pages from node_fds); close the rest. */
+/* Keep @m's fd as node @nid's @kind (dup'd if another map uses it too). */
+static void keep_node_fd(struct attach_state *st, bool *used, unsigned int nid, unsigned int kind,
+		    const struct kmemd_map *m)
+{
+	int fd = st->fds[m->fd_index];
+
+	kmem_mm.node_fds[nid][kind] = used[m->fd_index] ? dup(fd) : fd;
+	used[m->fd_index] = true;
+}
+
+/* Hand the fds to kmem_mm (growth fallocates, vmalloc maps HIGHMEM pages); close the rest. */
 static void take_fds(struct attach_state *st, struct kmem_shared *shm)
 {
 	bool used[KMEMD_MAX_FDS] = { true };
 	unsigned int nid, i;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++)
-		kmem_mm.node_fds[nid][0] = kmem_mm.node_fds[nid][1] = -1;
+		for (i = 0; i < KMEM_NR_NODE_FDS; i++)
+			kmem_mm.node_fds[nid][i] = -1;
 	for (nid = 0; nid < shm->nr_nodes; nid++) {
 		const struct pglist_data *pgdat = &shm->node_data[nid];
-		const struct kmemd_map *m;
-		int fd;
 
-		m = find_map(st->w, pgdat->direct_start_pfn, pgdat->direct_pages);
-		fd = st->fds[m->fd_index];
-		kmem_mm.node_fds[nid][0] = used[m->fd_index] ? dup(fd) : fd;
-		used[m->fd_index] = true;
-		if (!pgdat->highmem_pages)
-			continue;
-		m = find_map(st->w, pgdat->highmem_start_pfn, pgdat->highmem_pages);
-		fd = st->fds[m->fd_index];
-		kmem_mm.node_fds[nid][1] = used[m->fd_index] ? dup(fd) : fd;
-		used[m->fd_index] = true;
+		if (pgdat->huge_pages)
+			keep_node_fd(st, used, nid, KMEM_FD_HUGETLB,
+				find_map(st->w, pgdat->direct_start_pfn, pgdat->huge_pages));
+		if (pgdat->direct_pages > pgdat->huge_pages)
+			keep_node_fd(st, used, nid, KMEM_FD_SHMEM,
+				find_map(st->w, pgdat->direct_start_pfn + pgdat->huge_pages,
+					 pgdat->direct_pages - pgdat->huge_pages));
+		if (pgdat->highmem_pages)
+			keep_node_fd(st, used, nid, KMEM_FD_HIGHMEM,
+				find_map(st->w, pgdat->highmem_start_pfn, pgdat->highmem_pages));
 	}
 	kmem_mm.shm_fd = st->fds[0];
 	for (i = 1; i < st->nr_fds; i++)
@@ -420,6 +462,8 @@ static int set_up_process(struct attach_state *st, struct kmem_shared *shm)
 	kmem_mm.mem_size = w->mem_size;
 	kmem_mm.memmap = (struct page *)((char *)shm + shm->memmap_off);
 	kmem_mm.hpage_phys = (u64 *)((char *)shm + shm->hpage_phys_off);
+	kmem_mm.sections = (struct mem_section *)((char *)shm + shm->section_off);
+	kmem_mm.section_pfn_shift = shm->section_shift - PAGE_SHIFT;
 	kmem_mm.total_pages = shm->total_pages;
 	kmem_mm.nr_nodes = shm->nr_nodes;
 	kmem_mm.nr_cpu_ids = shm->nr_cpu_ids;

@@ -45,6 +45,8 @@ static int probe_zone_locks(u32 *recovered)
 	if (__kmem_check_segment("recovery"))
 		return -EUCLEAN;
 	for (nid = 0; nid < __kmem_seg_nodes(); nid++) {
+		/* first: a section it was onlining or offlining is finished or undone */
+		busy |= __kmem_lock_probe(&shm->node_data[nid].hotplug_lock, 10, recovered);
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 
@@ -95,7 +97,8 @@ static int return_pages(u32 client_id, struct kmem_client_report *r)
 
 	/* counted afresh on each pass: they stay */
 	r->large_kmalloc_left = r->large_kmalloc_pages_left = 0;
-	for (pfn = 0; pfn < total; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, total); pfn < total;
+	     pfn = kmem_next_online_pfn(pfn + 1, total)) {
 		struct page *page = __pfn_to_page(pfn);
 		u32 flags = READ_ONCE(page->flags);
 		unsigned int order = READ_ONCE(page->order);
@@ -265,7 +268,8 @@ static void usage_walk(struct kmem_client_usage *u, unsigned int nr, const char 
 	struct owner_caches oc;
 
 	find_owner_caches(&oc, view);
-	for (pfn = 0; pfn < total; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, total); pfn < total;
+	     pfn = kmem_next_online_pfn(pfn + 1, total)) {
 		struct page *page = __pfn_to_page(pfn);
 		u32 flags = READ_ONCE(page->flags);
 		unsigned int order = READ_ONCE(page->order);
@@ -452,7 +456,8 @@ int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed)
 		kfree(set.objs[i]);
 	}
 	free(set.objs);
-	for (pfn = 0; pfn < total; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, total); pfn < total;
+	     pfn = kmem_next_online_pfn(pfn + 1, total)) {
 		struct page *page = __pfn_to_page(pfn);
 		unsigned int order = READ_ONCE(page->order);
 
@@ -579,7 +584,8 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 	if (!pcp_order)
 		return -ENOMEM;
 	mark_pcp_blocks(pcp_order);
-	for (pfn = 0; pfn < total; pfn += size) {
+	for (pfn = kmem_next_online_pfn(0, total); pfn < total;
+	     pfn = kmem_next_online_pfn(pfn + size, total)) {
 		const struct page *page = __pfn_to_page(pfn);
 		unsigned int order = READ_ONCE(page->order);
 

@@ -99,6 +99,12 @@ void __kmem_lock_owner_died(pthread_mutex_t *lock)
 	pthread_mutex_consistent(lock);
 	__atomic_fetch_add(&__kmem_locks_recovered, 1, __ATOMIC_RELAXED);
 	for (nid = 0; shm && nid < kmem_mm.nr_nodes; nid++) {
+		if (lock == &shm->node_data[nid].hotplug_lock) {
+			__kmem_hotplug_recover(&shm->node_data[nid]);
+			return;
+		}
+	}
+	for (nid = 0; shm && nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &shm->node_data[nid].node_zones[z];
 			u64 blocks, bad;
@@ -208,6 +214,10 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 		return parse_u64(v, MAX_NUMNODES, &n) ?: (o->fake_numa = (unsigned int)n, 0);
 	if (!strcmp(key, "direct_mb"))
 		return parse_u64(v, 1ULL << 24, &n) ?: (n ? (o->node_direct_bytes = n << 20, 0) : -ERANGE);
+	if (!strcmp(key, "max_mb"))
+		return parse_u64(v, 1ULL << 24, &n) ?: (o->node_max_bytes = n << 20, 0);
+	if (!strcmp(key, "offline_delay_ms"))
+		return parse_u64(v, 3600 * 1000, &n) ?: (o->offline_delay_ms = (unsigned int)n, 0);
 	if (!strcmp(key, "highmem_mb"))
 		return parse_u64(v, 1ULL << 24, &n) ?: (o->node_highmem_bytes = n << 20, 0);
 	if (!strcmp(key, "dma_mb"))
@@ -452,6 +462,17 @@ static int do_init(const struct kmem_options *opts)
 		kmem_mm.zone_ptr[id] = &kmem_mm.shm->node_data[id / MAX_NR_ZONES]
 					       .node_zones[id % MAX_NR_ZONES];
 	__kmem_memmap_init(opts);
+	ret = __kmem_hotplug_init();
+	if (ret) {
+		if (ret == -EPERM)
+			__kmem_printk("kmem: zones=phys needs hugetlb memory and physical frame "
+				      "numbers from /proc/self/pagemap (root)\n");
+		else
+			__kmem_printk("kmem: onlining the initial memory failed: %s\n",
+				      strerror(-ret));
+		__kmem_arena_destroy();
+		return ret;
+	}
 	__kmem_zones_init(opts);
 	__atomic_store_n(&kmem_mm.ready, 1, __ATOMIC_RELEASE);
 	ret = __kmem_slab_init();

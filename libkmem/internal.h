@@ -39,6 +39,14 @@
 			__kmem_bug(__FILE__, __LINE__, #cond);			\
 	} while (0)
 
+/* A node's memfds: its direct map's two ranges (either may be absent) and HIGHMEM. */
+enum kmem_node_fd {
+	KMEM_FD_HUGETLB,
+	KMEM_FD_SHMEM,
+	KMEM_FD_HIGHMEM,
+	KMEM_NR_NODE_FDS
+};
+
 /*
  * The process-local view of the shared segment.  Pointers here are this
  * process's mappings of shared memory; the shared memory itself holds none.
@@ -56,6 +64,8 @@ struct kmem_mm {
 	 */
 	u32 nr_nodes, nr_cpu_ids;
 	u64 *hpage_phys;
+	struct mem_section *sections;	/* kmem_shared::section_off, this mapping */
+	u32 section_pfn_shift;		/* log2 of pages per section */
 	enum kmem_pcp_mode pcp_mode;
 	bool distrust;			/* kmemd: the segment is checked, zones fenced */
 	u32 owner;			/* this process's client id (0: embedded) */
@@ -67,7 +77,7 @@ struct kmem_mm {
 	size_t shm_size;
 	size_t mem_size;
 	int shm_fd;
-	int node_fds[MAX_NUMNODES][2];	/* [direct, highmem] */
+	int node_fds[MAX_NUMNODES][KMEM_NR_NODE_FDS];	/* enum kmem_node_fd */
 	int attach_sock;		/* attached: the socket to kmemd, else -1 */
 	struct kmem_options opts;
 	u16 cpu_node[KMEM_MAX_CPUS];	/* copy of kmem_shared::cpu_to_node, one load away */
@@ -119,6 +129,38 @@ static __always_inline struct per_cpu_pages *zone_pcp(const struct zone *zone, i
 static __always_inline bool zone_populated(const struct zone *zone)
 {
 	return zone->present_pages != 0;
+}
+
+static __always_inline struct mem_section *__pfn_to_section(u64 pfn)
+{
+	return &kmem_mm.sections[pfn >> kmem_mm.section_pfn_shift];
+}
+
+/* Is @pfn's section online: its memory backed, its struct page valid? */
+static __always_inline bool kmem_pfn_online(u64 pfn)
+{
+	return __atomic_load_n(&__pfn_to_section(pfn)->state, __ATOMIC_ACQUIRE) == SECTION_ONLINE;
+}
+
+/*
+ * For a walk of the memmap: is @pfn in a section that is not online (its
+ * struct pages a hole that must not be read)?  Then *@pfn moves to the
+ * section's last pfn, so that the walk's ++ goes on with the next section.
+ */
+static __always_inline bool memmap_hole(u64 *pfn)
+{
+	if (likely(kmem_pfn_online(*pfn)))
+		return false;
+	*pfn |= (1ULL << kmem_mm.section_pfn_shift) - 1;
+	return true;
+}
+
+/* For a walk of the memmap: @pfn, or the first pfn after it in an online section; <= @end. */
+static __always_inline u64 kmem_next_online_pfn(u64 pfn, u64 end)
+{
+	while (pfn < end && !kmem_pfn_online(pfn))
+		pfn = (pfn | ((1ULL << kmem_mm.section_pfn_shift) - 1)) + 1;
+	return pfn < end ? pfn : end;
 }
 
 static __always_inline bool kmem_initialized(void)
@@ -317,13 +359,56 @@ void __kmem_rcu_free_slab_page(struct page *slab);
 /* mm_init.c */
 void __kmem_memmap_init(const struct kmem_options *opts);
 void __kmem_zones_init(const struct kmem_options *opts);
+/* The zone a direct-map chunk (2 MiB, HPAGE_PFN_SHIFT) of node @nid belongs to. */
+enum zone_type __kmem_direct_chunk_zone(unsigned int nid, u64 chunk_pfn);
+/* Give struct pages to [@pfn, +@nr) (one zone), reserved until freed. */
+void __kmem_init_chunk(unsigned int nid, enum zone_type z, u64 pfn, u64 nr, u32 flags);
+
+/*
+ * memory_hotplug.c - sections coming online and going offline (the
+ * kernel's mm/memory_hotplug.c; docs/page_alloc.md).  Lock order: a node's
+ * hotplug_lock, then per-CPU list locks, then zone locks.
+ */
+/* Online the initial sections of every node (kmem_init(), single-threaded). */
+int __kmem_hotplug_init(void);
+/* May node @nid online another section? */
+static __always_inline bool kmem_node_can_grow(const struct pglist_data *pgdat)
+{
+	return READ_ONCE(pgdat->online_pages) + (1ULL << kmem_mm.section_pfn_shift) <=
+	       pgdat->max_pages;
+}
+/*
+ * Online one section of node @nid for an allocation that may sleep.
+ * Return: true when memory was added (by us or by a racing grower).
+ */
+bool __kmem_grow_node(int nid);
+extern __thread bool __kmem_in_kswapd;
+/*
+ * Offline the sections of node @nid (all nodes if < 0) that are wholly
+ * free: those free for offline_delay_ms (@now false) or all of them, down to
+ * each node's floor.  Return: sections offlined.
+ */
+unsigned long __kmem_offline_idle(int nid, bool now);
+/* Call @fn on the HIGHMEM pools and each online section (ASan's shadow). */
+void __kmem_each_online_range(void (*fn)(const void *addr, size_t len));
+/* A process died holding @pgdat's hotplug_lock: finish or undo its step. */
+void __kmem_hotplug_recover(struct pglist_data *pgdat);
 
 /* page_alloc.c */
 void __kmem_build_zonelists(void);
 void __kmem_setup_per_zone_wmarks(void);
 void __kmem_setup_per_zone_lowmem_reserve(void);
 void __kmem_setup_pcp(void);
-void __kmem_free_range(u64 start_pfn, u64 nr_pages);
+/* Hotplug: list one reserved chunk of a section coming online (zone lock taken). */
+void __kmem_online_chunk(u64 pfn, u64 nr_pages);
+/*
+ * Hotplug: take every free block of [@pfn, +@nr_pages) off its free list,
+ * if all of the range is free; the node's direct zones' locks are held by
+ * the caller.  Return: 0, or -EBUSY with nothing changed.
+ */
+int __kmem_isolate_range(u64 pfn, u64 nr_pages);
+void __kmem_lock_node_zones(struct pglist_data *pgdat);
+void __kmem_unlock_node_zones(struct pglist_data *pgdat);
 bool __kmem_page_is_kmem(const void *addr);
 int __kmem_numa_node_id(void);
 struct page *__kmem_alloc_pages_highmem(gfp_t gfp, unsigned int order, int nid);

@@ -138,20 +138,21 @@ void __kasan_vg_defined(const void *p, size_t n);
  */
 static inline void kasan_arena_created(void)
 {
-	kasan_poison(kmem_mm.mem_base, kmem_mm.mem_size);
+	/* only what is online: the sections poison themselves as they come */
+	__kmem_each_online_range(kasan_poison);
 	if (kasan_valgrind())
 		__kasan_vg_arena();
 }
 
 static inline void kasan_arena_destroyed(void)
 {
-	kasan_unpoison(kmem_mm.mem_base, kmem_mm.mem_size);
+	__kmem_each_online_range(kasan_unpoison);
 }
 
 static inline void kasan_shared_begin(void)
 {
 	WRITE_ONCE(kmem_mm.kasan_shared, true);
-	kasan_unpoison(kmem_mm.mem_base, kmem_mm.mem_size);
+	__kmem_each_online_range(kasan_unpoison);
 }
 
 /*

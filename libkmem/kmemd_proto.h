@@ -29,10 +29,11 @@
 #include <linux/types.h>
 
 #define KMEMD_MAGIC		0x444d4d4bu	/* "KMMD" */
-#define KMEMD_PROTO_VERSION	1
+#define KMEMD_PROTO_VERSION	2
 #define KMEMD_MSG_MAX		8192		/* bytes; larger packets are refused */
-#define KMEMD_MAX_FDS		(1 + 2 * 64)	/* segment + per node direct, highmem */
-#define KMEMD_MAX_MAPS		(2 * 64)
+/* segment + per node: the direct map's hugetlb and shmem ranges, highmem */
+#define KMEMD_MAX_FDS		(1 + 3 * 64)
+#define KMEMD_MAX_MAPS		(3 * 64)
 
 /* The default attach socket; KMEM_SOCKET overrides it. */
 #define KMEMD_DEFAULT_SOCKET	"/run/kmemd/kmemd.sock"
@@ -71,8 +72,9 @@ struct kmemd_hello {
 /*
  * One mapping the client makes: @len bytes of fd number @fd_index (an index
  * into the fds passed with the WELCOME; 0 is the shared segment) from
- * @file_off, at base + @mem_off: one per node's direct map and one per
- * HIGHMEM pool.  Where kmemd sorted a direct map's huge pages by physical
+ * @file_off, at base + @mem_off: one per range of a node's direct map (its
+ * hugetlb and its shmem range, each the whole of its sparse file, mapped
+ * once whatever is online) and one per HIGHMEM pool.  Where kmemd sorted a direct map's huge pages by physical
  * address, the shared segment says which page of the file each huge page
  * slot maps (kmem_shared::hpage_file_off), and the client maps it slot by
  * slot the same way.

@@ -93,9 +93,37 @@ int os_reserve_at(void *addr, size_t size)
 
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off)
 {
-	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+	/* no reservation: a hugetlb file is sparse, its pages come with fallocate */
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE,
+		       fd, (off_t)off);
 
 	return p == MAP_FAILED ? -errno : 0;
+}
+
+int os_fallocate(int fd, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	do
+		ret = fallocate(fd, 0, (off_t)off, (off_t)len);
+	while (ret && errno == EINTR);
+	return ret ? -errno : 0;
+}
+
+int os_punch_hole(int fd, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	do
+		ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				(off_t)len);
+	while (ret && errno == EINTR);
+	return ret ? -errno : 0;
+}
+
+int os_discard_shared(void *addr, size_t size)
+{
+	return madvise(addr, size, MADV_REMOVE) ? -errno : 0;
 }
 
 int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off)

@@ -27,8 +27,17 @@ void os_close(int fd);
 int os_reserve(size_t size, size_t align, void **addr);
 /* Reserve exactly [@addr, +@size) (MAP_FIXED_NOREPLACE); -EEXIST if any of it is taken. */
 int os_reserve_at(void *addr, size_t size);
-/* Map @fd at exactly @addr, replacing the reservation there. */
+/*
+ * Map @fd at exactly @addr, replacing the reservation there; no swap or
+ * huge page reservation is taken (MAP_NORESERVE): the file may be sparse.
+ */
 int os_map_fixed(void *addr, size_t size, int fd, uint64_t off);
+/* Allocate the file's pages in [@off, +@len); -ENOSPC: the (huge page) pool has none. */
+int os_fallocate(int fd, uint64_t off, uint64_t len);
+/* Free them again (FALLOC_FL_PUNCH_HOLE): every process's mapping of them goes. */
+int os_punch_hole(int fd, uint64_t off, uint64_t len);
+/* The same through a shared mapping of the file (MADV_REMOVE). */
+int os_discard_shared(void *addr, size_t size);
 /* The same, with the page tables filled at once (no fault per page later). */
 int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off);
 /* Map @fd anywhere, read-write. */

@@ -149,10 +149,14 @@ static bool hpages_adjacent(u64 lo, unsigned int order)
 	u64 hi_phys = kmem_mm.hpage_phys[hi >> HPAGE_PFN_SHIFT];
 	u64 lo_phys = kmem_mm.hpage_phys[(hi >> HPAGE_PFN_SHIFT) - 1];
 
+	u64 lo_first = kmem_mm.hpage_phys[lo >> HPAGE_PFN_SHIFT];
+
 	/* unknown addresses (HIGHMEM, no pagemap): virtual contiguity is all we promise */
 	if (!hi_phys || !lo_phys)
 		return true;
-	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT));
+	/* physically adjacent, and the merged block aligned to its size there too */
+	return hi_phys == lo_phys + (1ULL << (HPAGE_PFN_SHIFT + PAGE_SHIFT)) &&
+	       !(lo_first & ((PAGE_SIZE << (order + 1)) - 1));
 }
 
 /* Journal the free block being merged or split (see struct zone). */
@@ -271,32 +275,115 @@ static void free_pcppages_bulk(struct zone *zone, const u32 *pfns, unsigned int 
 	zone_unlock(zone);
 }
 
-/**
- * __kmem_free_range - hand [@start_pfn, +@nr_pages) of one zone to the buddy
- * lists in the largest aligned blocks.  Init only: the pages are unused.
+/*
+ * Hand [@pfn, +@nr_pages) of one zone, reserved until now, to the buddy
+ * lists in the largest aligned blocks.  Caller holds zone->lock.
  */
-void __kmem_free_range(u64 start_pfn, u64 nr_pages)
+static void free_reserved_range(struct zone *zone, u64 pfn, u64 nr_pages)
 {
-	u64 pfn = start_pfn, end = start_pfn + nr_pages;
-	struct zone *zone;
+	u64 end = pfn + nr_pages;
 
-	if (!nr_pages)
-		return;
-	zone = page_zone(__pfn_to_page(start_pfn));
-	zone_lock(zone);
 	while (pfn < end) {
 		/* above a huge page, __free_one_page() merges only adjacent ones */
 		unsigned int order = HPAGE_PFN_SHIFT;
 
 		while (order && ((pfn & ((1ULL << order) - 1)) || pfn + (1ULL << order) > end))
 			order--;
-		__pfn_to_page(pfn)->flags &= ~PG_reserved;
 		for (u64 i = 1; i < (1ULL << order); i++)
 			__pfn_to_page(pfn + i)->flags &= ~PG_reserved;
+		__pfn_to_page(pfn)->flags &= ~PG_reserved;
 		__free_one_page(zone, pfn, order);
 		pfn += 1ULL << order;
 	}
+}
+
+/**
+ * __kmem_online_chunk - count [@pfn, +@nr_pages) (one zone, struct pages
+ * written, reserved) in its zone's span, present and managed pages, and
+ * free it.  At init, and for a section coming online (memory_hotplug.c).
+ */
+void __kmem_online_chunk(u64 pfn, u64 nr_pages)
+{
+	struct zone *zone;
+
+	if (!nr_pages)
+		return;
+	zone = page_zone(__pfn_to_page(pfn));
+	zone_lock(zone);
+	if (!zone->present_pages) {
+		WRITE_ONCE(zone->zone_start_pfn, pfn);
+		WRITE_ONCE(zone->spanned_pages, nr_pages);
+	} else {
+		u64 end = zone->zone_start_pfn + zone->spanned_pages;
+
+		if (pfn + nr_pages > end)
+			end = pfn + nr_pages;
+		if (pfn < zone->zone_start_pfn)
+			WRITE_ONCE(zone->zone_start_pfn, pfn);
+		WRITE_ONCE(zone->spanned_pages, end - zone->zone_start_pfn);
+	}
+	WRITE_ONCE(zone->present_pages, zone->present_pages + nr_pages);
+	WRITE_ONCE(zone->managed_pages, zone->managed_pages + nr_pages);
+	free_reserved_range(zone, pfn, nr_pages);
 	zone_unlock(zone);
+	kmem_free_wakeup();
+}
+
+/* The direct zones of a node (HIGHMEM never goes offline), in index order. */
+void __kmem_lock_node_zones(struct pglist_data *pgdat)
+{
+	unsigned int z;
+
+	for (z = 0; z < ZONE_HIGHMEM; z++)
+		zone_lock(&pgdat->node_zones[z]);
+}
+
+void __kmem_unlock_node_zones(struct pglist_data *pgdat)
+{
+	unsigned int z = ZONE_HIGHMEM;
+
+	while (z--)
+		zone_unlock(&pgdat->node_zones[z]);
+}
+
+/**
+ * __kmem_isolate_range - the kernel's start_isolate_page_range() and
+ * test_pages_isolated() in one: if every page of [@pfn, +@nr_pages) heads
+ * or lies in a free block inside the range, take the blocks off their
+ * lists, out of the zones' counts, and mark them reserved.
+ * Context: the node's direct zone locks held.  Return: 0 or -EBUSY.
+ */
+int __kmem_isolate_range(u64 pfn, u64 nr_pages)
+{
+	u64 end = pfn + nr_pages, p;
+
+	for (p = pfn; p < end;) {
+		const struct page *page = __pfn_to_page(p);
+		unsigned int o = page->order;
+
+		if (!(page->flags & PG_buddy) || o > MAX_PAGE_ORDER || (p & ((1ULL << o) - 1)) ||
+		    p + (1ULL << o) > end)
+			return -EBUSY;
+		p += 1ULL << o;
+	}
+	for (p = pfn; p < end;) {
+		struct page *page = __pfn_to_page(p);
+		struct zone *zone = page_zone(page);
+		unsigned int o = page->order;
+		u64 size = 1ULL << o;
+
+		del_page_from_free_list(page, zone, o);
+		page->flags |= PG_reserved;
+		WRITE_ONCE(zone->free_pages, zone->free_pages - size);
+		WRITE_ONCE(zone->present_pages, zone->present_pages - size);
+		WRITE_ONCE(zone->managed_pages, zone->managed_pages - size);
+		if (!zone->present_pages) {
+			WRITE_ONCE(zone->zone_start_pfn, 0);
+			WRITE_ONCE(zone->spanned_pages, 0);
+		}
+		p += size;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -422,7 +509,7 @@ static noinline void __free_unref_page_flush(struct zone *zone, unsigned int ord
 	u32 pfns[PCP_SLOTS];
 	unsigned int n;
 
-	n = pcp_take(zone, order, cpu, zone_pcp(zone, cpu)->batch[order], pfns);
+	n = pcp_take(zone, order, cpu, READ_ONCE(zone_pcp(zone, cpu)->batch[order]), pfns);
 	free_pcppages_bulk(zone, pfns, n, order);
 	__pfn_to_page(pfn)->owner = 0;
 	if (pcp_push(zone, order, &cpu, pfn) <= 0)
@@ -665,6 +752,44 @@ static __always_inline struct page *rmqueue(const struct alloc_context *ac, stru
 	return rmqueue_buddy(zone, order);
 }
 
+/* May @zone get memory by its node onlining a section?  New sections are ZONE_NORMAL. */
+static __always_inline bool zone_can_grow(const struct zone *zone)
+{
+	return zone->idx == ZONE_NORMAL && kmem_node_can_grow(NODE_DATA((int)zone->node));
+}
+
+/*
+ * __alloc_grow_zone - @zone is under its watermark and its node can grow:
+ * online a section now if the caller may sleep (memory_hotplug.c), else
+ * leave it to kswapd (woken here) and let the caller use the reserves.
+ * Return: true when @zone now passes the watermark.
+ */
+static noinline bool __alloc_grow_zone(struct zone *zone, gfp_t gfp, unsigned int order,
+				       unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	u64 mark;
+	int tries;
+
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (gfp & __GFP_KSWAPD_RECLAIM)
+			__kmem_wakeup_kswapd((int)zone->node, order, ac->highest_zoneidx);
+		return false;
+	}
+	/*
+	 * A few sections for a small order; one for a block of two huge
+	 * pages, which a new section gives only where its huge pages happen
+	 * to be physical neighbours.
+	 */
+	for (tries = 0; tries < (order > HPAGE_PFN_SHIFT ? 1 : 4); tries++) {
+		if (!__kmem_grow_node((int)zone->node))
+			return false;
+		mark = READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]);
+		if (zone_watermark_fast(zone, order, mark, ac->highest_zoneidx, alloc_flags))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 							   unsigned int alloc_flags,
 							   const struct alloc_context *ac)
@@ -684,8 +809,12 @@ static __always_inline struct page *get_page_from_freelist(gfp_t gfp, unsigned i
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order,
 					 READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]),
-					 ac->highest_zoneidx, alloc_flags))
-			continue;
+					 ac->highest_zoneidx, alloc_flags)) {
+			/* a node grows before its allocations spill to the next */
+			if (likely(!zone_can_grow(zone)) ||
+			    !__alloc_grow_zone(zone, gfp, order, alloc_flags, ac))
+				continue;
+		}
 		page = rmqueue(ac, zone, order, &from_pcp, &cpu);
 		if (likely(page)) {
 			if (unlikely(!from_pcp || (int)zone->node != ac->preferred_nid))
@@ -1419,10 +1548,32 @@ static void node_order(unsigned int nid, unsigned int *order)
 	}
 }
 
+/*
+ * In the zonelists: a zone with pages at start, or one that may get them
+ * when its node grows (Normal; in hugetlb memory placed by physical
+ * address, DMA and DMA32 too).  Built once, at init: a zone that loses its
+ * pages stays listed, empty, and fails its watermark check as any empty
+ * zone does, so the lists never change under the threads that walk them
+ * without a lock (nor under kmemd's check of them, segment.c).
+ */
+static bool zone_listed(const struct pglist_data *pgdat, int z)
+{
+	bool grows = pgdat->max_pages > pgdat->min_pages;
+
+	if (zone_populated(&pgdat->node_zones[z]))
+		return true;
+	if (!grows || z == ZONE_HIGHMEM)
+		return false;
+	return z == ZONE_NORMAL ||
+	       ((kmem_mm.shm->flags & KMEM_SHF_PHYS_REAL) && pgdat->huge_pages);
+}
+
+/* Each node's zonelists. */
 void __kmem_build_zonelists(void)
 {
 	unsigned int order[MAX_NUMNODES];
 	unsigned int nid, i, k, nr;
+	u16 fallback[ZONELIST_LEN], nofallback[MAX_NR_ZONES + 1];
 	int z;
 
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
@@ -1432,20 +1583,25 @@ void __kmem_build_zonelists(void)
 		nr = 0;
 		for (i = 0; i < kmem_mm.nr_nodes; i++)
 			for (z = MAX_NR_ZONES - 1; z >= 0; z--)
-				if (zone_populated(&NODE_DATA((int)order[i])->node_zones[z]))
-					pgdat->zonelist_fallback[nr++] =
-						(u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
-		pgdat->zonelist_fallback[nr] = ZONE_ID_NIL;
+				if (zone_listed(NODE_DATA((int)order[i]), z))
+					fallback[nr++] = (u16)(order[i] * MAX_NR_ZONES + (unsigned int)z);
+		while (nr < ZONELIST_LEN)
+			fallback[nr++] = ZONE_ID_NIL;
 		k = 0;
 		for (z = MAX_NR_ZONES - 1; z >= 0; z--)
-			if (zone_populated(&pgdat->node_zones[z]))
-				pgdat->zonelist_nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
-		pgdat->zonelist_nofallback[k] = ZONE_ID_NIL;
+			if (zone_listed(pgdat, z))
+				nofallback[k++] = (u16)(nid * MAX_NR_ZONES + (unsigned int)z);
+		while (k < MAX_NR_ZONES + 1)
+			nofallback[k++] = ZONE_ID_NIL;
+		for (i = 0; i < ZONELIST_LEN; i++)
+			WRITE_ONCE(pgdat->zonelist_fallback[i], fallback[i]);
+		for (i = 0; i < MAX_NR_ZONES + 1; i++)
+			WRITE_ONCE(pgdat->zonelist_nofallback[i], nofallback[i]);
 		for (z = 0; z < MAX_NR_ZONES; z++) {
-			pgdat->zonelist_fallback_start[z] =
-				zonelist_start(pgdat->zonelist_fallback, (enum zone_type)z);
-			pgdat->zonelist_nofallback_start[z] =
-				zonelist_start(pgdat->zonelist_nofallback, (enum zone_type)z);
+			WRITE_ONCE(pgdat->zonelist_fallback_start[z],
+				   zonelist_start(fallback, (enum zone_type)z));
+			WRITE_ONCE(pgdat->zonelist_nofallback_start[z],
+				   zonelist_start(nofallback, (enum zone_type)z));
 		}
 	}
 }
@@ -1467,11 +1623,11 @@ void __kmem_setup_per_zone_wmarks(void)
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
 		for (z = 0; z < MAX_NR_ZONES; z++)
 			if (z != ZONE_HIGHMEM)
-				lowmem_pages += NODE_DATA((int)nid)->node_zones[z].managed_pages;
+				lowmem_pages += READ_ONCE(NODE_DATA((int)nid)->node_zones[z].managed_pages);
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
-			u64 managed = zone->managed_pages, tmp;
+			u64 managed = READ_ONCE(zone->managed_pages), tmp;
 
 			if (kmem_zone_out_of_service(zone))
 				continue;
@@ -1509,12 +1665,12 @@ void __kmem_setup_per_zone_lowmem_reserve(void)
 		for (i = 0; i < MAX_NR_ZONES; i++) {
 			struct zone *zone = &pgdat->node_zones[i];
 			u32 ratio = shm->tun.lowmem_reserve_ratio[i];
-			bool clear = !ratio || !zone->managed_pages;
+			bool clear = !ratio || !READ_ONCE(zone->managed_pages);
 			u64 managed_pages = 0;
 
 			WRITE_ONCE(zone->lowmem_reserve[i], 0);
 			for (j = i + 1; j < MAX_NR_ZONES; j++) {
-				managed_pages += pgdat->node_zones[j].managed_pages;
+				managed_pages += READ_ONCE(pgdat->node_zones[j].managed_pages);
 				WRITE_ONCE(zone->lowmem_reserve[j], clear ? 0 : managed_pages / ratio);
 			}
 		}
@@ -1529,7 +1685,7 @@ static u32 rounddown_pow_of_two(u32 n)
 /* The kernel's zone_batchsize(): about a quarter of a MiB, 2^n - 1 pages. */
 static u32 zone_batchsize(const struct zone *zone)
 {
-	u64 batch = zone->managed_pages >> 10;
+	u64 batch = READ_ONCE(zone->managed_pages) >> 10;
 
 	if (batch > (1024 * 1024) / PAGE_SIZE)
 		batch = (1024 * 1024) / PAGE_SIZE;
@@ -1550,7 +1706,7 @@ static u32 zone_highsize(const struct zone *zone, u32 batch)
 	if (!nr_cpus)
 		nr_cpus = kmem_mm.nr_cpu_ids;
 	if (shm->tun.percpu_pagelist_high_fraction)
-		total = zone->managed_pages / shm->tun.percpu_pagelist_high_fraction;
+		total = READ_ONCE(zone->managed_pages) / shm->tun.percpu_pagelist_high_fraction;
 	else
 		total = zone->_watermark[WMARK_LOW];
 	high = total / nr_cpus;
@@ -1572,7 +1728,8 @@ void __kmem_setup_pcp(void)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA((int)nid)->node_zones[z];
 
-			if (!zone_populated(zone) || kmem_zone_out_of_service(zone))
+			/* an empty zone too: it may grow (memory_hotplug.c) */
+			if (kmem_zone_out_of_service(zone))
 				continue;
 			WRITE_ONCE(zone->pcp_batch, zone_batchsize(zone));
 			WRITE_ONCE(zone->pcp_high, zone_highsize(zone, zone->pcp_batch));
@@ -1722,7 +1879,8 @@ unsigned long page_to_pfn(const struct page *page)
 
 bool pfn_valid(unsigned long pfn)
 {
-	return kmem_initialized() && pfn < kmem_mm.total_pages;
+	/* an offline section has no struct pages (SPARSEMEM's valid_section()) */
+	return kmem_initialized() && pfn < kmem_mm.total_pages && kmem_pfn_online(pfn);
 }
 
 struct page *pfn_to_page(unsigned long pfn)
@@ -1806,9 +1964,12 @@ u64 __kmem_zone_rebuild(struct zone *zone, u64 *overlaps)
 		zone_inflight_done(zone);
 	}
 	for (; pfn < end; pfn++) {
-		struct page *page = __pfn_to_page(pfn);
+		struct page *page;
 		u64 size;
 
+		if (memmap_hole(&pfn))
+			continue;
+		page = __pfn_to_page(pfn);
 		if (!(READ_ONCE(page->flags) & PG_buddy))
 			continue;
 		o = READ_ONCE(page->order);

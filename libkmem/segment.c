@@ -143,7 +143,7 @@ static bool in_direct_map(u64 off, u64 len)
 
 bool __kmem_pfn_valid(u64 pfn)
 {
-	return pfn < kmem_mm.total_pages;
+	return pfn < kmem_mm.total_pages && kmem_pfn_online(pfn);
 }
 
 int __kmem_check_cache(unsigned int id, u64 off, const char *view)
@@ -462,16 +462,20 @@ bool __kmem_cache_id_fenced(unsigned int id)
 bool __kmem_block_zone_trusted(u64 pfn, unsigned int order)
 {
 	u32 zone_id = READ_ONCE(__pfn_to_page(pfn)->zone_id);
-	const struct zone *built;
+	const struct pglist_data *pgdat;
 
 	if (likely(!READ_ONCE(trust.on)))
 		return true;
 	if (READ_ONCE(trust.all) || zone_id >= kmem_mm.nr_nodes * MAX_NR_ZONES ||
 	    READ_ONCE(trust.zone[zone_id]))
 		return false;
-	built = &trust.copy->node_data[zone_id / MAX_NR_ZONES].node_zones[zone_id % MAX_NR_ZONES];
-	return pfn >= built->zone_start_pfn &&
-	       pfn + (1ULL << order) <= built->zone_start_pfn + built->spanned_pages;
+	/* inside the node's memory as built: a zone's span moves with its sections */
+	pgdat = &trust.copy->node_data[zone_id / MAX_NR_ZONES];
+	if (zone_id % MAX_NR_ZONES == ZONE_HIGHMEM)
+		return pfn >= pgdat->highmem_start_pfn &&
+		       pfn + (1ULL << order) <= pgdat->highmem_start_pfn + pgdat->highmem_pages;
+	return pfn >= pgdat->direct_start_pfn &&
+	       pfn + (1ULL << order) <= pgdat->direct_start_pfn + pgdat->direct_pages;
 }
 
 unsigned int __kmem_segment_fences(const char **why, unsigned int max)
@@ -551,7 +555,8 @@ static int verify_header(const char *view)
 	if (DIFFERS(magic) || DIFFERS(version) || DIFFERS(segment_size) ||
 	    DIFFERS(memmap_off) || DIFFERS(hpage_phys_off) || DIFFERS(base_address) ||
 	    DIFFERS(mem_size) || DIFFERS(hpage_file_off) || DIFFERS(hpages_per_node) ||
-	    DIFFERS(hpage_shift) || DIFFERS(cache_line_size))
+	    DIFFERS(hpage_shift) || DIFFERS(cache_line_size) || DIFFERS(nr_sections) ||
+	    DIFFERS(section_off) || DIFFERS(section_shift))
 		return __kmem_segment_corrupt(view, "kmem_shared: the layout differs from the one "
 					      "built (magic %#llx version %u, segment %llu bytes)",
 					      (unsigned long long)READ_ONCE(shm->magic),
@@ -702,16 +707,23 @@ static int verify_zone(int nid, int z, const char *view)
 	bool locked;
 	int ret;
 
-	if (zone->zone_start_pfn != c->zone_start_pfn || zone->spanned_pages != c->spanned_pages ||
-	    zone->present_pages != c->present_pages || zone->managed_pages != c->managed_pages ||
-	    zone->node != c->node || zone->idx != c->idx || zone->pcp_off != c->pcp_off)
-		return __kmem_segment_corrupt(view, "node %d zone %d (zone): span, size or pcp_off "
-					      "differs from the one built (start %#llx spanned %llu "
-					      "present %llu managed %llu pcp_off %#llx)", nid, z,
-					      (unsigned long long)zone->zone_start_pfn,
-					      (unsigned long long)zone->spanned_pages,
-					      (unsigned long long)zone->present_pages,
-					      (unsigned long long)zone->managed_pages,
+	const struct pglist_data *built = &trust.copy->node_data[nid];
+	u64 lo, hi, start = READ_ONCE(zone->zone_start_pfn), spanned = READ_ONCE(zone->spanned_pages);
+
+	/* the span moves as sections come and go: it must stay in the node's ranges */
+	if (z == ZONE_HIGHMEM) {
+		lo = built->highmem_start_pfn;
+		hi = lo + built->highmem_pages;
+	} else {
+		lo = built->direct_start_pfn;
+		hi = lo + built->direct_pages;
+	}
+	if (zone->node != c->node || zone->idx != c->idx || zone->pcp_off != c->pcp_off ||
+	    (spanned && (start < lo || start > hi || spanned > hi - start)))
+		return __kmem_segment_corrupt(view, "node %d zone %d (zone): span %#llx + %llu "
+					      "outside the node's memory, or node, index or pcp_off "
+					      "(%#llx) differs from the one built", nid, z,
+					      (unsigned long long)start, (unsigned long long)spanned,
 					      (unsigned long long)zone->pcp_off);
 	if (!zone->present_pages)
 		return __kmem_check_zone(nid, z, view);

@@ -2392,7 +2392,8 @@ bool __kmem_slab_node_check(struct kmem_cache *s, int nid)
 		return false;
 	n->partial = n->full = PFN_NIL;
 	WRITE_ONCE(n->nr_partial, 0);
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 		u32 l = slab_list_of(slab);
 
@@ -2533,7 +2534,8 @@ static void free_cache_slabs(struct kmem_cache *s)
 	u64 off = kmem_off(s), pfn;
 	unsigned int nid;
 
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 
 		if (!(READ_ONCE(slab->flags) & PG_slab) || (slab->compound_head & 1) ||
@@ -2557,7 +2559,8 @@ static u64 cache_live_objects(struct kmem_cache *s, u64 *unlisted)
 	u64 off = kmem_off(s), pfn, live = 0;
 
 	*unlisted = 0;
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 		u32 l;
 
@@ -2659,7 +2662,8 @@ static u64 for_each_unowned(u8 *is_free, bool (*fn)(struct kmem_cache *s, struct
 {
 	u64 pfn, n = 0;
 
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 		struct kmem_cache *s;
 		u64 off;
@@ -2759,7 +2763,8 @@ static void relist_unlisted(void)
 {
 	u64 pfn;
 
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 		struct kmem_cache_node *n;
 		struct kmem_cache *s;
@@ -2813,7 +2818,8 @@ void __kmem_slab_server_stamp(void)
 	kmem_mm.owner_mark = KMEM_OWNER_SERVER;
 	flush_owner_caches();
 	/* no client yet: every object stamped 0 is ours */
-	for (pfn = 0; pfn < kmem_mm.total_pages; pfn++) {
+	for (pfn = kmem_next_online_pfn(0, kmem_mm.total_pages); pfn < kmem_mm.total_pages;
+	     pfn = kmem_next_online_pfn(pfn + 1, kmem_mm.total_pages)) {
 		struct page *slab = __pfn_to_page(pfn);
 		struct kmem_cache *s;
 		u32 i;

@@ -4,9 +4,11 @@
  *
  * One *shared segment* (struct kmem_shared, a memfd) holds every piece of
  * allocator state; the memory it manages is a separate *pfn space*: the
- * direct maps of all nodes (huge pages) followed by their HIGHMEM pools
- * (4 KiB-granular shmem), mapped back to back at one virtual base.  A page
- * frame number (pfn) is the index of a 4 KiB page in that space, so
+ * direct maps of all nodes followed by their HIGHMEM pools (4 KiB-granular
+ * shmem), mapped back to back at one virtual base.  A node's direct map is
+ * address space for its maximum, reserved once; memory comes and goes in
+ * it a section at a time (memory_hotplug.c).  A page frame number (pfn) is
+ * the index of a 4 KiB page in that space, so
  *
  *	page_address(page) == mem_base + (page - memmap) * PAGE_SIZE
  *
@@ -23,7 +25,12 @@
  *     │    └─ zonelists            zone ids in fallback order
  *     ├─ memmap_off ─────────────► struct page[total_pages]
  *     ├─ hpage_phys_off ─────────► u64[total_pages >> HPAGE_PFN_SHIFT]
- *     └─ hpage_file_off ─────────► u32[nr_nodes][direct huge pages per node]
+ *     ├─ hpage_file_off ─────────► u32[nr_nodes][direct huge pages per node]
+ *     └─ section_off ────────────► struct mem_section[nr_sections]
+ *
+ * The memmap of a section that is offline is a hole in the segment's file
+ * (never read, never written): struct pages exist only for online memory,
+ * the kernel's SPARSEMEM_VMEMMAP.
  *
  * A page is in exactly one of these states:
  *   buddy      PG_buddy set, order = block order, on free_area[order] (head
@@ -181,8 +188,27 @@ struct pglist_data {
 	u32 node_id;
 	s32 real_node;			/* libnuma node its memory is bound to, -1 if none */
 	u32 nr_cpus;
-	u32 hugetlb;			/* direct map is hugetlbfs (else shmem + THP) */
+	u32 hugetlb;			/* the initial memory is hugetlbfs (else shmem + THP) */
+	/*
+	 * The direct map: [direct_start_pfn, +direct_pages), address space for
+	 * the node's maximum, twice where hugepages=auto: the first
+	 * huge_pages of it are backed by the node's hugetlb memfd, the rest by
+	 * its shmem memfd, so that a section comes online in whichever can
+	 * have it.  Pages online in both together never exceed max_pages.
+	 */
 	u64 direct_start_pfn, direct_pages;
+	u64 huge_pages;			/* of direct_pages, the hugetlb range */
+	u64 max_pages;			/* the node's maximum (max_mb) */
+	u64 min_pages;			/* the floor offlining keeps (the initial size) */
+	u64 boot_start_pfn;		/* the initial sections: [boot_start_pfn, +min_pages), never offlined */
+	u64 online_pages;		/* direct-map pages online now */
+	/* robust, process-shared: section states, online_pages, the zone spans */
+	pthread_mutex_t hotplug_lock;
+	u32 hotplug_section;		/* section the lock holder changes + 1, 0: none */
+	u32 huge_refused;		/* the hugetlb pool refused the last section */
+	u64 memory_online;		/* events: sections onlined */
+	u64 memory_offline;		/* events: sections offlined */
+	u64 memory_grow_fail;		/* a growth found nothing it could online */
 	u64 highmem_start_pfn, highmem_pages;
 	/* zone ids, highest zone of this node first, then other nodes by distance */
 	u16 zonelist_fallback[ZONELIST_LEN];
@@ -214,6 +240,33 @@ struct pglist_data {
 	u64 kswapd_high_wmark_hit;	/* runs that ended with the node balanced */
 };
 
+/*
+ * Memory hotplug (memory_hotplug.c).  A section is 1 << section_shift bytes
+ * of the pfn space (KMEM_SECTION_SHIFT, or the huge page size if larger),
+ * aligned to its size; its state moves only under its node's hotplug_lock:
+ *
+ *   OFFLINE ─► GOING_ONLINE ─► ONLINE ─► GOING_OFFLINE ─► OFFLINE
+ *
+ * ONLINE means its memory is backed and its struct pages are valid; only
+ * then can any of its pages be on a free list or in anyone's hands.
+ */
+#define KMEM_SECTION_SHIFT	22	/* 4 MiB: the largest buddy block */
+
+enum kmem_section_state {
+	SECTION_OFFLINE,
+	SECTION_GOING_ONLINE,
+	SECTION_ONLINE,
+	SECTION_GOING_OFFLINE,
+};
+
+struct mem_section {
+	u8 state;			/* enum kmem_section_state; atomic loads */
+	u8 hugetlb;			/* in the node's hugetlb range */
+	u16 _pad;
+	u32 _pad2;
+	u64 free_since_ms;		/* CLOCK_MONOTONIC ms it was first seen wholly free, 0: not */
+};
+
 struct kmem_tunables {
 	u64 min_free_kbytes;		/* 0: computed like calculate_min_free_kbytes() */
 	u32 watermark_scale_factor;	/* in 1/10000 of managed pages, default 10 */
@@ -221,6 +274,8 @@ struct kmem_tunables {
 	u32 percpu_pagelist_high_fraction;	/* 0: high from the low watermark */
 	u32 reclaim_timeout_ms;		/* how long a sleeping small-order request retries */
 	u32 kswapd;			/* 0: no background reclaim thread */
+	u32 offline_delay_ms;		/* a section wholly free this long goes offline */
+	u32 _pad;
 };
 
 /* Flags in kmem_shared::flags */
@@ -396,6 +451,12 @@ struct kmem_shared {
 	u64 mem_size;
 	u64 hpage_file_off;
 	u64 hpages_per_node;
+	u64 section_off;		/* struct mem_section[nr_sections] */
+	u64 nr_sections;		/* total_pages >> (section_shift - PAGE_SHIFT) */
+	u32 section_shift;
+	/* zones=carve: node 0's first pages of its initial range go to DMA, DMA32 */
+	u32 carve;
+	u64 carve_start_pfn, carve_dma_pages, carve_dma32_pages;
 	u32 nr_nodes;
 	u32 nr_cpu_ids;
 	u32 hpage_shift;		/* 21 or 30 */

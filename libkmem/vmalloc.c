@@ -210,12 +210,17 @@ static int pfn_to_fd(u64 pfn, u64 *off)
 		if (pfn >= pgdat->highmem_start_pfn &&
 		    pfn < pgdat->highmem_start_pfn + pgdat->highmem_pages) {
 			*off = (pfn - pgdat->highmem_start_pfn) << PAGE_SHIFT;
-			return kmem_mm.node_fds[nid][1];
+			return kmem_mm.node_fds[nid][KMEM_FD_HIGHMEM];
 		}
-		if (!pgdat->hugetlb && pfn >= pgdat->direct_start_pfn &&
+		/*
+		 * The direct map's shmem range (after its hugetlb range, if
+		 * any): its file holds the range's pages in order, 4 KiB
+		 * mappable; a hugetlb page is not.
+		 */
+		if (pfn >= pgdat->direct_start_pfn + pgdat->huge_pages &&
 		    pfn < pgdat->direct_start_pfn + pgdat->direct_pages) {
-			*off = (pfn - pgdat->direct_start_pfn) << PAGE_SHIFT;
-			return kmem_mm.node_fds[nid][0];
+			*off = (pfn - pgdat->direct_start_pfn - pgdat->huge_pages) << PAGE_SHIFT;
+			return kmem_mm.node_fds[nid][KMEM_FD_SHMEM];
 		}
 	}
 	return -1;

@@ -349,7 +349,7 @@ static bool pgdat_balanced(struct pglist_data *pgdat, unsigned int order,
 	for (z = 0; z <= (int)highest_zoneidx; z++) {
 		struct zone *zone = &pgdat->node_zones[z];
 
-		if (!zone->managed_pages)
+		if (!READ_ONCE(zone->managed_pages))
 			continue;
 		any = true;
 		if (__kmem_zone_watermark_ok(zone, order, READ_ONCE(zone->_watermark[WMARK_HIGH]),
@@ -373,6 +373,21 @@ static void balance_pgdat(struct pglist_data *pgdat, unsigned int order,
 	struct kswapd_goal goal = { pgdat, order, highest_zoneidx };
 	unsigned int round;
 
+	/*
+	 * A node that can grow grows before it reclaims: this is where the
+	 * allocations that may not sleep (GFP_ATOMIC, GFP_NOWAIT) get their
+	 * section, in kswapd's context (memory_hotplug.c).
+	 */
+	while (highest_zoneidx >= ZONE_NORMAL && kmem_node_can_grow(pgdat) &&
+	       !pgdat_balanced(pgdat, order, highest_zoneidx)) {
+		if (!__kmem_grow_node((int)pgdat->node_id))
+			break;
+		__atomic_store_n(&pgdat->kswapd_failures, 0, __ATOMIC_RELAXED);
+	}
+	if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
+		__atomic_fetch_add(&pgdat->kswapd_high_wmark_hit, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	for (round = 0; round < MAX_RECLAIM_RETRIES; round++) {
 		unsigned long reclaimed;
 
@@ -398,6 +413,40 @@ static struct {
 	pthread_mutex_t lock;		/* start/stop */
 	bool atfork_registered;
 } kswapd_ctl = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * How long kswapd sleeps when nobody wakes it: for ever, unless the node
+ * has memory above its floor that may become idle; then often enough to
+ * see a section stay free for offline_delay_ms.
+ */
+static int kswapd_sleep_ms(const struct pglist_data *pgdat)
+{
+	u32 delay = READ_ONCE(kmem_mm.shm->tun.offline_delay_ms);
+
+	if (READ_ONCE(pgdat->online_pages) <= pgdat->min_pages)
+		return -1;
+	delay /= 2;
+	return delay < 100 ? 100 : (int)delay;
+}
+
+/*
+ * Give back what has been idle (memory_hotplug.c).  A page on a per-CPU
+ * list keeps its section online, so the lists are drained first when the
+ * node has a section's worth free.
+ */
+static void kswapd_give_back(struct pglist_data *pgdat)
+{
+	u64 free = 0;
+	int z;
+
+	if (READ_ONCE(pgdat->online_pages) <= pgdat->min_pages)
+		return;
+	for (z = 0; z < ZONE_HIGHMEM; z++)
+		free += READ_ONCE(pgdat->node_zones[z].free_pages);
+	if (free >= (1ULL << kmem_mm.section_pfn_shift))
+		kmem_drain_all_pages();
+	__kmem_offline_idle((int)pgdat->node_id, false);
+}
 
 /*
  * In the daemon, reclaim follows lists any client can write: the segment is
@@ -432,6 +481,7 @@ static void *kswapd(void *arg)
 	snprintf(name, sizeof(name), "kswapd%d", nid);
 	prctl(PR_SET_NAME, name);
 	__kmem_memalloc = 1;
+	__kmem_in_kswapd = true;
 
 	for (;;) {
 		u32 seq = __atomic_load_n(&pgdat->kswapd_wait, __ATOMIC_ACQUIRE);
@@ -463,9 +513,12 @@ static void *kswapd(void *arg)
 		}
 		if (__atomic_load_n(&pgdat->kswapd_wait, __ATOMIC_ACQUIRE) != seq)
 			continue;	/* woken while working: look again */
-		if (os_futex_wait(&pgdat->kswapd_wait, seq, -1) == 0 &&
+		if (os_futex_wait(&pgdat->kswapd_wait, seq, kswapd_sleep_ms(pgdat)) == 0 &&
 		    !__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE))
 			__atomic_fetch_add(&pgdat->kswapd_wake, 1, __ATOMIC_RELAXED);
+		else if (!__atomic_load_n(&kswapd_ctl.stop, __ATOMIC_ACQUIRE) &&
+			 kswapd_may_touch())
+			kswapd_give_back(pgdat);
 	}
 	return NULL;
 }

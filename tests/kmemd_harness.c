@@ -34,7 +34,7 @@ int kh_write_conf(struct kh_daemon *d, const char *extra)
 	if (!f)
 		return -errno;
 	fprintf(f, "# test configuration\nname = %s\nsocket = %s\nctl_socket = %s\n"
-		   "socket_mode = 0666\ndirect_mb = 16\nhighmem_mb = 8\nhugepages = never\n"
+		   "socket_mode = 0666\ndirect_mb = 16\nmax_mb = 16\nhighmem_mb = 8\nhugepages = never\n"
 		   "reserve_hugepages = no\n%s",
 		d->name, d->sock, d->ctl, extra ?: "");
 	return fclose(f) ? -errno : 0;

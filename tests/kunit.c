@@ -188,6 +188,12 @@ int kt_init(const char *options)
 		fprintf(stderr, "kt_init: %s\n", err);
 		return -1;
 	}
+	/*
+	 * A suite that counts pages or exhausts zones needs memory of a fixed
+	 * size: no growth unless it asks for it (max_mb=, test_memory_hotplug).
+	 */
+	if (!options || !strstr(options, "max_mb="))
+		opts.node_max_bytes = opts.node_direct_bytes;
 	return kmem_init(&opts);
 }
 

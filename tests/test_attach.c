@@ -408,7 +408,7 @@ static void permute_direct_map(void)
 	struct kmem_shared *shm = kmem_mm.shm;
 	u32 *perm = (u32 *)((char *)shm + shm->hpage_file_off);
 	char *a = kmem_mm.mem_base, *b = a + 3 * HPAGE;
-	int fd = kmem_mm.node_fds[0][0];
+	int fd = kmem_mm.node_fds[0][KMEM_FD_SHMEM];
 	u32 p0 = perm[0], p3 = perm[3];	/* the identity, unless already sorted */
 
 	if (shm->hpages_per_node < 4 || shm->hpage_shift != 21 || p0 == p3)

@@ -292,7 +292,7 @@ static void test_list_and_schemas(void)
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(reply, "cmd")), name);
 		json_decref(reply);
 	}
-	KT_ASSERT_EQ(n, 20);
+	KT_ASSERT_EQ(n, 22);
 	KT_ASSERT_EQ(json_object_size(schema_defs), n + 1);	/* and "error" */
 	json_decref(list);
 }

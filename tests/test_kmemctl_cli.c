@@ -48,14 +48,14 @@
 /* Every command kmemctl has, but top (its own suite drives it in a terminal). */
 static const char *const commands[] = {
 	"buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "slabtop", "vmallocinfo",
-	"meminfo", "numastat", "vmstat", "clients", "watermarks", "info", "list", "shrink",
-	"orphans", "drop-pcp", "fault-inject", "get", "set", "raw", NULL
+	"meminfo", "numastat", "vmstat", "lsmem", "clients", "watermarks", "info", "list", "shrink",
+	"chmem", "orphans", "drop-pcp", "fault-inject", "get", "set", "raw", NULL
 };
 
 /* The views: no arguments, they only read. */
 static const char *const views[] = {
 	"buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "slabtop", "vmallocinfo",
-	"meminfo", "numastat", "vmstat", "clients", "watermarks", "info", "list", NULL
+	"meminfo", "numastat", "vmstat", "lsmem", "clients", "watermarks", "info", "list", NULL
 };
 
 static struct kh_daemon d = { .pid = -1 };	/* the suite's, started once */

@@ -775,7 +775,7 @@ static void test_sighup_reload(void)
 	/* a file that does not parse changes nothing */
 	write_conf(&d, "max_clients = none\n");
 	kill(d.k.pid, SIGHUP);
-	CU_ASSERT(log_wait(&d, ":10: max_clients: expected a number", 2000));
+	CU_ASSERT(log_wait(&d, ":11: max_clients: expected a number", 2000));
 	CU_ASSERT(log_wait(&d, "configuration unchanged", 2000));
 	/* and the daemon runs on */
 	CU_ASSERT(strstr(ctl_request(&d, "{\"cmd\":\"clients\"}\n"), "\"clients\"") != NULL);

@@ -563,13 +563,14 @@ static void test_lazy_init_from_env(void)
 	struct kmem_info info;
 	struct page *p;
 
-	setenv("KMEM_OPTIONS", "fake_numa=3,direct_mb=2,highmem_mb=2,hugepages=never,quiet=1", 1);
+	setenv("KMEM_OPTIONS", "fake_numa=3,direct_mb=4,max_mb=4,highmem_mb=2,hugepages=never,quiet=1",
+	       1);
 	p = alloc_pages(GFP_KERNEL, 0);
 	unsetenv("KMEM_OPTIONS");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	KT_ASSERT_EQ(num_online_nodes(), 3);
 	CU_ASSERT_EQUAL_FATAL(kmem_get_info(&info), 0);
-	KT_ASSERT_EQ(info.total_pages, 3 * (2 + 2) * 256);
+	KT_ASSERT_EQ(info.total_pages, 3 * (4 + 2) * 256);
 	__free_pages(p, 0);
 	KT_ASSERT_EQ(kt_init(SMALL), -EALREADY);
 	kmem_exit();
@@ -581,7 +582,7 @@ static void test_shape_options(void)
 	struct kmem_info info;
 	struct kmem_zone_stats st;
 
-	/* sizes round up: direct to the huge page size, HighMem to 2 MiB */
+	/* sizes round up: direct to the section size (4 MiB), HighMem to 2 MiB */
 	KT_ASSERT_EQ_FATAL(kt_init("fake_numa=3,direct_mb=5,highmem_mb=3,hugepages=never,rseq=off,"
 				   "zones=carve,dma_mb=2,dma32_mb=2"), 0);
 	CU_ASSERT_EQUAL_FATAL(kmem_get_info(&info), 0);
@@ -591,15 +592,15 @@ static void test_shape_options(void)
 	CU_ASSERT(!info.phys_real);
 	CU_ASSERT(!info.rseq);
 	KT_ASSERT_EQ(info.hugepage_shift, 21);
-	KT_ASSERT_EQ(info.total_pages, 3 * (6 + 4) * 256);
+	KT_ASSERT_EQ(info.total_pages, 3 * (8 + 4) * 256);
 	kmem_zone_stats(0, ZONE_DMA, &st);
 	KT_ASSERT_EQ(st.present, 2 * 256);
 	kmem_zone_stats(0, ZONE_DMA32, &st);
 	KT_ASSERT_EQ(st.present, 2 * 256);
 	kmem_zone_stats(0, ZONE_NORMAL, &st);
-	KT_ASSERT_EQ(st.present, 2 * 256);
+	KT_ASSERT_EQ(st.present, 4 * 256);
 	kmem_zone_stats(2, ZONE_NORMAL, &st);
-	KT_ASSERT_EQ(st.present, 6 * 256);
+	KT_ASSERT_EQ(st.present, 8 * 256);
 	kmem_zone_stats(2, ZONE_HIGHMEM, &st);
 	KT_ASSERT_EQ(st.present, 4 * 256);
 	kmem_exit();

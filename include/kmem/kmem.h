@@ -55,8 +55,25 @@ enum kmem_attach_mode {
 struct kmem_options {
 	/* Emulate this many NUMA nodes (numa=fake=N); 0 uses the real topology. */
 	unsigned int fake_numa;
-	/* Direct map per node, rounded up to the huge page size. */
+	/*
+	 * Direct map per node: the memory online at start, rounded up to the
+	 * section size (4 MiB, or the huge page size if larger).  It grows
+	 * a section at a time as allocations need it, up to
+	 * @node_max_bytes, and gives idle sections back down to this size
+	 * (docs/page_alloc.md, "Memory hotplug").
+	 */
 	size_t node_direct_bytes;
+	/*
+	 * The most direct-map memory a node may have online; 0: the node's
+	 * share of the machine's MemTotal.  Only address space is taken for
+	 * it at start.  Below @node_direct_bytes it is raised to it.
+	 */
+	size_t node_max_bytes;
+	/*
+	 * A section wholly free this long goes offline (kswapd does it); 0
+	 * picks the default (5000 ms).
+	 */
+	unsigned int offline_delay_ms;
 	/* HIGHMEM pool per node, rounded up to 2 MiB. */
 	size_t node_highmem_bytes;
 	enum kmem_hugepages hugepages;
@@ -117,7 +134,8 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
 /**
  * kmem_options_parse - apply "key=value,key=value" settings to @opts.
  * @opts: options to change
- * @str: the settings; keys: fake_numa, direct_mb, highmem_mb, hugepages
+ * @str: the settings; keys: fake_numa, direct_mb, max_mb (0: the node's share
+ *	of MemTotal), offline_delay_ms, highmem_mb, hugepages
  *	(auto|require|never), hugepage_size (2M|1G), zones (auto|phys|emulate;
  *	carve is emulate's earlier name),
  *	dma_mb, dma32_mb, min_free_kbytes, watermark_scale_factor,
@@ -319,6 +337,66 @@ KMEM_API int kmem_set_fault_around_bytes(unsigned long bytes);
  * Return: the number of pages moved.
  */
 KMEM_API unsigned long kmem_drain_all_pages(void);
+
+/**
+ * kmem_memory_shrink - give back now every direct-map section that is
+ * wholly free, down to each node's floor (the memory it started with),
+ * after draining the per-CPU lists: the memory leaves the process (its
+ * memfd's pages are punched out) and comes back when an allocation needs
+ * it.  kswapd does the same by itself for sections free for
+ * offline_delay_ms.
+ * Context: may sleep.
+ * Return: sections taken offline, or -ENOMEM if kmem could not start.
+ */
+KMEM_API long kmem_memory_shrink(void);
+
+/**
+ * struct kmem_memory_block - one section of a node's direct map, as
+ * util-linux's lsmem shows a memory block.
+ */
+struct kmem_memory_block {
+	uint64_t start;		/* bytes from the base of kmem's memory */
+	uint64_t size;
+	int node;
+	bool online;
+	bool hugetlb;		/* backed by huge pages (else shared memory) */
+	bool removable;		/* online, above the floor and wholly free now */
+	const char *zone;	/* "Normal", "DMA32", ...: the zone of its first page; NULL offline */
+};
+
+/** struct kmem_hotplug_stats - one node's memory hotplug state and events. */
+struct kmem_hotplug_stats {
+	uint64_t section_bytes;
+	uint64_t online_bytes;		/* direct map online now */
+	uint64_t max_bytes;		/* the most it may have (max_mb) */
+	uint64_t min_bytes;		/* the floor giving back keeps (direct_mb) */
+	uint64_t memory_online;		/* sections onlined since start */
+	uint64_t memory_offline;	/* sections offlined */
+	uint64_t grow_fail;		/* growths that found nothing to online */
+	uint64_t hugetlb_refused;	/* sections the huge page pool could not back */
+};
+
+/**
+ * kmem_memory_online - bring up to @bytes more of node @nid's direct map
+ * online now, a section at a time (util-linux's chmem --enable), within
+ * its maximum.  Context: may sleep.
+ * Return: sections onlined (0 at the maximum), or -EINVAL.
+ */
+KMEM_API long kmem_memory_online(int nid, size_t bytes);
+
+/** kmem_show_lsmem - the sections as util-linux's lsmem prints memory blocks. */
+KMEM_API int kmem_show_lsmem(FILE *f);
+
+/** kmem_get_hotplug_stats - node @nid's. Return: 0 or -EINVAL. */
+KMEM_API int kmem_get_hotplug_stats(int nid, struct kmem_hotplug_stats *st);
+
+/**
+ * kmem_memory_blocks - the sections of every node's direct map that are
+ * online, or all of them with @all, in address order.
+ * @blocks: filled with up to @max entries
+ * Return: how many there are (may be more than @max), or -EINVAL.
+ */
+KMEM_API long kmem_memory_blocks(struct kmem_memory_block *blocks, size_t max, bool all);
 
 /**
  * kmem_set_tunable - change a tunable at run time, as writing
