@@ -592,6 +592,7 @@ int __kmem_check_zones(const char *view);
  */
 KMEM_API int __kmem_segment_distrust(void);
 bool __kmem_segment_distrusted(void);
+int __kmem_view_lock(pthread_mutex_t *lock, const char *what, const char *view);
 const struct kmem_shared *__kmem_segment_header(void);
 KMEM_API int __kmem_segment_gate(const char *what);
 KMEM_API bool __kmem_segment_fenced(void);

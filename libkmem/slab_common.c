@@ -41,7 +41,9 @@ static int fill_stats(struct kmem_cache *s, struct kmem_cache_stats *st, const c
 		u64 nr_free = 0, steps = 0;
 		u32 pfn;
 
-		kmem_mutex_lock(&n->list_lock);
+		ret = __kmem_view_lock(&n->list_lock, "list_lock", view);
+		if (ret)
+			break;
 		for (pfn = READ_ONCE(n->partial); pfn != PFN_NIL;
 		     pfn = READ_ONCE(__pfn_to_page(pfn)->buddy.next)) {
 			u32 inuse;
