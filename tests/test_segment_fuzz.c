@@ -48,14 +48,15 @@ enum where {
 	W_WHOLE,	/* the whole segment, pattern in the case */
 	W_HDR, W_TUN, W_FAULT, W_NODE, W_ZONE, W_FREE_AREA, W_PCP,
 	W_CACHE, W_KCACHE, W_CNODE, W_CCPU, W_SLAB_PAGE, W_PAGE,
-	W_RCU, W_RCU_SLOT, W_RCU_DEFERRED, W_VM, W_VM_REC,
+	W_RCU, W_RCU_SLOT, W_RCU_DEFERRED, W_VM, W_VM_REC, W_CHARGES, W_CHARGE_SLOT, W_SECTION,
 };
 
 static const char *const where_names[] = {
 	"segment", "kmem_shared", "kmem_tunables", "fault_attr", "pglist_data", "zone",
 	"free_area", "per_cpu_pages", "kmem_cache", "kmem_cache(kmalloc)", "kmem_cache_node",
 	"kmem_cache_cpu", "page(slab)", "page", "kmem_rcu_shared", "kmem_rcu_slot",
-	"kmem_rcu_deferred", "kmem_vm_records", "kmem_vm_record",
+	"kmem_rcu_deferred", "kmem_vm_records", "kmem_vm_record", "kmem_vm_charges",
+	"kmem_vm_charge_slot", "mem_section",
 };
 
 struct field {
@@ -117,6 +118,10 @@ static const struct field fields[] = {
 	F(W_NODE, pglist_data, kswapd_highest_zoneidx), F(W_NODE, pglist_data, kswapd_running),
 	F(W_NODE, pglist_data, kswapd_failures), F(W_NODE, pglist_data, kswapd_wake),
 	F(W_NODE, pglist_data, pgsteal_kswapd), F(W_NODE, pglist_data, allocstall),
+	F(W_NODE, pglist_data, huge_pages), F(W_NODE, pglist_data, max_pages),
+	F(W_NODE, pglist_data, min_pages), F(W_NODE, pglist_data, boot_start_pfn),
+	F(W_NODE, pglist_data, online_pages), F(W_NODE, pglist_data, hotplug_lock),
+	F(W_NODE, pglist_data, hotplug_section), F(W_NODE, pglist_data, huge_refused),
 
 	F(W_ZONE, zone, lock), F(W_ZONE, zone, free_area), F(W_ZONE, zone, free_pages),
 	F(W_ZONE, zone, inflight_pfn1), F(W_ZONE, zone, inflight_order),
@@ -126,6 +131,7 @@ static const struct field fields[] = {
 	F(W_ZONE, zone, managed_pages), F(W_ZONE, zone, node), F(W_ZONE, zone, idx),
 	F(W_ZONE, zone, pcp_high), F(W_ZONE, zone, pcp_batch), F(W_ZONE, zone, pcp_off),
 	F(W_ZONE, zone, numa_hit), F(W_ZONE, zone, pgalloc), F(W_ZONE, zone, alloc_fail),
+	F(W_ZONE, zone, vm_charged),
 
 	F(W_FREE_AREA, free_area, head), F(W_FREE_AREA, free_area, nr_free),
 
@@ -165,6 +171,14 @@ static const struct field fields[] = {
 	F(W_VM_REC, kmem_vm_record, addr), F(W_VM_REC, kmem_vm_record, size),
 	F(W_VM_REC, kmem_vm_record, nr_populated), F(W_VM_REC, kmem_vm_record, caller),
 	F(W_VM_REC, kmem_vm_record, node_pages),
+	F(W_CHARGES, kmem_vm_charges, lock), F(W_CHARGES, kmem_vm_charges, charge_fail),
+	F(W_CHARGE_SLOT, kmem_vm_charge_slot, used), F(W_CHARGE_SLOT, kmem_vm_charge_slot, owner),
+	F(W_CHARGE_SLOT, kmem_vm_charge_slot, total), F(W_CHARGE_SLOT, kmem_vm_charge_slot, pages),
+	F(W_SECTION, mem_section, state), F(W_SECTION, mem_section, hugetlb),
+	F(W_SECTION, mem_section, free_since_ms),
+	F(W_HDR, kmem_shared, section_off), F(W_HDR, kmem_shared, nr_sections),
+	F(W_HDR, kmem_shared, section_shift), F(W_HDR, kmem_shared, carve),
+	F(W_HDR, kmem_shared, carve_start_pfn), F(W_HDR, kmem_shared, carve_dma_pages),
 };
 #define NR_FIELDS	(sizeof(fields) / sizeof(fields[0]))
 
@@ -222,6 +236,7 @@ struct made {
 	void *objs[16];
 	void *kmalloced[8];
 	void *area;
+	void *promised;		/* never touched: its pages stay charged */
 };
 
 static void make_things(struct made *m)
@@ -239,6 +254,7 @@ static void make_things(struct made *m)
 	m->area = vmalloc(3 * PAGE_SIZE);
 	if (m->area)
 		memset(m->area, 1, 3 * PAGE_SIZE);
+	m->promised = vmalloc(4 * PAGE_SIZE);
 }
 
 /* The shared kmalloc cache the client's kmalloc(64)s came from. */
@@ -298,6 +314,15 @@ static void *find(enum where w, const struct made *m, u64 seed)
 		return &shm->rcu.deferred[0];
 	case W_VM:
 		return &shm->vm;
+	case W_CHARGES:
+		return &shm->vm_charges;
+	case W_CHARGE_SLOT:
+		for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++)
+			if (shm->vm_charges.slot[i].used)
+				return &shm->vm_charges.slot[i];
+		return NULL;
+	case W_SECTION:
+		return m->block ? __pfn_to_section(page_to_pfn(m->block)) : NULL;
 	case W_VM_REC:
 		for (i = 0; i < KMEM_VM_RECORDS; i++)
 			if (shm->vm.rec[i].state == KMEM_VM_LIVE &&
