@@ -347,6 +347,26 @@ static struct {
 	char why[4][256];			/* the first findings, for info */
 } trust = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/*
+ * kswapd is already running and clients may be attached: a node's wakeup
+ * words change under the copy.  They are never read from the copy, but
+ * each word is loaded atomically so that the copy is well defined.
+ */
+static void copy_live_header(struct kmem_shared *dst, const struct kmem_shared *src)
+{
+	const unsigned char *from = (const unsigned char *)src;
+	unsigned char *to = (unsigned char *)dst;
+	size_t i, words = sizeof(*dst) / sizeof(unsigned long);
+
+	for (i = 0; i < words; i++) {
+		unsigned long w = __atomic_load_n((const unsigned long *)from + i, __ATOMIC_RELAXED);
+
+		memcpy(to + i * sizeof(w), &w, sizeof(w));
+	}
+	for (i *= sizeof(unsigned long); i < sizeof(*dst); i++)
+		to[i] = __atomic_load_n(from + i, __ATOMIC_RELAXED);
+}
+
 int __kmem_segment_distrust(void)
 {
 	pthread_mutexattr_t attr;
@@ -357,7 +377,7 @@ int __kmem_segment_distrust(void)
 	trust.copy = malloc(sizeof(*trust.copy));
 	if (!trust.copy)
 		return -ENOMEM;
-	memcpy(trust.copy, kmem_mm.shm, sizeof(*trust.copy));
+	copy_live_header(trust.copy, kmem_mm.shm);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
