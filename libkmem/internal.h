@@ -316,6 +316,13 @@ void __kmem_vm_records_client_gone(u32 client_id);
  */
 int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages);
 /*
+ * The vmalloc charges lock for a caller that must not block on it (kmemd,
+ * offlining): waited for a while only.  Return: 0 (held; release with
+ * __kmem_vm_charges_release()) or -EBUSY.
+ */
+int __kmem_vm_charges_hold(void);
+void __kmem_vm_charges_release(void);
+/*
  * Call @fn for each object of the shared kmalloc caches that @client_id
  * allocated and no one has freed, and total them in *@usage.
  */
@@ -592,6 +599,7 @@ int __kmem_check_zones(const char *view);
  */
 KMEM_API int __kmem_segment_distrust(void);
 bool __kmem_segment_distrusted(void);
+bool __kmem_segment_lock_kind_ok(const pthread_mutex_t *lock);
 int __kmem_view_lock(pthread_mutex_t *lock, const char *what, const char *view);
 const struct kmem_shared *__kmem_segment_header(void);
 KMEM_API int __kmem_segment_gate(const char *what);

@@ -17,8 +17,9 @@
  *     ONLINE, then hand it to the buddy allocator   __kmem_online_chunk()
  *
  *   offline_section()                               the kernel's offline_pages()
- *     under every direct zone lock of the node: all of it free?  take its
- *     blocks off the free lists (isolate)
+ *     under every direct zone lock of the node: all of it free, and the
+ *     zone's vmalloc promises still covered without it?  take its blocks
+ *     off the free lists (isolate)
  *     punch the hole in the memfd, and in the memmap (MADV_REMOVE)
  *
  * Who grows: an allocation that may sleep, when a ZONE_NORMAL zone is
@@ -41,7 +42,9 @@
  * pages from every process that mapped them.
  *
  * Locking: a node's hotplug_lock (robust, process-shared) serialises its
- * section changes; then per-CPU list locks; then zone locks.  Never taken
+ * section changes; then the vmalloc charges lock (offlining keeps each
+ * zone's promised pages, vmalloc.c); then per-CPU list locks; then zone
+ * locks.  Never taken
  * in atomic context.  A process that dies holding hotplug_lock leaves the
  * section it was changing in hotplug_section; whoever takes the lock next
  * finishes or undoes the step (__kmem_hotplug_recover()).
@@ -237,16 +240,28 @@ static int online_section(struct pglist_data *pgdat, u64 idx)
 static int offline_section(struct pglist_data *pgdat, u64 idx)
 {
 	u64 pfn = section_pfn(idx), nr = section_pages();
+	const struct zone *zone =
+		&pgdat->node_zones[__kmem_direct_chunk_zone(pgdat_nid(pgdat), pfn)];
 	int ret;
 
+	/*
+	 * Free pages promised to vmalloc areas (not yet touched) stay: with the
+	 * charges lock held no new promise is made meanwhile.
+	 */
+	if (__kmem_vm_charges_hold())
+		return -EBUSY;
 	__kmem_lock_node_zones(pgdat);
-	ret = __kmem_isolate_range(pfn, nr);
+	if (READ_ONCE(zone->free_pages) < READ_ONCE(zone->vm_charged) + nr)
+		ret = -EBUSY;
+	else
+		ret = __kmem_isolate_range(pfn, nr);
 	if (!ret) {
 		WRITE_ONCE(pgdat->hotplug_section, (u32)(idx + 1));
 		__atomic_store_n(&kmem_mm.sections[idx].state, SECTION_GOING_OFFLINE,
 				 __ATOMIC_RELEASE);
 	}
 	__kmem_unlock_node_zones(pgdat);
+	__kmem_vm_charges_release();
 	if (ret)
 		return ret;
 	kasan_unpoison(kmem_mm.mem_base + (pfn << PAGE_SHIFT), nr << PAGE_SHIFT);

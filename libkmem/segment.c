@@ -511,6 +511,15 @@ unsigned int __kmem_segment_fences(const char **why, unsigned int max)
 }
 
 /*
+ * May @lock be handed to glibc?  In kmemd only a word of our own kind is:
+ * glibc asserts on some others (the priority-inheritance kinds).
+ */
+bool __kmem_segment_lock_kind_ok(const pthread_mutex_t *lock)
+{
+	return !READ_ONCE(trust.on) || READ_ONCE(lock->__data.__kind) == trust.mutex_kind;
+}
+
+/*
  * A shared lock, taken for a check: the word must be one of ours (its kind)
  * and its holder a task that exists.  Return: 0 (held), -EBUSY (a live
  * holder keeps it: not a finding), -EUCLEAN (reported).

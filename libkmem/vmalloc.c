@@ -20,9 +20,11 @@
  * every page of the region when it returns, as hugetlb charges a mapping's
  * reservation: vm_charge() takes the pages out of what the zones can hand
  * out (zone->vm_charged, HighMem first, then Normal and below, the
- * kernel's zonelist for GFP_KERNEL | __GFP_HIGHMEM), after reclaim if it
- * must, or vmalloc() returns NULL with the kernel's "vmalloc error"
- * report.  Every other allocation's watermark check sees free pages minus
+ * kernel's zonelist for GFP_KERNEL | __GFP_HIGHMEM), onlining sections of
+ * a node that can grow, as any allocation under its low watermark does
+ * (memory_hotplug.c), after reclaim if it must, or vmalloc() returns NULL
+ * with the kernel's "vmalloc error" report.  A section holding promised
+ * pages stays online: offlining leaves a zone at least its promises.  Every other allocation's watermark check sees free pages minus
  * those promises, so the first touch finds its page: populate_block() gives
  * one page of the promise up and takes the page from that zone with no
  * watermark (__kmem_alloc_pages_charged()).  A region then costs only the
@@ -43,6 +45,9 @@
  *      writers insert and remove
  *   2. vm_struct::lock: which pages of one area are mapped
  *   3. page allocator locks
+ * The charges lock (kmem_vm_charges::lock) nests under a node's
+ * hotplug_lock and above its zone locks (offlining); vm_charge() takes
+ * it alone, and grows the node with it released.
  *
  * fork(): the child gets a copy of the mappings.  Pages already mapped are
  * MAP_SHARED, so parent and child see each other's writes there; pages not
@@ -399,9 +404,48 @@ static bool charge_try(struct vm_struct *area, const struct charge_goal *g,
 	return true;
 }
 
+/* Pages a zone of the list may still gain by its node onlining sections (they go to Normal). */
+static u64 charge_growable(const struct charge_goal *g)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++) {
+		const struct zone *zone = zone_by_id(g->zones[i]);
+		const struct pglist_data *pgdat = NODE_DATA((int)zone->node);
+		u64 online = READ_ONCE(pgdat->online_pages);
+
+		if (zone->idx == ZONE_NORMAL && online < pgdat->max_pages)
+			n += pgdat->max_pages - online;
+	}
+	return n;
+}
+
+/*
+ * Online one section on the first node of the list whose Normal zone can
+ * grow, as an allocation under its low watermark would.  Return: true when
+ * memory was added.
+ */
+static bool charge_grow(const struct charge_goal *g, gfp_t gfp)
+{
+	unsigned int i;
+
+	if (!(gfp & __GFP_DIRECT_RECLAIM))
+		return false;
+	for (i = 0; i < g->nr; i++) {
+		const struct zone *zone = zone_by_id(g->zones[i]);
+
+		if (zone->idx == ZONE_NORMAL && kmem_node_can_grow(NODE_DATA((int)zone->node)) &&
+		    __kmem_grow_node((int)zone->node))
+			return true;
+	}
+	return false;
+}
+
 /*
  * vm_charge - promise every page of @area, as a GFP_KERNEL allocation of
- * that many pages would get them: above the low watermark; else kswapd is
+ * that many pages would get them: above the low watermark, onlining
+ * sections while a node of the list can grow; else kswapd is
  * woken and the min watermark will do; else direct reclaim, up to
  * CHARGE_RECLAIM_ROUNDS rounds waiting for frees between them (one with
  * __GFP_NORETRY, for ever with __GFP_NOFAIL).  More than the zones manage
@@ -424,7 +468,7 @@ static bool vm_charge(struct vm_struct *area, gfp_t gfp)
 		return false;
 	for (i = 0; i < g.nr; i++)
 		managed += zone_by_id(zones[i])->managed_pages;
-	if (g.need > managed) {
+	if (g.need > managed + charge_growable(&g)) {
 		__atomic_fetch_add(&vm_charges()->charge_fail, 1, __ATOMIC_RELAXED);
 		__kmem_warn_alloc(gfp, "vmalloc error: size %lu, exceeds total pages",
 				  (unsigned long)area->nr_pages << PAGE_SHIFT);
@@ -432,6 +476,9 @@ static bool vm_charge(struct vm_struct *area, gfp_t gfp)
 	}
 	if (charge_try(area, &g, WMARK_LOW))
 		return true;
+	while (charge_grow(&g, gfp))
+		if (charge_try(area, &g, WMARK_LOW))
+			return true;
 	for (i = 0; i < kmem_mm.nr_nodes; i++)
 		__kmem_wakeup_kswapd((int)i, 0, ZONE_HIGHMEM);
 	if (charge_try(area, &g, WMARK_MIN))
@@ -519,18 +566,18 @@ static u64 area_charged(const struct vm_struct *area)
 }
 
 /*
- * kmemd, client @client_id gone: its promises go back to the zones, added
- * to *@pages.  The lock is tried for a while only (a live client may hold
- * it, or a client may have scribbled on it): the daemon never blocks on it.
- * Return: 0, or -EBUSY: call again later.
+ * The charges lock, waited for 100 ms at most: kmemd never blocks on it (a
+ * live client may hold it, or a client may have scribbled on it), and one
+ * of another kind is not handed to glibc at all.  Return: 0 (held) or -EBUSY.
  */
-int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages)
+int __kmem_vm_charges_hold(void)
 {
 	struct kmem_vm_charges *c = vm_charges();
 	struct timespec ts;
-	unsigned int i, z;
 	int ret;
 
+	if (!__kmem_segment_lock_kind_ok(&c->lock))
+		return -EBUSY;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_nsec += 100 * 1000000L;
 	ts.tv_sec += ts.tv_nsec / 1000000000;
@@ -545,6 +592,27 @@ int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages)
 		kmem_irq_enable();
 		return -EBUSY;
 	}
+	return 0;
+}
+
+void __kmem_vm_charges_release(void)
+{
+	charges_unlock();
+}
+
+/*
+ * kmemd, client @client_id gone: its promises go back to the zones, added
+ * to *@pages.  The lock is tried for a while only (a live client may hold
+ * it, or a client may have scribbled on it): the daemon never blocks on it.
+ * Return: 0, or -EBUSY: call again later.
+ */
+int __kmem_vm_charges_client_gone(u32 client_id, u64 *pages)
+{
+	struct kmem_vm_charges *c = vm_charges();
+	unsigned int i, z;
+
+	if (__kmem_vm_charges_hold())
+		return -EBUSY;
 	for (i = 0; i < KMEM_VM_CHARGE_SLOTS; i++) {
 		struct kmem_vm_charge_slot *sl = &c->slot[i];
 

@@ -22,6 +22,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "attach_pair.h"
 #include "kunit.h"
@@ -368,6 +369,48 @@ static void test_offline_under_allocation(void)
 	CU_ASSERT(c.ops > 0);
 	KT_ASSERT_EQ(check_buddy(), 0);
 	kmem_memory_shrink();
+	KT_ASSERT_EQ(online_bytes(0), INITIAL_MB << 20);
+}
+
+/*
+ * vmalloc() past what is online: its promise grows the node, as an
+ * allocation under the watermark does; sections holding promised pages stay
+ * online through a shrink, so every first touch finds its page; more than
+ * the maximum is NULL at once.
+ */
+static void test_vmalloc_grows(void)
+{
+	const size_t size = 32UL << 20;	/* 8 MiB online, 4 MiB HighMem, 64 MiB the most */
+	struct kmem_hotplug_stats st0, st1;
+	unsigned char *v;
+	size_t i;
+
+	CU_ASSERT_FATAL(kmem_get_hotplug_stats(0, &st0) == 0);
+	v = vmalloc(size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(online_bytes(0) >= size - (4UL << 20));
+	CU_ASSERT(kmem_get_hotplug_stats(0, &st1) == 0);
+	CU_ASSERT(st1.memory_online > st0.memory_online);
+	/* nothing touched yet: the promised pages are free, and must stay */
+	kmem_memory_shrink();
+	CU_ASSERT(online_bytes(0) >= size - (4UL << 20));
+	KT_ASSERT_EQ(check_buddy(), 0);
+	for (i = 0; i < size; i += PAGE_SIZE)
+		v[i] = (unsigned char)(i >> PAGE_SHIFT);
+	for (i = 0; i < size; i += PAGE_SIZE)
+		if (v[i] != (unsigned char)(i >> PAGE_SHIFT))
+			break;
+	KT_ASSERT_EQ(i, size);
+	KT_ASSERT_EQ(check_buddy(), 0);
+	vfree(v);
+	kmem_memory_shrink();
+	KT_ASSERT_EQ(online_bytes(0), INITIAL_MB << 20);
+	KT_ASSERT_EQ(check_buddy(), 0);
+
+	kt_capture_start();
+	CU_ASSERT_PTR_NULL(vmalloc((MAX_MB + 8UL) << 20));
+	CU_ASSERT(kt_captured("exceeds total pages"));
+	kt_capture_stop();
 	KT_ASSERT_EQ(online_bytes(0), INITIAL_MB << 20);
 }
 
@@ -735,6 +778,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_grow_kmalloc),
 	KT_TEST(test_grow_to_max),
 	KT_TEST(test_offline_under_allocation),
+	KT_TEST(test_vmalloc_grows),
 	KT_TEST(test_atomic_kswapd_grows),
 	KT_TEST(test_delayed_offline),
 	KT_TEST(test_init_does_not_depend_on_max),

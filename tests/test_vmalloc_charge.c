@@ -22,7 +22,7 @@
 
 #include "kunit.h"
 
-#define OPTS	"fake_numa=2,direct_mb=32,highmem_mb=16,hugepages=never,reclaim_timeout_ms=200"
+#define OPTS	"fake_numa=2,direct_mb=32,max_mb=32,highmem_mb=16,hugepages=never,reclaim_timeout_ms=200"
 
 static unsigned int nr_nodes;
 
