@@ -374,7 +374,8 @@ void __kmem_init_chunk(unsigned int nid, enum zone_type z, u64 pfn, u64 nr, u32 
 /*
  * memory_hotplug.c - sections coming online and going offline (the
  * kernel's mm/memory_hotplug.c; docs/page_alloc.md).  Lock order: a node's
- * hotplug_lock, then per-CPU list locks, then zone locks.
+ * hotplug_lock, then the vmalloc charges lock, then per-CPU list locks,
+ * then zone locks.
  */
 /* Online the initial sections of every node (kmem_init(), single-threaded). */
 int __kmem_hotplug_init(void);
@@ -385,10 +386,22 @@ static __always_inline bool kmem_node_can_grow(const struct pglist_data *pgdat)
 	       pgdat->max_pages;
 }
 /*
- * Online one section of node @nid for an allocation that may sleep.
+ * May node @nid online a section into its HighMem?  Only a hugetlb node
+ * with a shmem range does (vmalloc cannot map its hugetlb pages 4 KiB at a
+ * time, so its HighMem grows instead of its Normal zone).
+ */
+static __always_inline bool kmem_node_can_grow_highmem(const struct pglist_data *pgdat)
+{
+	return pgdat->hugetlb && pgdat->direct_pages > pgdat->huge_pages &&
+	       kmem_node_can_grow(pgdat);
+}
+/*
+ * Online one section of node @nid for an allocation that may sleep (into
+ * ZONE_NORMAL; __kmem_grow_highmem(): into ZONE_HIGHMEM, for vmalloc).
  * Return: true when memory was added (by us or by a racing grower).
  */
 bool __kmem_grow_node(int nid);
+bool __kmem_grow_highmem(int nid);
 extern __thread bool __kmem_in_kswapd;
 /*
  * Offline the sections of node @nid (all nodes if < 0) that are wholly
@@ -410,8 +423,8 @@ void __kmem_setup_pcp(void);
 void __kmem_online_chunk(u64 pfn, u64 nr_pages);
 /*
  * Hotplug: take every free block of [@pfn, +@nr_pages) off its free list,
- * if all of the range is free; the node's direct zones' locks are held by
- * the caller.  Return: 0, or -EBUSY with nothing changed.
+ * if all of the range is free; the node's zone locks are held by the
+ * caller.  Return: 0, or -EBUSY with nothing changed.
  */
 int __kmem_isolate_range(u64 pfn, u64 nr_pages);
 void __kmem_lock_node_zones(struct pglist_data *pgdat);

@@ -194,10 +194,12 @@ static void read_section_phys(u64 pfn, u64 nr)
 
 /*
  * online_section - bring section @idx of @pgdat online and give its pages
- * to the buddy allocator.  Context: hotplug_lock held.
+ * to the buddy allocator: to the zone its place says, or with @highmem to
+ * ZONE_HIGHMEM (a shmem section of a hugetlb node, for vmalloc, which can
+ * map only shmem pages 4 KiB at a time).  Context: hotplug_lock held.
  * Return: 0; -ENOSPC (the hugetlb pool, or shmem, has no room); -errno.
  */
-static int online_section(struct pglist_data *pgdat, u64 idx)
+static int online_section(struct pglist_data *pgdat, u64 idx, bool highmem)
 {
 	struct mem_section *ms = &kmem_mm.sections[idx];
 	unsigned int nid = pgdat_nid(pgdat);
@@ -218,8 +220,8 @@ static int online_section(struct pglist_data *pgdat, u64 idx)
 		read_section_phys(pfn, nr);
 	ms->hugetlb = huge;
 	for (c = 0; c < nr; c += CHUNK_PAGES)
-		__kmem_init_chunk(nid, __kmem_direct_chunk_zone(nid, pfn + c), pfn + c,
-				  CHUNK_PAGES, 0);
+		__kmem_init_chunk(nid, highmem ? ZONE_HIGHMEM : __kmem_direct_chunk_zone(nid, pfn + c),
+				  pfn + c, CHUNK_PAGES, highmem ? PG_highmem : 0);
 	if (!READ_ONCE(kmem_mm.kasan_shared))
 		kasan_poison(kmem_mm.mem_base + (pfn << PAGE_SHIFT), nr << PAGE_SHIFT);
 	/* valid from here: its pages can be listed, and then handed out */
@@ -240,8 +242,7 @@ static int online_section(struct pglist_data *pgdat, u64 idx)
 static int offline_section(struct pglist_data *pgdat, u64 idx)
 {
 	u64 pfn = section_pfn(idx), nr = section_pages();
-	const struct zone *zone =
-		&pgdat->node_zones[__kmem_direct_chunk_zone(pgdat_nid(pgdat), pfn)];
+	const struct zone *zone = page_zone(__pfn_to_page(pfn));	/* as onlined */
 	int ret;
 
 	/*
@@ -293,17 +294,21 @@ static u64 first_offline(u64 start_pfn, u64 pages)
 }
 
 /* One more section for @pgdat: hugetlb while the pool has pages, then shmem. */
-static int grow_locked(struct pglist_data *pgdat)
+static int grow_locked(struct pglist_data *pgdat, bool highmem)
 {
 	u64 idx, shmem_start = pgdat->direct_start_pfn + pgdat->huge_pages;
 	int ret = -ENOSPC;
 
 	if (!kmem_node_can_grow(pgdat))
 		return -ENOSPC;
+	if (highmem) {
+		idx = first_offline(shmem_start, pgdat->direct_pages - pgdat->huge_pages);
+		return idx == UINT64_MAX ? -ENOSPC : online_section(pgdat, idx, true);
+	}
 	if (pgdat->huge_pages) {
 		idx = first_offline(pgdat->direct_start_pfn, pgdat->huge_pages);
 		if (idx != UINT64_MAX) {
-			ret = online_section(pgdat, idx);
+			ret = online_section(pgdat, idx, false);
 			if (!ret)
 				return 0;
 			/* ENOSPC (the pool is dry) or ENOMEM: a clean refusal */
@@ -313,12 +318,12 @@ static int grow_locked(struct pglist_data *pgdat)
 	if (pgdat->direct_pages > pgdat->huge_pages) {
 		idx = first_offline(shmem_start, pgdat->direct_pages - pgdat->huge_pages);
 		if (idx != UINT64_MAX)
-			ret = online_section(pgdat, idx);
+			ret = online_section(pgdat, idx, false);
 	}
 	return ret;
 }
 
-bool __kmem_grow_node(int nid)
+static bool grow_node(int nid, bool highmem)
 {
 	struct pglist_data *pgdat = NODE_DATA(nid);
 	u64 seen = READ_ONCE(pgdat->online_pages);
@@ -327,12 +332,14 @@ bool __kmem_grow_node(int nid)
 
 	if (!kmem_node_can_grow(pgdat) || hotplug_depth)
 		return false;
+	if (highmem && !kmem_node_can_grow_highmem(pgdat))
+		return false;
 	hotplug_lock(pgdat);
 	if (READ_ONCE(pgdat->online_pages) > seen) {
 		hotplug_unlock(pgdat);
 		return true;	/* someone grew it while we waited: look again */
 	}
-	ret = grow_locked(pgdat);
+	ret = grow_locked(pgdat, highmem);
 	grown = !ret;
 	if (grown)
 		zones_changed();
@@ -345,6 +352,16 @@ bool __kmem_grow_node(int nid)
 		os_futex_wake(&pgdat->kswapd_wait, 1);
 	}
 	return grown;
+}
+
+bool __kmem_grow_node(int nid)
+{
+	return grow_node(nid, false);
+}
+
+bool __kmem_grow_highmem(int nid)
+{
+	return grow_node(nid, true);
 }
 
 /*
@@ -514,7 +531,7 @@ int __kmem_hotplug_init(void)
 					return -EPERM;
 				/* else no frame numbers: DMA and DMA32 stay empty (mm_init.c) */
 			}
-			ret = online_section(pgdat, idx);
+			ret = online_section(pgdat, idx, false);
 			if (ret)
 				return ret;
 		}
@@ -613,7 +630,7 @@ long kmem_memory_online(int nid, size_t bytes)
 	might_sleep_caller(__builtin_return_address(0));
 	pgdat = NODE_DATA(nid);
 	hotplug_lock(pgdat);
-	while ((u64)done * (section_pages() << PAGE_SHIFT) < bytes && !grow_locked(pgdat))
+	while ((u64)done * (section_pages() << PAGE_SHIFT) < bytes && !grow_locked(pgdat, false))
 		done++;
 	if (done)
 		zones_changed();

@@ -334,13 +334,13 @@ void __kmem_lock_node_zones(struct pglist_data *pgdat)
 {
 	unsigned int z;
 
-	for (z = 0; z < ZONE_HIGHMEM; z++)
+	for (z = 0; z < MAX_NR_ZONES; z++)
 		zone_lock(&pgdat->node_zones[z]);
 }
 
 void __kmem_unlock_node_zones(struct pglist_data *pgdat)
 {
-	unsigned int z = ZONE_HIGHMEM;
+	unsigned int z = MAX_NR_ZONES;
 
 	while (z--)
 		zone_unlock(&pgdat->node_zones[z]);
@@ -351,7 +351,7 @@ void __kmem_unlock_node_zones(struct pglist_data *pgdat)
  * test_pages_isolated() in one: if every page of [@pfn, +@nr_pages) heads
  * or lies in a free block inside the range, take the blocks off their
  * lists, out of the zones' counts, and mark them reserved.
- * Context: the node's direct zone locks held.  Return: 0 or -EBUSY.
+ * Context: the node's zone locks held.  Return: 0 or -EBUSY.
  */
 int __kmem_isolate_range(u64 pfn, u64 nr_pages)
 {

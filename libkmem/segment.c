@@ -491,9 +491,11 @@ bool __kmem_block_zone_trusted(u64 pfn, unsigned int order)
 		return false;
 	/* inside the node's memory as built: a zone's span moves with its sections */
 	pgdat = &trust.copy->node_data[zone_id / MAX_NR_ZONES];
-	if (zone_id % MAX_NR_ZONES == ZONE_HIGHMEM)
-		return pfn >= pgdat->highmem_start_pfn &&
-		       pfn + (1ULL << order) <= pgdat->highmem_start_pfn + pgdat->highmem_pages;
+	if (zone_id % MAX_NR_ZONES == ZONE_HIGHMEM &&
+	    pfn >= pgdat->highmem_start_pfn &&
+	    pfn + (1ULL << order) <= pgdat->highmem_start_pfn + pgdat->highmem_pages)
+		return true;
+	/* HighMem too: a hugetlb node grows it with sections of its shmem range */
 	return pfn >= pgdat->direct_start_pfn &&
 	       pfn + (1ULL << order) <= pgdat->direct_start_pfn + pgdat->direct_pages;
 }
@@ -760,13 +762,23 @@ static int verify_zone(int nid, int z, const char *view)
 	const struct pglist_data *built = &trust.copy->node_data[nid];
 	u64 lo, hi, start = READ_ONCE(zone->zone_start_pfn), spanned = READ_ONCE(zone->spanned_pages);
 
-	/* the span moves as sections come and go: it must stay in the node's ranges */
-	if (z == ZONE_HIGHMEM) {
-		lo = built->highmem_start_pfn;
-		hi = lo + built->highmem_pages;
-	} else {
-		lo = built->direct_start_pfn;
-		hi = lo + built->direct_pages;
+	/*
+	 * The span moves as sections come and go: it must stay in the node's
+	 * ranges (HighMem's: its pool, and the direct map, where a hugetlb
+	 * node grows it).
+	 */
+	lo = built->direct_start_pfn;
+	hi = lo + built->direct_pages;
+	if (z == ZONE_HIGHMEM && built->highmem_pages) {
+		u64 hlo = built->highmem_start_pfn, hhi = hlo + built->highmem_pages;
+
+		if (!built->hugetlb) {
+			lo = hlo;
+			hi = hhi;
+		} else {
+			lo = lo < hlo ? lo : hlo;
+			hi = hi > hhi ? hi : hhi;
+		}
 	}
 	if (zone->node != c->node || zone->idx != c->idx || zone->pcp_off != c->pcp_off ||
 	    (spanned && (start < lo || start > hi || spanned > hi - start)))

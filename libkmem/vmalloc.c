@@ -35,7 +35,8 @@
  *
  * Zones below HighMem back vmalloc pages only where the direct map is
  * shared memory: a hugetlb page cannot be mapped 4 KiB at a time, so on
- * hugetlb vmalloc is charged to HighMem alone.  The SIGBUS at first touch
+ * hugetlb vmalloc is charged to HighMem alone, and such a node grows its
+ * HighMem (with sections of its direct map's shmem range) instead.  The SIGBUS at first touch
  * (the kernel's VM_FAULT_OOM) stays as the last resort of a fault that
  * finds no page even so; where userfaultfd is missing, vmalloc() takes and
  * maps every page at once.
@@ -404,7 +405,21 @@ static bool charge_try(struct vm_struct *area, const struct charge_goal *g,
 	return true;
 }
 
-/* Pages a zone of the list may still gain by its node onlining sections (they go to Normal). */
+/*
+ * The zone of the list that a node's growth feeds, for vmalloc: Normal, or
+ * on a hugetlb node HighMem (its shmem sections; a hugetlb page cannot be
+ * mapped 4 KiB at a time).
+ */
+static bool zone_grows_for_vmalloc(const struct zone *zone)
+{
+	const struct pglist_data *pgdat = NODE_DATA((int)zone->node);
+
+	if (pgdat->hugetlb)
+		return zone->idx == ZONE_HIGHMEM && kmem_node_can_grow_highmem(pgdat);
+	return zone->idx == ZONE_NORMAL && kmem_node_can_grow(pgdat);
+}
+
+/* Pages the zones of the list may still gain by their nodes onlining sections. */
 static u64 charge_growable(const struct charge_goal *g)
 {
 	u64 n = 0;
@@ -415,16 +430,16 @@ static u64 charge_growable(const struct charge_goal *g)
 		const struct pglist_data *pgdat = NODE_DATA((int)zone->node);
 		u64 online = READ_ONCE(pgdat->online_pages);
 
-		if (zone->idx == ZONE_NORMAL && online < pgdat->max_pages)
+		if (zone_grows_for_vmalloc(zone) && online < pgdat->max_pages)
 			n += pgdat->max_pages - online;
 	}
 	return n;
 }
 
 /*
- * Online one section on the first node of the list whose Normal zone can
- * grow, as an allocation under its low watermark would.  Return: true when
- * memory was added.
+ * Online one section on the first node of the list that can grow, as an
+ * allocation under its low watermark would.  Return: true when memory was
+ * added.
  */
 static bool charge_grow(const struct charge_goal *g, gfp_t gfp)
 {
@@ -435,8 +450,10 @@ static bool charge_grow(const struct charge_goal *g, gfp_t gfp)
 	for (i = 0; i < g->nr; i++) {
 		const struct zone *zone = zone_by_id(g->zones[i]);
 
-		if (zone->idx == ZONE_NORMAL && kmem_node_can_grow(NODE_DATA((int)zone->node)) &&
-		    __kmem_grow_node((int)zone->node))
+		if (!zone_grows_for_vmalloc(zone))
+			continue;
+		if (zone->idx == ZONE_HIGHMEM ? __kmem_grow_highmem((int)zone->node) :
+						__kmem_grow_node((int)zone->node))
 			return true;
 	}
 	return false;

@@ -441,7 +441,7 @@ static void kswapd_give_back(struct pglist_data *pgdat)
 
 	if (READ_ONCE(pgdat->online_pages) <= pgdat->min_pages)
 		return;
-	for (z = 0; z < ZONE_HIGHMEM; z++)
+	for (z = 0; z < MAX_NR_ZONES; z++)	/* HighMem too: a hugetlb node grows it */
 		free += READ_ONCE(pgdat->node_zones[z].free_pages);
 	if (free >= (1ULL << kmem_mm.section_pfn_shift))
 		kmem_drain_all_pages();

@@ -105,8 +105,7 @@ static unsigned long check_buddy(void)
 			bad += free != zone->free_pages;
 			bad += zone->managed_pages > zone->present_pages;
 			bad += zone->present_pages > zone->spanned_pages;
-			if (z != ZONE_HIGHMEM)
-				present += zone->present_pages;
+			present += zone->present_pages;
 			pthread_mutex_unlock(&zone->lock);
 		}
 		for (idx = pgdat->direct_start_pfn >> kmem_mm.section_pfn_shift;
@@ -115,7 +114,8 @@ static unsigned long check_buddy(void)
 			online += kmem_mm.sections[idx].state == SECTION_ONLINE;
 		online <<= kmem_mm.section_pfn_shift;
 		bad += online != pgdat->online_pages;
-		bad += present != pgdat->online_pages;
+		/* the HighMem pool is always online; sections grown into HighMem count */
+		bad += present != pgdat->online_pages + pgdat->highmem_pages;
 		bad += pgdat->online_pages > pgdat->max_pages;
 	}
 	if (bad)
@@ -772,6 +772,66 @@ static void test_hugetlb_pool_exhausted(void)
 	KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
 }
 
+/*
+ * On huge pages vmalloc cannot use the hugetlb sections (they cannot be
+ * mapped 4 KiB at a time): the node grows its HighMem with shmem sections
+ * instead, and a vmalloc larger than the HighMem pool is had and touched.
+ */
+static void test_vmalloc_hugetlb_grows_highmem(void)
+{
+	const size_t size = 24UL << 20;	/* the HighMem pool is 4 MiB */
+	long before = read_pool(POOL), free_now;
+	static struct kmem_memory_block b[64];
+	unsigned char *v;
+	long n, i, high = 0;
+	size_t k;
+
+	if (geteuid() != 0 || before < 0) {
+		printf("SKIPPED: needs root to size the huge page pool ");
+		return;
+	}
+	kmem_exit();
+	free_now = read_pool("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+	if (write_pool(before - free_now + 8) || read_pool(
+		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") != 8) {
+		write_pool(before);
+		printf("SKIPPED: could not set the huge page pool to 8 free pages ");
+		KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
+		return;
+	}
+	if (kt_init("fake_numa=1,direct_mb=8,max_mb=64,highmem_mb=4,hugepages=auto")) {
+		write_pool(before);
+		CU_FAIL("kmem_init with hugepages=auto");
+		KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
+		return;
+	}
+	CU_ASSERT(kmem_mm.shm->node_data[0].hugetlb);
+	v = vmalloc(size);
+	CU_ASSERT_PTR_NOT_NULL(v);
+	if (v) {
+		n = kmem_memory_blocks(b, 64, false);
+		for (i = 0; i < n && i < 64; i++)
+			high += b[i].zone && !strcmp(b[i].zone, "HighMem") && !b[i].hugetlb;
+		CU_ASSERT(high >= 4);
+		KT_ASSERT_EQ(check_buddy(), 0);
+		kmem_memory_shrink();	/* promised pages keep their sections */
+		for (k = 0; k < size; k += PAGE_SIZE)
+			v[k] = (unsigned char)(k >> PAGE_SHIFT);
+		for (k = 0; k < size; k += PAGE_SIZE)
+			if (v[k] != (unsigned char)(k >> PAGE_SHIFT))
+				break;
+		KT_ASSERT_EQ(k, size);
+		KT_ASSERT_EQ(check_buddy(), 0);
+		vfree(v);
+	}
+	kmem_memory_shrink();
+	KT_ASSERT_EQ(online_bytes(0), INITIAL_MB << 20);
+	KT_ASSERT_EQ(check_buddy(), 0);
+	kmem_exit();
+	write_pool(before);
+	KT_ASSERT_EQ_FATAL(hotplug_init(), 0);
+}
+
 static const struct kt_test tests[] = {
 	KT_TEST(test_memory_blocks),
 	KT_TEST(test_grow_alloc_pages_cycles),
@@ -786,6 +846,7 @@ static const struct kt_test tests[] = {
 	KT_TEST(test_client_dies_onlining),
 	KT_TEST(test_client_dies_offlining),
 	KT_TEST(test_hugetlb_pool_exhausted),
+	KT_TEST(test_vmalloc_hugetlb_grows_highmem),
 	KT_END
 };
 
