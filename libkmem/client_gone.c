@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "os.h"
 #include "slab.h"
 
 /* Is @page the metadata block of a cache still in caches[] (a leaked one)? */
@@ -372,7 +373,7 @@ static void orphan_collect(void *object, const char *cache, unsigned int object_
 	(void)object_size;
 	if (set->nr == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 1024;
-		void **objs = set->oom ? NULL : reallocarray(set->objs, cap, sizeof(*objs));
+		void **objs = set->oom ? NULL : os_reallocarray(set->objs, cap, sizeof(*objs));
 
 		if (!objs) {
 			set->oom = true;
@@ -438,7 +439,7 @@ int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed)
 		return ret;
 	ret = __kmem_client_objects(client_id, orphan_collect, &set, &usage);
 	if (ret || set.oom) {
-		free(set.objs);
+		os_free(set.objs);
 		return ret ?: -ENOMEM;
 	}
 	nr_deferred = __kmem_rcu_deferred_objects(deferred, KMEM_RCU_MAX_DEFERRED);
@@ -455,7 +456,7 @@ int __kmem_client_free_orphans(u32 client_id, struct kmem_client_usage *freed)
 		freed->object_bytes += cache_at(slab->slab[0])->object_size;
 		kfree(set.objs[i]);
 	}
-	free(set.objs);
+	os_free(set.objs);
 	for (pfn = kmem_next_online_pfn(0, total); pfn < total;
 	     pfn = kmem_next_online_pfn(pfn + 1, total)) {
 		struct page *page = __pfn_to_page(pfn);
@@ -580,7 +581,7 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 		return -EUCLEAN;
 	if (kswapd_busy())
 		return -EBUSY;
-	pcp_order = calloc(total, 1);
+	pcp_order = os_calloc(total, 1);
 	if (!pcp_order)
 		return -ENOMEM;
 	mark_pcp_blocks(pcp_order);
@@ -601,7 +602,7 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 		if (!block_in_limbo(pcp_order, pfn, order) || !__kmem_block_zone_trusted(pfn, order))
 			continue;
 		if (nr == cap) {
-			u64 *c = reallocarray(cand, cap ? cap * 2 : 64, sizeof(*c));
+			u64 *c = os_reallocarray(cand, cap ? cap * 2 : 64, sizeof(*c));
 
 			if (!c)
 				break;
@@ -632,7 +633,7 @@ long __kmem_sweep_limbo(unsigned int settle_ms)
 			      (unsigned long long)cand[i], order);
 		pages += 1L << order;
 	}
-	free(cand);
-	free(pcp_order);
+	os_free(cand);
+	os_free(pcp_order);
 	return pages;
 }

@@ -73,7 +73,7 @@ void __kmem_run_deferred(void)
 	}
 }
 
-/* glibc fixes __rseq_offset before any constructor runs; copy it once. */
+/* glibc fixes __rseq_offset before any constructor runs; copy it (init does too). */
 __attribute__((constructor)) static void kmem_constructor(void)
 {
 	__kmem_rseq_offset = __rseq_offset;
@@ -402,6 +402,12 @@ static int validate(const struct kmem_options *o)
 
 static int rseq_usable(void)
 {
+	/*
+	 * kmem may be initialised before its constructor ran: by a malloc in
+	 * the constructor of a library loaded before it (libnuma's, under the
+	 * malloc front end).  glibc's value is fixed by then: take it here.
+	 */
+	__kmem_rseq_offset = __rseq_offset;
 	return KMEM_HAVE_RSEQ_ASM && __rseq_size > 0 && rseq_current_cpu() >= 0;
 }
 

@@ -128,7 +128,7 @@ static __always_inline struct per_cpu_pages *zone_pcp(const struct zone *zone, i
 
 static __always_inline bool zone_populated(const struct zone *zone)
 {
-	return zone->present_pages != 0;
+	return READ_ONCE(zone->present_pages) != 0;
 }
 
 static __always_inline struct mem_section *__pfn_to_section(u64 pfn)

@@ -665,7 +665,7 @@ int kmem_show_lsmem(FILE *f)
 	n = kmem_memory_blocks(NULL, 0, true);
 	if (n < 0)
 		return (int)n;
-	b = calloc((size_t)n + 1, sizeof(*b));
+	b = os_calloc((size_t)n + 1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	n = kmem_memory_blocks(b, (size_t)n, true);
@@ -689,7 +689,7 @@ int kmem_show_lsmem(FILE *f)
 		block = b[i].size;
 		*(b[i].online ? &online : &offline) += b[i].size;
 	}
-	free(b);
+	os_free(b);
 	size_str(size, sizeof(size), block);
 	fprintf(f, "\nMemory block size:%20s\n", size);
 	size_str(size, sizeof(size), online);

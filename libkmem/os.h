@@ -18,6 +18,38 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/*
+ * kmem's own bookkeeping (vmalloc's area records, reclaim's scratch arrays,
+ * the views' tables) comes from glibc's allocator, never from whatever
+ * malloc the process runs on: under the malloc front end that is kmem
+ * itself, and a record taken from vmalloc while vmalloc holds its locks
+ * would deadlock.  The sanitizers' builds use their own malloc (they
+ * intercept it, and see __libc_* memory as untracked).
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <stdlib.h>
+#define os_malloc(n)		malloc(n)
+#define os_calloc(n, size)	calloc(n, size)
+#define os_reallocarray(p, n, size) reallocarray(p, n, size)
+#define os_free(p)		free(p)
+#else
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+extern void __libc_free(void *p);
+#define os_malloc(n)		__libc_malloc(n)
+#define os_calloc(n, size)	__libc_calloc(n, size)
+#define os_free(p)		__libc_free(p)
+static inline void *os_reallocarray(void *p, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	return __libc_realloc(p, bytes);
+}
+#endif
+
 /* Anonymous shared memory as a file, so other processes can map it later. */
 int os_memfd_create(const char *name, bool hugetlb, unsigned int hpage_shift);
 int os_ftruncate(int fd, size_t size);

@@ -56,6 +56,7 @@
 #include <urcu/static/urcu-memb.h>
 
 #include "internal.h"
+#include "os.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member)	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -106,7 +107,7 @@ static void rcu_tsan_trampoline(struct rcu_head *rcu)
 	tsan_acquire(&rcu_tsan_gp);
 	head = shim->head;
 	func = shim->func;
-	free(shim);
+	os_free(shim);
 	func(head);
 	tsan_release(&rcu_tsan_barrier);
 }
@@ -125,7 +126,7 @@ static void queue_rcu(struct rcu_head *head, rcu_callback_t func)
 
 	__atomic_fetch_add(&rcu_queued, 1, __ATOMIC_RELAXED);
 
-	if (KMEM_TSAN && (shim = malloc(sizeof(*shim)))) {
+	if (KMEM_TSAN && (shim = os_malloc(sizeof(*shim)))) {
 		shim->head = head;
 		shim->func = func;
 		tsan_release(shim);

@@ -36,6 +36,7 @@
 
 #include "kasan.h"
 #include "slab.h"
+#include "os.h"
 
 /* The last finding of this thread, for the control reply. */
 static __thread char segment_error[256];
@@ -374,7 +375,7 @@ int __kmem_segment_distrust(void)
 
 	if (trust.on)
 		return 0;
-	trust.copy = malloc(sizeof(*trust.copy));
+	trust.copy = os_malloc(sizeof(*trust.copy));
 	if (!trust.copy)
 		return -ENOMEM;
 	copy_live_header(trust.copy, kmem_mm.shm);

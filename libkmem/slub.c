@@ -2717,7 +2717,7 @@ static bool note_unowned(struct kmem_cache *s, struct page *slab, u32 idx, void 
 	(void)s;
 	if (u->nr == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 64;
-		u64 *p = reallocarray(u->pfn_idx, cap, sizeof(*p));
+		u64 *p = os_reallocarray(u->pfn_idx, cap, sizeof(*p));
 
 		if (!p)
 			return false;
@@ -2808,7 +2808,7 @@ static void relist_unlisted(void)
 
 void __kmem_slab_server_stamp(void)
 {
-	u8 *is_free = malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
+	u8 *is_free = os_malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
 	struct kmem_shared *shm = kmem_mm.shm;
 	u64 pfn;
 
@@ -2836,7 +2836,7 @@ void __kmem_slab_server_stamp(void)
 	}
 	pthread_mutex_unlock(&shm->slab_mutex);
 out:
-	free(is_free);
+	os_free(is_free);
 }
 
 /**
@@ -2863,7 +2863,7 @@ long __kmem_sweep_objects(unsigned int settle_ms)
 		return -EINVAL;
 	if (__kmem_segment_gate("the sweep of objects in no one's hands"))
 		return -EUCLEAN;
-	is_free = malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
+	is_free = os_malloc(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER);
 	if (!is_free)
 		return -ENOMEM;
 	plain_slab_mutex_lock(shm);
@@ -2886,7 +2886,7 @@ long __kmem_sweep_objects(unsigned int settle_ms)
 		if (s->owners_off)
 			discard_empty_slabs(s);
 	pthread_mutex_unlock(&shm->slab_mutex);
-	free(u.pfn_idx);
-	free(is_free);
+	os_free(u.pfn_idx);
+	os_free(is_free);
 	return n;
 }

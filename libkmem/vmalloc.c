@@ -145,7 +145,7 @@ static unsigned int area_index(const char *addr)
 	return lo;
 }
 
-static struct vm_struct *find_vm_area(const void *addr)
+static struct vm_struct *area_lookup(const void *addr)
 {
 	unsigned int i = area_index(addr);
 
@@ -154,18 +154,19 @@ static struct vm_struct *find_vm_area(const void *addr)
 	return NULL;
 }
 
-/* First fit over the gaps; the area array stays sorted. */
-static char *alloc_vmap_area(unsigned long size, unsigned int *at)
+/* First fit over the gaps, at a multiple of @align (a power of two); the array stays sorted. */
+static char *alloc_vmap_area(unsigned long size, unsigned long align, unsigned int *at)
 {
 	char *start = vmap.base;
 	unsigned int i;
 
 	for (i = 0; i <= vmap.nr; i++) {
 		char *end = i < vmap.nr ? vmap.areas[i]->addr : vmap.base + vmap.size;
+		char *s = (char *)(((uintptr_t)start + align - 1) & ~(uintptr_t)(align - 1));
 
-		if ((unsigned long)(end - start) >= size) {
+		if (s <= end && (unsigned long)(end - s) >= size) {
 			*at = i;
-			return start;
+			return s;
 		}
 		if (i < vmap.nr)
 			start = vmap.areas[i]->addr + vmap.areas[i]->size;
@@ -177,7 +178,7 @@ static int insert_area(struct vm_struct *area, unsigned int at)
 {
 	if (vmap.nr == vmap.cap) {
 		unsigned int cap = vmap.cap ? vmap.cap * 2 : 64;
-		struct vm_struct **a = reallocarray(vmap.areas, cap, sizeof(*a));
+		struct vm_struct **a = os_reallocarray(vmap.areas, cap, sizeof(*a));
 
 		if (!a)
 			return -ENOMEM;
@@ -480,7 +481,7 @@ static bool vm_charge(struct vm_struct *area, gfp_t gfp)
 	if (nid == NUMA_NO_NODE || nid < 0 || nid >= (int)kmem_mm.nr_nodes)
 		nid = __kmem_numa_node_id();
 	g.nr = vm_charge_zones(nid, gfp, zones);
-	area->charge = calloc(g.nr ?: 1, sizeof(*area->charge));
+	area->charge = os_calloc(g.nr ?: 1, sizeof(*area->charge));
 	if (!area->charge)
 		return false;
 	for (i = 0; i < g.nr; i++)
@@ -898,7 +899,7 @@ static bool __handle_fault(u64 addr, u32 tid, bool last_try)
 	bool retry = false;
 
 	pthread_rwlock_rdlock(&vmap.lock);
-	area = find_vm_area(page);
+	area = area_lookup(page);
 	if (area && page < area->addr + ((u64)area->nr_pages << PAGE_SHIFT)) {
 		idx = (unsigned int)((page - area->addr) >> PAGE_SHIFT);
 		pthread_mutex_lock(&area->lock);
@@ -1074,11 +1075,11 @@ static void free_area_pages(struct vm_struct *area)
 static void free_area_struct(struct vm_struct *area)
 {
 	unpublish_area(area);
-	free(area->charge);
-	free(area->pfns);
-	free(area->orders);
-	free(area->mapped);
-	free(area);
+	os_free(area->charge);
+	os_free(area->pfns);
+	os_free(area->orders);
+	os_free(area->mapped);
+	os_free(area);
 }
 
 void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int node,
@@ -1090,9 +1091,12 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 	char *addr;
 
 	might_sleep_caller(caller);	/* the kernel's, in alloc_vmap_area() */
-	if (!size || size > (VMALLOC_AREA_SIZE >> 1) || kmem_ensure_init() || vmap_init())
+	if (align < PAGE_SIZE)
+		align = PAGE_SIZE;
+	if (!size || size > (VMALLOC_AREA_SIZE >> 1) || (align & (align - 1)) ||
+	    align > (VMALLOC_AREA_SIZE >> 2) || kmem_ensure_init() || vmap_init())
 		goto fail;
-	area = calloc(1, sizeof(*area));
+	area = os_calloc(1, sizeof(*area));
 	if (!area)
 		goto fail;
 	area->nr_pages = (unsigned int)(PAGE_ALIGN(size) >> PAGE_SHIFT);
@@ -1104,9 +1108,9 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 	area->record = -1;
 	pthread_mutex_init(&area->lock, NULL);
 	area->gfp = gfp;
-	area->pfns = malloc((size_t)area->nr_pages * sizeof(u32));
-	area->orders = malloc(area->nr_pages);
-	area->mapped = calloc(area->nr_pages, 1);
+	area->pfns = os_malloc((size_t)area->nr_pages * sizeof(u32));
+	area->orders = os_malloc(area->nr_pages);
+	area->mapped = os_calloc(area->nr_pages, 1);
 	if (!area->pfns || !area->orders || !area->mapped)
 		goto fail_struct;
 	memset(area->pfns, 0xff, (size_t)area->nr_pages * sizeof(u32));
@@ -1116,7 +1120,7 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp, int nod
 		goto fail_reported;
 
 	pthread_rwlock_wrlock(&vmap.lock);
-	addr = alloc_vmap_area(real_size, &at);
+	addr = alloc_vmap_area(real_size, align, &at);
 	if (!addr || os_map_anon_fixed(addr, real_size - PAGE_SIZE, true)) {
 		pthread_rwlock_unlock(&vmap.lock);
 		goto fail_pages;
@@ -1274,6 +1278,30 @@ bool is_vmalloc_or_module_addr(const void *addr)
 	return is_vmalloc_addr(addr);
 }
 
+struct vm_struct *find_vm_area(const void *addr)
+{
+	struct vm_struct *area = NULL;
+
+	if (!is_vmalloc_addr(addr))
+		return NULL;
+	pthread_rwlock_rdlock(&vmap.lock);
+	area = area_lookup(addr);
+	if (area && (const char *)addr >= area->addr + area->size)
+		area = NULL;
+	pthread_rwlock_unlock(&vmap.lock);
+	return area;
+}
+
+size_t get_vm_area_size(const struct vm_struct *area)
+{
+	return area->size - PAGE_SIZE;	/* the guard page */
+}
+
+void *vm_area_addr(const struct vm_struct *area)
+{
+	return area->addr;
+}
+
 /*
  * vmalloc_to_page - the page backing @addr.  A page not touched yet gets
  * its page now, as a first touch would, so the answer is stable.
@@ -1286,7 +1314,7 @@ struct page *vmalloc_to_page(const void *addr)
 	if (!is_vmalloc_addr(addr))
 		return NULL;
 	pthread_rwlock_rdlock(&vmap.lock);
-	area = find_vm_area(addr);
+	area = area_lookup(addr);
 	if (area && (const char *)addr < area->addr + ((u64)area->nr_pages << PAGE_SHIFT)) {
 		unsigned int idx = (unsigned int)(((const char *)addr - area->addr) >> PAGE_SHIFT);
 
@@ -1533,7 +1561,7 @@ static size_t kv_size(const void *p)
 	if (!is_vmalloc_addr(p))
 		return ksize(p);
 	pthread_rwlock_rdlock(&vmap.lock);
-	area = find_vm_area(p);
+	area = area_lookup(p);
 	if (area && area->addr == (const char *)p)
 		size = (size_t)area->nr_pages << PAGE_SHIFT;
 	pthread_rwlock_unlock(&vmap.lock);

@@ -71,7 +71,7 @@ static void shrinker_set_name(struct shrinker *shrinker, const char *fmt, va_lis
 
 struct shrinker *shrinker_alloc(unsigned int flags, const char *fmt, ...)
 {
-	struct shrinker *shrinker = calloc(1, sizeof(*shrinker));
+	struct shrinker *shrinker = os_calloc(1, sizeof(*shrinker));
 	va_list ap;
 
 	if (!shrinker)
@@ -136,7 +136,7 @@ void shrinker_free(struct shrinker *shrinker)
 		return;
 	unregister_shrinker(shrinker);
 	if (shrinker->flags & SHRINKER_ALLOCATED)
-		free(shrinker);
+		os_free(shrinker);
 }
 
 /*

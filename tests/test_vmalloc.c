@@ -624,6 +624,46 @@ static void expect_bad_vfree(const void *addr, const char *what, unsigned char *
 	}
 }
 
+/*
+ * __vmalloc_node() starts a region at a multiple of its alignment (a power
+ * of two; below a page, a page), and find_vm_area() finds the region of
+ * any address inside it, with the kernel's get_vm_area_size().
+ */
+static void test_align_and_find_area(void)
+{
+	static const unsigned long aligns[] = { 1, 64, PAGE_SIZE, 64 * 1024, 2 * MiB, 16 * MiB };
+	void *pad = vmalloc(3 * PAGE_SIZE);	/* so that the next region is not aligned by luck */
+	unsigned int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pad);
+	for (i = 0; i < sizeof(aligns) / sizeof(aligns[0]); i++) {
+		unsigned long al = aligns[i] < PAGE_SIZE ? PAGE_SIZE : aligns[i];
+		char *p = __vmalloc_node(5 * PAGE_SIZE + 1, aligns[i], GFP_KERNEL, NUMA_NO_NODE,
+					 __builtin_return_address(0));
+		struct vm_struct *area;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		KT_ASSERT_EQ((uintptr_t)p & (al - 1), 0);
+		area = find_vm_area(p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(area);
+		CU_ASSERT_PTR_EQUAL(vm_area_addr(area), p);
+		KT_ASSERT_EQ(get_vm_area_size(area), 6 * PAGE_SIZE);
+		CU_ASSERT_PTR_EQUAL(find_vm_area(p + 6 * PAGE_SIZE - 1), area);
+		memset(p, 0x3c, 5 * PAGE_SIZE + 1);
+		vfree(p);
+		CU_ASSERT_PTR_NULL(find_vm_area(p));
+	}
+	/* an alignment that is not a power of two is refused */
+	kt_capture_start();
+	CU_ASSERT_PTR_NULL(__vmalloc_node(PAGE_SIZE, 3 * PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN,
+					  NUMA_NO_NODE, NULL));
+	kt_capture_stop();
+	/* not vmalloc memory at all */
+	CU_ASSERT_PTR_NULL(find_vm_area(&i));
+	CU_ASSERT_PTR_NULL(find_vm_area(NULL));
+	vfree(pad);
+}
+
 static void test_bad_vfree(void)
 {
 	unsigned long size = 3 * PAGE_SIZE;
@@ -1514,6 +1554,7 @@ static void test_huge_sparse(void)
 
 static const struct kt_test tests[] = {
 	KT_TEST(test_sizes),
+	KT_TEST(test_align_and_find_area),
 	KT_TEST(test_is_vmalloc_addr),
 	KT_TEST(test_zeroed),
 	KT_TEST(test_zero_and_overflow),

@@ -44,6 +44,11 @@ KMEM_API void *vcalloc(size_t n, size_t size) __alloc_size(1, 2) __must_check;
  * __GFP_NOFAIL, __GFP_THISNODE with __vmalloc_node...).
  */
 KMEM_API void *__vmalloc(unsigned long size, gfp_t gfp_mask) __alloc_size(1) __must_check;
+/**
+ * __vmalloc_node - the general form: @align, a power of two (below a page:
+ * a page), is where the region starts a multiple of; @node the preferred
+ * node (NUMA_NO_NODE: this CPU's); @caller what vmallocinfo names.
+ */
 KMEM_API void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask,
 			      int node, const void *caller) __alloc_size(1) __must_check;
 /**
@@ -61,6 +66,18 @@ KMEM_API unsigned long vmalloc_to_pfn(const void *addr);
 KMEM_API bool is_vmalloc_addr(const void *addr);
 /** is_vmalloc_or_module_addr - kmem has no modules: is_vmalloc_addr(). */
 KMEM_API bool is_vmalloc_or_module_addr(const void *addr);
+
+struct vm_struct;
+/**
+ * find_vm_area - the region of this process's vmalloc area that contains
+ * @addr (its guard page included), or NULL.  Valid until the region is
+ * vfree()d.
+ */
+KMEM_API struct vm_struct *find_vm_area(const void *addr);
+/** get_vm_area_size - the usable size of @area in bytes (its guard page excluded). */
+KMEM_API size_t get_vm_area_size(const struct vm_struct *area);
+/** vm_area_addr - where @area starts (the kernel's area->addr). */
+KMEM_API void *vm_area_addr(const struct vm_struct *area);
 
 #ifdef __cplusplus
 }
