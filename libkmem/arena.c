@@ -27,6 +27,11 @@
  * per-CPU lists.  Each part is a memfd so that the daemon can hand all of
  * them to other processes.
  *
+ * memory=private (the malloc front end): every part is anonymous
+ * MAP_PRIVATE memory instead, so that a fork()ed child gets a copy of the
+ * allocator and its objects, as it gets of any heap; there is then no
+ * hugetlb range and nothing to hand out.
+ *
  * Runs once in kmem_init(), single-threaded: no locks.
  */
 #include <errno.h>
@@ -131,6 +136,15 @@ static int map_range(char *addr, size_t size, const char *name, bool hugetlb,
 {
 	int fd, ret;
 
+	if (kmem_mm.opts.private_memory) {
+		/* anonymous: fork() copies it; nothing is taken before it is touched */
+		*why = "mapping private memory";
+		ret = os_map_anon_fixed(addr, size, true);
+		if (ret)
+			return ret;
+		os_name_anon(addr, size, name);
+		goto mapped;
+	}
 	fd = os_memfd_create(name, hugetlb, hpage_shift);
 	*why = "memfd_create";
 	if (fd < 0)
@@ -144,6 +158,7 @@ static int map_range(char *addr, size_t size, const char *name, bool hugetlb,
 	ret = os_map_fixed(addr, size, fd, 0);
 	if (ret)
 		return ret;
+mapped:
 	if (real_node >= 0)
 		os_bind_node(addr, size, real_node);
 	if (!hugetlb)
@@ -213,15 +228,23 @@ static int create_segment(const struct arena_layout *l)
 	void *seg;
 	int fd, ret;
 
-	fd = os_memfd_create("kmem-shared", false, 0);
-	if (fd < 0)
-		return fd;
-	ret = os_ftruncate(fd, l->seg_size);
-	if (!ret)
-		ret = os_map(l->seg_size, fd, &seg);
-	if (ret) {
-		os_close(fd);
-		return ret;
+	if (kmem_mm.opts.private_memory) {
+		/* named so that kmemctl --embedded finds it in /proc/PID/maps */
+		fd = -1;
+		ret = os_map_private(l->seg_size, "kmem-shared", &seg);
+		if (ret)
+			return ret;
+	} else {
+		fd = os_memfd_create("kmem-shared", false, 0);
+		if (fd < 0)
+			return fd;
+		ret = os_ftruncate(fd, l->seg_size);
+		if (!ret)
+			ret = os_map(l->seg_size, fd, &seg);
+		if (ret) {
+			os_close(fd);
+			return ret;
+		}
 	}
 	kmem_mm.shm_fd = fd;
 	kmem_mm.shm_size = l->seg_size;
@@ -234,7 +257,7 @@ static int create_segment(const struct arena_layout *l)
 	return 0;
 }
 
-static int init_shared_mutex(pthread_mutex_t *m)
+int __kmem_mutex_init_shared(pthread_mutex_t *m)
 {
 	pthread_mutexattr_t attr;
 	int ret;
@@ -290,9 +313,9 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 	for (cpu = 0; cpu < topo->nr_cpu_ids; cpu++)
 		shm->cpu_to_node[cpu] = topo->cpu_to_node[cpu];
 	memcpy(shm->node_distance, topo->distance, sizeof(shm->node_distance));
-	init_shared_mutex(&shm->slab_mutex);
-	init_shared_mutex(&shm->rcu.lock);
-	init_shared_mutex(&shm->vm_charges.lock);
+	__kmem_mutex_init_shared(&shm->slab_mutex);
+	__kmem_mutex_init_shared(&shm->rcu.lock);
+	__kmem_mutex_init_shared(&shm->vm_charges.lock);
 
 	for (nid = 0; nid < l->nr_nodes; nid++) {
 		struct pglist_data *pgdat = &shm->node_data[nid];
@@ -306,7 +329,7 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 		pgdat->huge_pages = l->huge_range >> PAGE_SHIFT;
 		pgdat->max_pages = l->max >> PAGE_SHIFT;
 		pgdat->min_pages = l->initial >> PAGE_SHIFT;
-		init_shared_mutex(&pgdat->hotplug_lock);
+		__kmem_mutex_init_shared(&pgdat->hotplug_lock);
 		/* each range's slots map its own file in order (attach.c maps the same) */
 		for (u64 i = 0; i < l->hpages; i++)
 			perm[nid * l->hpages + i] = (u32)(i < range_hpages ? i : i - range_hpages);
@@ -316,14 +339,14 @@ static void fill_shared(const struct kmem_options *opts, const struct kmem_topol
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
 
-			init_shared_mutex(&zone->lock);
+			__kmem_mutex_init_shared(&zone->lock);
 			zone->node = nid;
 			zone->idx = z;
 			zone->pcp_off = l->pcp_off + (u64)(nid * MAX_NR_ZONES + z) * l->pcp_zone_bytes;
 			for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++)
 				zone->free_area[o].head = PFN_NIL;
 			for (cpu = 0; cpu < topo->nr_cpu_ids; cpu++)
-				init_shared_mutex(&zone_pcp(zone, (int)cpu)->lock);
+				__kmem_mutex_init_shared(&zone_pcp(zone, (int)cpu)->lock);
 		}
 	}
 }

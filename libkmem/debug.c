@@ -30,6 +30,20 @@ static void *report_arg;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long nr_reports;
 
+/* fork() of private memory: reports are made under any lock, so this one is last. */
+void __kmem_report_fork_lock(void)
+{
+	pthread_mutex_lock(&report_lock);
+}
+
+void __kmem_report_fork_unlock(bool child)
+{
+	if (child)
+		pthread_mutex_init(&report_lock, NULL);
+	else
+		pthread_mutex_unlock(&report_lock);
+}
+
 void kmem_set_report_sink(void (*fn)(const char *msg, void *arg), void *arg)
 {
 	pthread_mutex_lock(&report_lock);

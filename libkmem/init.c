@@ -321,6 +321,15 @@ static int parse_one(struct kmem_options *o, const char *key, const char *v)
 			return -EINVAL;
 		return 0;
 	}
+	if (!strcmp(key, "memory")) {
+		if (!strcmp(v, "shared"))
+			o->private_memory = false;
+		else if (!strcmp(v, "private"))
+			o->private_memory = true;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (!strcmp(key, "quiet")) {
 		if (strcmp(v, "0") && strcmp(v, "1"))
 			return -EINVAL;
@@ -397,6 +406,13 @@ static int validate(const struct kmem_options *o)
 			      o->node_direct_bytes >> 20);
 		return -EINVAL;
 	}
+	if (o->private_memory && (o->attach == KMEM_ATTACH_REQUIRE ||
+				  o->hugepages == KMEM_HUGEPAGES_REQUIRE ||
+				  o->zones == KMEM_ZONES_PHYS)) {
+		__kmem_printk("kmem: memory=private is embedded memory of 4 KiB pages: not with "
+			      "attach, hugepages=require or zones=phys\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -459,6 +475,9 @@ static int do_init(const struct kmem_options *opts)
 		return ret;
 	}
 	kmem_mm.opts = *opts;
+	if (opts->private_memory)
+		kmem_mm.opts.hugepages = KMEM_HUGEPAGES_NEVER;	/* pool pages are not copied on fork */
+	opts = &kmem_mm.opts;
 	choose_pcp_mode(opts);
 	ret = __kmem_arena_create(opts, &topo);
 	if (ret)
@@ -504,7 +523,7 @@ static int attach_or_init(const struct kmem_options *opts, enum kmem_attach_mode
 {
 	int ret;
 
-	if (mode == KMEM_ATTACH_NEVER)
+	if (mode == KMEM_ATTACH_NEVER || opts->private_memory)
 		return do_init(opts);
 	ret = do_attach(opts, NULL, mode == KMEM_ATTACH_AUTO);
 	if (!ret || mode == KMEM_ATTACH_REQUIRE)
@@ -514,12 +533,77 @@ static int attach_or_init(const struct kmem_options *opts, enum kmem_attach_mode
 	return do_init(opts);
 }
 
+/*
+ * fork().  vmalloc's process-private area lock is always taken across it.
+ * With memory=private the child gets a copy of the whole allocator, so no
+ * other thread may be inside any of its critical sections when the memory
+ * is copied: every lock is taken first, in the lock order (vmalloc's area
+ * lock, liburcu's callback threads paused, the shrinkers, the tunables,
+ * the slabs, the page allocator, the report sink), and released in the
+ * parent or initialised again in the child.  In shared memory the other
+ * processes' locks are not ours to hold, and nothing needs it: parent and
+ * child share one allocator, as attached processes do.
+ */
+static bool fork_locked;	/* this fork took the private memory's locks */
+
+static void kmem_fork_prepare(void)
+{
+	__kmem_vmap_fork_prepare();
+	fork_locked = __atomic_load_n(&kmem_mm.ready, __ATOMIC_ACQUIRE) &&
+		      kmem_mm.opts.private_memory;
+	if (!fork_locked)
+		return;
+	__kmem_rcu_fork_prepare();
+	__kmem_shrinker_fork_lock();
+	__kmem_tunables_fork_lock();
+	__kmem_slab_fork_lock();
+	__kmem_page_alloc_fork_lock();
+	__kmem_report_fork_lock();
+}
+
+static void kmem_fork_finish(bool child)
+{
+	if (fork_locked) {
+		__kmem_report_fork_unlock(child);
+		__kmem_page_alloc_fork_unlock(child);
+		__kmem_slab_fork_unlock(child);
+		__kmem_tunables_fork_unlock(child);
+		__kmem_shrinker_fork_unlock(child);
+		__kmem_rcu_fork_unlock(child);
+	}
+	if (child)
+		__kmem_vmap_fork_child();
+	else
+		__kmem_vmap_fork_parent();
+}
+
+static void kmem_fork_parent(void)
+{
+	kmem_fork_finish(false);
+}
+
+static void kmem_fork_child(void)
+{
+	kmem_fork_finish(true);
+}
+
+/* Once, under init_lock: before kswapd's and attach's (child handlers run in this order). */
+static void register_fork_handlers(void)
+{
+	static bool registered;
+
+	if (!registered)
+		pthread_atfork(kmem_fork_prepare, kmem_fork_parent, kmem_fork_child);
+	registered = true;
+}
+
 static int do_init_task(const struct kmem_options *opts, enum kmem_attach_mode mode)
 {
 	unsigned long context = __kmem_preempt_count;
 	int ret;
 
 	__kmem_preempt_count = 0;
+	register_fork_handlers();
 	ret = attach_or_init(opts, mode);
 	__kmem_preempt_count = context;
 	return ret;
@@ -547,6 +631,7 @@ int kmem_attach(const char *socket_path)
 
 	kmem_options_init(&opts);
 	pthread_mutex_lock(&init_lock);
+	register_fork_handlers();
 	ret = kmem_mm.ready ? -EALREADY : do_attach(&opts, socket_path, false);
 	pthread_mutex_unlock(&init_lock);
 	return ret;

@@ -223,6 +223,46 @@ static inline void kmem_mutex_unlock(pthread_mutex_t *lock)
 	kmem_irq_enable();
 }
 
+/* A robust, process-shared mutex, as every lock in the segment is (arena.c). */
+int __kmem_mutex_init_shared(pthread_mutex_t *m);
+
+/*
+ * fork() of private memory (memory=private): every lock of the allocator
+ * is taken before the fork, in the lock order, so that no other thread is
+ * inside a critical section when the memory is copied; the parent then
+ * unlocks them and the child, whose copy is owned by a thread it does not
+ * have, initialises them again (init.c: kmem_fork_prepare()).
+ */
+static inline void kmem_fork_lock(pthread_mutex_t *m)
+{
+	if (unlikely(pthread_mutex_lock(m) == EOWNERDEAD))
+		__kmem_lock_owner_died(m);
+}
+
+static inline void kmem_fork_unlock(pthread_mutex_t *m, bool child)
+{
+	if (child)
+		__kmem_mutex_init_shared(m);
+	else
+		pthread_mutex_unlock(m);
+}
+
+void __kmem_slab_fork_lock(void);
+void __kmem_slab_fork_unlock(bool child);
+void __kmem_tunables_fork_lock(void);
+void __kmem_tunables_fork_unlock(bool child);
+void __kmem_page_alloc_fork_lock(void);
+void __kmem_page_alloc_fork_unlock(bool child);
+void __kmem_shrinker_fork_lock(void);
+void __kmem_shrinker_fork_unlock(bool child);
+void __kmem_vmap_fork_prepare(void);
+void __kmem_vmap_fork_parent(void);
+void __kmem_vmap_fork_child(void);
+void __kmem_rcu_fork_prepare(void);
+void __kmem_rcu_fork_unlock(bool child);
+void __kmem_report_fork_lock(void);
+void __kmem_report_fork_unlock(bool child);
+
 /* init.c */
 int __kmem_init_once(void);
 static __always_inline int kmem_ensure_init(void)

@@ -121,6 +121,12 @@ static int section_file_op(struct pglist_data *pgdat, u64 pfn, u64 nr,
 	int fd = kmem_mm.node_fds[nid][in_huge_range(pgdat, pfn) ? KMEM_FD_HUGETLB : KMEM_FD_SHMEM];
 	int ret;
 
+	if (kmem_mm.opts.private_memory) {
+		/* anonymous memory: there on first touch, and gone again with DONTNEED */
+		if (op == os_punch_hole)
+			os_discard_private(kmem_mm.mem_base + (pfn << PAGE_SHIFT), nr << PAGE_SHIFT);
+		return 0;
+	}
 	if (op == os_fallocate && in_huge_range(pgdat, pfn)) {
 		/*
 		 * From the last huge page down: the pool hands its pages out
@@ -153,7 +159,10 @@ static void release_section(struct pglist_data *pgdat, u64 idx)
 	u64 pfn = section_pfn(idx), nr = section_pages();
 
 	section_file_op(pgdat, pfn, nr, os_punch_hole);
-	os_discard_shared(kmem_mm.memmap + pfn, nr * sizeof(struct page));
+	if (kmem_mm.opts.private_memory)
+		os_discard_private(kmem_mm.memmap + pfn, nr * sizeof(struct page));
+	else
+		os_discard_shared(kmem_mm.memmap + pfn, nr * sizeof(struct page));
 	memset(&kmem_mm.hpage_phys[pfn >> HPAGE_PFN_SHIFT], 0,
 	       (nr >> HPAGE_PFN_SHIFT) * sizeof(u64));
 	kmem_mm.sections[idx].free_since_ms = 0;

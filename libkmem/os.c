@@ -144,6 +144,29 @@ int os_map(size_t size, int fd, void **addr)
 	return 0;
 }
 
+int os_map_private(size_t size, const char *name, void **addr)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	os_name_anon(p, size, name);
+	*addr = p;
+	return 0;
+}
+
+void os_name_anon(void *addr, size_t size, const char *name)
+{
+	/* only a label in /proc/PID/maps: a kernel without CONFIG_ANON_VMA_NAME refuses it */
+	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, size, (unsigned long)name);
+}
+
+int os_discard_private(void *addr, size_t size)
+{
+	return madvise(addr, size, MADV_DONTNEED) ? -errno : 0;
+}
+
 int os_map_ro(size_t size, int fd, void **addr)
 {
 	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);

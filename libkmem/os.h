@@ -74,6 +74,11 @@ int os_discard_shared(void *addr, size_t size);
 int os_map_fixed_populate(void *addr, size_t size, int fd, uint64_t off);
 /* Map @fd anywhere, read-write. */
 int os_map(size_t size, int fd, void **addr);
+/* Anonymous MAP_PRIVATE memory (copied, not shared, by fork()), named @name in /proc/PID/maps. */
+int os_map_private(size_t size, const char *name, void **addr);
+void os_name_anon(void *addr, size_t size, const char *name);
+/* Private memory back to the kernel: it reads as zeros again. */
+int os_discard_private(void *addr, size_t size);
 /* Map @fd anywhere, read-only (to check it before trusting it). */
 int os_map_ro(size_t size, int fd, void **addr);
 /* The size of the file behind @fd. */

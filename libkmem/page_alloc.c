@@ -1765,6 +1765,61 @@ void __kmem_setup_pcp(void)
  */
 static pthread_mutex_t tunables_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* fork() of private memory: a setter may drain the slabs, so before the slab locks. */
+void __kmem_tunables_fork_lock(void)
+{
+	pthread_mutex_lock(&tunables_lock);
+}
+
+void __kmem_tunables_fork_unlock(bool child)
+{
+	if (child)
+		pthread_mutex_init(&tunables_lock, NULL);
+	else
+		pthread_mutex_unlock(&tunables_lock);
+}
+
+/*
+ * fork() of private memory: each node's hotplug lock, vmalloc's charges
+ * lock (nested under hotplug_lock, above the zone locks), then the per-CPU
+ * list locks and the zone locks of every zone, in the lock order.
+ */
+void __kmem_page_alloc_fork_lock(void)
+{
+	unsigned int nid, z;
+	int cpu;
+
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		kmem_fork_lock(&NODE_DATA((int)nid)->hotplug_lock);
+	kmem_fork_lock(&kmem_mm.shm->vm_charges.lock);
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			for (cpu = 0; cpu < (int)kmem_mm.nr_cpu_ids; cpu++)
+				kmem_fork_lock(&zone_pcp(&NODE_DATA((int)nid)->node_zones[z], cpu)->lock);
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			kmem_fork_lock(&NODE_DATA((int)nid)->node_zones[z].lock);
+}
+
+void __kmem_page_alloc_fork_unlock(bool child)
+{
+	unsigned int nid, z;
+	int cpu;
+
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
+		struct pglist_data *pgdat = NODE_DATA((int)nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			kmem_fork_unlock(&pgdat->node_zones[z].lock, child);
+			for (cpu = 0; cpu < (int)kmem_mm.nr_cpu_ids; cpu++)
+				kmem_fork_unlock(&zone_pcp(&pgdat->node_zones[z], cpu)->lock, child);
+		}
+	}
+	kmem_fork_unlock(&kmem_mm.shm->vm_charges.lock, child);
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		kmem_fork_unlock(&NODE_DATA((int)nid)->hotplug_lock, child);
+}
+
 struct tunable {
 	const char *key;
 	size_t off;		/* in struct kmem_tunables */

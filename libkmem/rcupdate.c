@@ -54,6 +54,7 @@
 #include <linux/vmalloc.h>
 /* struct urcu_reader, for the registered bit; nothing inline is used. */
 #include <urcu/static/urcu-memb.h>
+#include <urcu/urcu-memb.h>
 
 #include "internal.h"
 #include "os.h"
@@ -408,4 +409,22 @@ void __kmem_kvfree_call_rcu(struct rcu_head *head, void *ptr)
 	}
 	rcu_thread_ensure_registered();
 	queue_rcu(head, kvfree_rcu_cb);
+}
+
+/*
+ * fork() of private memory: liburcu's call_rcu threads are paused across
+ * it (their callbacks free into kmem, so before kmem's locks), and the
+ * child starts its own (liburcu's documented fork protocol).
+ */
+void __kmem_rcu_fork_prepare(void)
+{
+	urcu_memb_call_rcu_before_fork();
+}
+
+void __kmem_rcu_fork_unlock(bool child)
+{
+	if (child)
+		urcu_memb_call_rcu_after_fork_child();
+	else
+		urcu_memb_call_rcu_after_fork_parent();
 }

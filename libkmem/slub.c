@@ -1592,17 +1592,6 @@ static void cache_capacity(const struct kmem_cache *s, u32 *capacity, u32 *batch
 	*batch = cap / 2;
 }
 
-static void init_mutex_shared(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(m, &attr);
-	pthread_mutexattr_destroy(&attr);
-}
-
 static struct kmem_cache *create_cache(const char *name, unsigned int size, unsigned int align,
 				       slab_flags_t flags, void (*ctor)(void *))
 {
@@ -1648,14 +1637,14 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 		c->capacity = capacity;
 		c->batch = batch;
 		cpu_stash(c)->slab_pfn = PFN_NIL;
-		init_mutex_shared(&c->lock);
+		__kmem_mutex_init_shared(&c->lock);
 	}
 	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
 		struct kmem_cache_node *n = cache_node(s, (int)nid);
 
 		n->partial = n->full = PFN_NIL;
-		init_mutex_shared(&n->list_lock);
-		init_mutex_shared(&n->xfer_lock);
+		__kmem_mutex_init_shared(&n->list_lock);
+		__kmem_mutex_init_shared(&n->xfer_lock);
 		n->xfer_capacity = XFER_BATCHES * batch;
 		n->xfer_off = s->node_off + (u64)kmem_mm.nr_nodes * sizeof(struct kmem_cache_node) +
 			      (u64)nid * n->xfer_capacity * sizeof(u64);
@@ -1810,6 +1799,44 @@ static struct kmem_cache *next_cache(unsigned int *id, bool alive_only)
 
 #define for_each_cache(s, id, alive_only)					\
 	for ((id) = 0; ((s) = next_cache(&(id), (alive_only))) != NULL;)
+
+/*
+ * fork() of private memory: every slab lock, level by level over every
+ * cache in the order above (a thread nests a lower level of one cache
+ * under a higher level of another, never the reverse).
+ */
+void __kmem_slab_fork_lock(void)
+{
+	struct kmem_cache *s;
+	unsigned int id, i;
+
+	kmem_fork_lock(&kmem_mm.shm->slab_mutex);
+	for_each_cache(s, id, false)
+		for (i = 0; i < kmem_mm.nr_cpu_ids; i++)
+			kmem_fork_lock(&cache_cpu(s, (int)i)->lock);
+	for_each_cache(s, id, false)
+		for (i = 0; i < kmem_mm.nr_nodes; i++)
+			kmem_fork_lock(&cache_node(s, (int)i)->xfer_lock);
+	for_each_cache(s, id, false)
+		for (i = 0; i < kmem_mm.nr_nodes; i++)
+			kmem_fork_lock(&cache_node(s, (int)i)->list_lock);
+}
+
+void __kmem_slab_fork_unlock(bool child)
+{
+	struct kmem_cache *s;
+	unsigned int id, i;
+
+	for_each_cache(s, id, false) {
+		for (i = 0; i < kmem_mm.nr_nodes; i++) {
+			kmem_fork_unlock(&cache_node(s, (int)i)->list_lock, child);
+			kmem_fork_unlock(&cache_node(s, (int)i)->xfer_lock, child);
+		}
+		for (i = 0; i < kmem_mm.nr_cpu_ids; i++)
+			kmem_fork_unlock(&cache_cpu(s, (int)i)->lock, child);
+	}
+	kmem_fork_unlock(&kmem_mm.shm->slab_mutex, child);
+}
 
 /* Discard every empty slab on the partial lists. Return: pages given back. */
 static unsigned long discard_empty_slabs(struct kmem_cache *s)

@@ -57,6 +57,13 @@
  * them as private zero pages.  A child never hangs on a fault.  Areas
  * inherited from the parent belong to it: vfree() of one in the child only
  * unmaps it there and says so; the pages stay the parent's.
+ *
+ * memory=private: nothing can be mapped twice, so there is no fault
+ * thread; vmalloc() takes every block at once (the promise kept at once)
+ * and the region is plain anonymous memory that the kernel fills on first
+ * touch, while each block's direct-map copy is discarded.  A fork()ed
+ * child has a copy of everything, regions and blocks: its regions are its
+ * own.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -820,6 +827,16 @@ static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int 
 	page = charged_block(area, order, gfp);
 	if (!page)
 		return false;
+	if (kmem_mm.opts.private_memory) {
+		/*
+		 * No alias of private memory: the region keeps its own
+		 * anonymous pages (zeros, faulted in by the kernel) and the
+		 * block stands for them in the accounting; its direct-map
+		 * copy goes back to the kernel.
+		 */
+		os_discard_private(page_address(page), PAGE_SIZE << order);
+		goto mapped;
+	}
 	if (area->gfp & __GFP_ZERO)
 		memset(page_address(page), 0, PAGE_SIZE << order);
 	fd = pfn_to_fd(page_to_pfn(page), &off);
@@ -828,6 +845,7 @@ static bool populate_block(struct vm_struct *area, unsigned int i, unsigned int 
 		__free_pages(page, order);
 		return false;	/* the promise of those pages is spent: they stay unmapped */
 	}
+mapped:
 	area->orders[i] = (u8)order;
 	for (k = 0; k < (1u << order); k++) {
 		area->pfns[i + k] = (u32)page_to_pfn(page) + k;
@@ -988,21 +1006,30 @@ static void *vmalloc_fault_thread(void *arg)
 	return NULL;
 }
 
-/* After fork(): the areas are the parent's; uffd and its thread are gone. */
-static void vmap_atfork_prepare(void)
+/*
+ * After fork(): the areas are the parent's; uffd and its thread are gone.
+ * Called by init.c's fork handlers, before the page allocator's locks.
+ */
+void __kmem_vmap_fork_prepare(void)
 {
 	pthread_mutex_lock(&vmap_init_lock);
 	pthread_rwlock_wrlock(&vmap.lock);
 }
 
-static void vmap_atfork_parent(void)
+void __kmem_vmap_fork_parent(void)
 {
 	pthread_rwlock_unlock(&vmap.lock);
 	pthread_mutex_unlock(&vmap_init_lock);
 }
 
-static void vmap_atfork_child(void)
+void __kmem_vmap_fork_child(void)
 {
+	unsigned int i;
+
+	/* private memory: the child has a copy of every region and of its pages */
+	if (kmem_mm.opts.private_memory)
+		for (i = 0; i < vmap.nr; i++)
+			vmap.areas[i]->pid = getpid();
 	pthread_rwlock_init(&vmap.lock, NULL);
 	pthread_mutex_init(&vmap_init_lock, NULL);
 	vmap.uffd = -1;
@@ -1031,9 +1058,9 @@ static int vmap_init(void)
 		vmap.base = base;
 		vmap.size = size;
 		vmap.fault_around_bytes = DEFAULT_FAULT_AROUND;
-		pthread_atfork(vmap_atfork_prepare, vmap_atfork_parent, vmap_atfork_child);
 	}
-	vmap.uffd = os_uffd_open();
+	/* private memory cannot be aliased: a region is its own anonymous pages */
+	vmap.uffd = kmem_mm.opts.private_memory ? -EOPNOTSUPP : os_uffd_open();
 	if (vmap.uffd >= 0 &&
 	    pthread_create(&vmap.thread, NULL, vmalloc_fault_thread, (void *)(long)vmap.uffd)) {
 		os_close(vmap.uffd);
@@ -1042,7 +1069,7 @@ static int vmap_init(void)
 	if (vmap.uffd >= 0) {
 		pthread_detach(vmap.thread);
 	} else {
-		if (!kmem_mm.opts.quiet)
+		if (!kmem_mm.opts.quiet && !kmem_mm.opts.private_memory)
 			__kmem_printk("kmem: userfaultfd unavailable (%s); vmalloc maps its pages "
 				      "eagerly\n", strerror(-vmap.uffd));
 		vmap.uffd = -2;

@@ -59,6 +59,20 @@ __thread unsigned int __kmem_memalloc __attribute__((tls_model("initial-exec")))
 
 /* Writers wait for every running callback: none runs after unregistering. */
 static pthread_rwlock_t shrinker_rwsem = PTHREAD_RWLOCK_INITIALIZER;
+
+/* fork() of private memory: held across the callbacks, so before the slab locks. */
+void __kmem_shrinker_fork_lock(void)
+{
+	pthread_rwlock_wrlock(&shrinker_rwsem);
+}
+
+void __kmem_shrinker_fork_unlock(bool child)
+{
+	if (child)
+		pthread_rwlock_init(&shrinker_rwsem, NULL);
+	else
+		pthread_rwlock_unlock(&shrinker_rwsem);
+}
 static struct shrinker shrinker_list = { .__next = &shrinker_list, .__prev = &shrinker_list };
 
 static void shrinker_set_name(struct shrinker *shrinker, const char *fmt, va_list ap)

@@ -121,6 +121,18 @@ struct kmem_options {
 	 * reads $KMEM_ATTACH instead (auto, the default, never, require).
 	 */
 	enum kmem_attach_mode attach;
+	/*
+	 * The memory is this process's alone (anonymous, MAP_PRIVATE), not
+	 * memfds another process can map: a fork()ed child gets a copy of the
+	 * whole allocator and of every object, copy-on-write, as it does of a
+	 * malloc heap.  Embedded only (no attach, no huge pages from the pool;
+	 * kmemctl --embedded reads it through /proc/PID/mem).  The malloc
+	 * front end sets it.  vmalloc's pages are then the kernel's anonymous
+	 * pages: the struct page vmalloc_to_page() returns stands for the
+	 * page in the accounting but its direct-map address is not an alias
+	 * of it.
+	 */
+	bool private_memory;
 };
 
 /**
@@ -142,7 +154,7 @@ KMEM_API void kmem_options_init(struct kmem_options *opts);
  *	lowmem_reserve_ratio (a:b:c:d, 0 in a field keeps that zone's
  *	default), percpu_pagelist_high_fraction, reclaim_timeout_ms,
  *	kswapd (on|off), object_owners (on|off), rseq (on|off), quiet (0|1), base_address (0x...,
- *	0: anywhere), attach (never|auto|require)
+ *	0: anywhere), attach (never|auto|require), memory (shared|private)
  * @err: on failure, a message naming the bad key or value
  * @errlen: size of @err
  * Strict, unlike $KMEM_OPTIONS: the first bad item (or a string of 512
