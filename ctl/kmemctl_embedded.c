@@ -8,7 +8,10 @@
  * counts, the watermarks and the per-CPU list words all live there, addressed
  * by offsets from the segment itself.  /proc/PID/fd/N opens that memfd for
  * whoever may ptrace-read the process (root, or its owner), and a PROT_READ
- * mapping of it is all the zone views need:
+ * mapping of it is all the zone views need.  An allocator of private memory
+ * (memory=private, the malloc front end's) has no such memfd: a one-page
+ * "kmem-private" memfd says where its segment is, and the parts the views
+ * read are copied from /proc/PID/mem, under the same permission:
  *
  *	kmemctl_embedded_open()	  find the memfd, map it read-only, check the
  *				  header, point this process's kmem_mm at it
@@ -73,10 +76,10 @@ static int fail(const char *fmt, ...)
 	return KMEMCTL_EXIT_USAGE;
 }
 
-/* The fd number of @pid's "kmem-shared" memfd, -1 if none, -2 if its fds cannot be read. */
-static int find_segment_fd(long pid)
+/* The fd number of @pid's memfd @name, -1 if none, -2 if its fds cannot be read. */
+static int find_memfd(long pid, const char *name)
 {
-	static const char name[] = "/memfd:kmem-shared";
+	size_t len = strlen(name);
 	char path[320], link[256];
 	struct dirent *e;
 	int fd = -1;
@@ -95,12 +98,77 @@ static int find_segment_fd(long pid)
 			continue;
 		link[n] = '\0';
 		/* "/memfd:kmem-shared (deleted)": the name, then nothing or a space */
-		if (!strncmp(link, name, sizeof(name) - 1) &&
-		    (link[sizeof(name) - 1] == ' ' || !link[sizeof(name) - 1]))
+		if (!strncmp(link, name, len) && (link[len] == ' ' || !link[len]))
 			fd = atoi(e->d_name);
 	}
 	closedir(dir);
 	return fd;
+}
+
+/*
+ * memory=private: the segment is anonymous memory that the "kmem-private"
+ * memfd locates (libkmem/types.h).  Its header, zones, per-CPU lists and
+ * section table are copied from /proc/PID/mem (the same permission as the
+ * fds) into a private mapping at the same offsets; the memmap, which no
+ * view used here reads, stays a hole.  A snapshot, as a read of a shared
+ * segment is.
+ */
+static void *read_private_segment(long pid, int locator_nfd, size_t *size)
+{
+	struct kmem_private_locator loc;
+	struct kmem_shared head;
+	char path[64];
+	void *copy;
+	u64 parts[2][2];
+	int fd, memfd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", pid, locator_nfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	i = pread(fd, &loc, sizeof(loc), 0) == (ssize_t)sizeof(loc);
+	close(fd);
+	if (!i || loc.magic != KMEM_PRIVATE_MAGIC || loc.segment_size < sizeof(head) ||
+	    loc.segment_size > (1ULL << 40))
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%ld/mem", pid);
+	memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (memfd < 0)
+		return NULL;
+	if (pread(memfd, &head, sizeof(head), (off_t)loc.segment) != (ssize_t)sizeof(head) ||
+	    head.memmap_off > head.hpage_phys_off || head.hpage_phys_off > loc.segment_size) {
+		close(memfd);
+		return NULL;
+	}
+	copy = mmap(NULL, loc.segment_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (copy == MAP_FAILED) {
+		close(memfd);
+		return NULL;
+	}
+	parts[0][0] = 0;
+	parts[0][1] = head.memmap_off;
+	parts[1][0] = head.hpage_phys_off;
+	parts[1][1] = loc.segment_size;
+	for (i = 0; i < 2; i++) {
+		u64 off = parts[i][0];
+
+		while (off < parts[i][1]) {
+			ssize_t n = pread(memfd, (char *)copy + off, parts[i][1] - off,
+					  (off_t)(loc.segment + off));
+
+			if (n <= 0) {
+				close(memfd);
+				munmap(copy, loc.segment_size);
+				return NULL;
+			}
+			off += (u64)n;
+		}
+	}
+	close(memfd);
+	mprotect(copy, loc.segment_size, PROT_READ);
+	*size = loc.segment_size;
+	return copy;
 }
 
 int kmemctl_embedded_open(const char *pid_arg)
@@ -118,13 +186,24 @@ int kmemctl_embedded_open(const char *pid_arg)
 	snprintf(path, sizeof(path), "/proc/%ld", pid);
 	if (access(path, F_OK))
 		return fail("--embedded %ld: no such process", pid);
-	nfd = find_segment_fd(pid);
+	nfd = find_memfd(pid, "/memfd:kmem-shared");
 	if (nfd == -2)
 		return fail("--embedded %ld: permission denied reading its fds (/proc/%ld/fd): "
 			    "root or the process's owner may", pid, pid);
-	if (nfd < 0)
-		return fail("--embedded %ld: no kmem allocator in that process (no "
-			    "memfd:kmem-shared among its fds)", pid);
+	if (nfd < 0) {
+		size_t size = 0;
+
+		nfd = find_memfd(pid, "/memfd:kmem-private");
+		if (nfd < 0)
+			return fail("--embedded %ld: no kmem allocator in that process (no "
+				    "memfd:kmem-shared or kmem-private among its fds)", pid);
+		shm = read_private_segment(pid, nfd, &size);
+		if (!shm)
+			return fail("--embedded %ld: cannot read its private segment through "
+				    "/proc/%ld/mem", pid, pid);
+		st.st_size = (off_t)size;
+		goto check;
+	}
 	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", pid, nfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -139,6 +218,7 @@ int kmemctl_embedded_open(const char *pid_arg)
 	close(fd);
 	if (shm == MAP_FAILED)
 		return fail("--embedded %ld: cannot map its segment: %s", pid, strerror(errno));
+check:
 	if (shm->magic != KMEM_SHARED_MAGIC || shm->version != KMEM_SHARED_VERSION ||
 	    shm->segment_size != (u64)st.st_size) {
 		munmap(shm, (size_t)st.st_size);

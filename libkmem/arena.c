@@ -223,6 +223,25 @@ static int map_memory(const struct kmem_options *opts, const struct kmem_topolog
 	return 0;
 }
 
+/* Where kmemctl --embedded finds private memory (types.h); without it, only it is missing. */
+static void publish_locator(void *seg, size_t size)
+{
+	struct kmem_private_locator loc = {
+		.magic = KMEM_PRIVATE_MAGIC,
+		.segment = (u64)(uintptr_t)seg,
+		.segment_size = size,
+	};
+	int fd = os_memfd_create("kmem-private", false, 0);
+
+	if (fd < 0)
+		return;
+	if (pwrite(fd, &loc, sizeof(loc), 0) != (ssize_t)sizeof(loc)) {
+		os_close(fd);
+		return;
+	}
+	kmem_mm.locator_fd = fd;
+}
+
 static int create_segment(const struct arena_layout *l)
 {
 	void *seg;
@@ -234,6 +253,7 @@ static int create_segment(const struct arena_layout *l)
 		ret = os_map_private(l->seg_size, "kmem-shared", &seg);
 		if (ret)
 			return ret;
+		publish_locator(seg, l->seg_size);
 	} else {
 		fd = os_memfd_create("kmem-shared", false, 0);
 		if (fd < 0)
@@ -431,6 +451,8 @@ void __kmem_arena_destroy(void)
 		os_unmap(kmem_mm.shm, kmem_mm.shm_size);
 		os_close(kmem_mm.shm_fd);
 		kmem_mm.shm_fd = -1;
+		os_close(kmem_mm.locator_fd);
+		kmem_mm.locator_fd = -1;
 	}
 	l.mem_size = kmem_mm.mem_size;
 	kmem_mm.kasan_shared = false;

@@ -21,7 +21,7 @@
 #include "kmemd_proto.h"
 #include "os.h"
 
-struct kmem_mm kmem_mm = { .shm_fd = -1, .attach_sock = -1 };
+struct kmem_mm kmem_mm = { .shm_fd = -1, .locator_fd = -1, .attach_sock = -1 };
 ptrdiff_t __kmem_rseq_offset;
 
 __thread unsigned int __kmem_irq_depth __attribute__((tls_model("initial-exec")));

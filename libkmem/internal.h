@@ -77,6 +77,7 @@ struct kmem_mm {
 	size_t shm_size;
 	size_t mem_size;
 	int shm_fd;
+	int locator_fd;			/* memory=private: "kmem-private" (types.h), else -1 */
 	int node_fds[MAX_NUMNODES][KMEM_NR_NODE_FDS];	/* enum kmem_node_fd */
 	int attach_sock;		/* attached: the socket to kmemd, else -1 */
 	struct kmem_options opts;

@@ -62,6 +62,19 @@
 #define KMEM_SHARED_MAGIC	0x314d48536d656d6bULL	/* "kmemSHM1" */
 #define KMEM_SHARED_VERSION	7
 
+/*
+ * memory=private: the segment is anonymous memory, which no fd names.  A
+ * one-page memfd "kmem-private" says where it is, for kmemctl --embedded
+ * (which reads it through /proc/PID/mem).  A fork()ed child inherits the
+ * fd, and the answer is right for it too: its copy is at the same address.
+ */
+#define KMEM_PRIVATE_MAGIC	0x315652506d656d6bULL	/* "kmemPRV1" */
+struct kmem_private_locator {
+	u64 magic;
+	u64 segment;		/* address of struct kmem_shared */
+	u64 segment_size;
+};
+
 /* Page flags (struct page::flags), named as the kernel's %pGp prints them. */
 enum pageflags {
 	PG_buddy	= 1u << 0,	/* head of a free block on a free_area list */

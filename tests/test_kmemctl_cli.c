@@ -385,15 +385,16 @@ static void test_bad_usage(void)
 /*
  * A child with an embedded allocator (two fake nodes, 8 order-3 blocks taken on
  * node 1) writes its own buddyinfo and numastat to @fd, then waits for @go to close.
- * @corrupt: then it scribbles on its shared segment.
+ * @corrupt: then it scribbles on its shared segment.  @private: memory=private.
  */
-static void embedded_child(int fd, int go, bool corrupt)
+static void embedded_child(int fd, int go, bool corrupt, bool private)
 {
 	char buf[8192], c;
 	FILE *f;
 	int i;
 
-	if (kt_init("fake_numa=2,direct_mb=16,highmem_mb=4,hugepages=never"))
+	if (kt_init(private ? "fake_numa=2,direct_mb=16,highmem_mb=4,memory=private" :
+			      "fake_numa=2,direct_mb=16,highmem_mb=4,hugepages=never"))
 		_exit(10);
 	for (i = 0; i < 8; i++)
 		if (!alloc_pages_node(1, GFP_KERNEL, 3))
@@ -416,7 +417,7 @@ static void embedded_child(int fd, int go, bool corrupt)
  * Fork embedded_child(): text[0] reads what it writes, closing go[1] lets it
  * exit (the caller closes both, and reaps it).  Return: its pid.
  */
-static pid_t embedded_child_start(bool corrupt, int text[2], int go[2])
+static pid_t embedded_child_start(bool corrupt, bool private, int text[2], int go[2])
 {
 	pid_t child;
 
@@ -427,7 +428,7 @@ static pid_t embedded_child_start(bool corrupt, int text[2], int go[2])
 	if (child == 0) {
 		close(text[0]);
 		close(go[1]);
-		embedded_child(text[1], go[0], corrupt);
+		embedded_child(text[1], go[0], corrupt, private);
 	}
 	close(text[1]);
 	close(go[0]);
@@ -452,7 +453,7 @@ static void test_embedded(void)
 	/* --help still works, and exits 0 */
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "slabinfo", "--help", NULL), 0);
 
-	child = embedded_child_start(false, text, go);
+	child = embedded_child_start(false, false, text, go);
 	while (len < (ssize_t)sizeof(own) - 1 &&
 	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
 		len += n;
@@ -489,13 +490,46 @@ static void test_embedded(void)
 	waitpid(child, NULL, 0);
 
 	/* a process that scribbled on its segment: one line naming it, kmemctl still up */
-	child = embedded_child_start(true, text, go);
+	child = embedded_child_start(true, false, text, go);
 	CU_ASSERT(read(text[0], own, sizeof(own)) > 0);
 	close(text[0]);
 	snprintf(pid, sizeof(pid), "%d", (int)child);
 	kmemctl("--embedded", pid, "zoneinfo", NULL);
 	assert_one_error_line(1, "shared segment corrupted");
 	KT_ASSERT_EQ(r.out_len, 0);
+	close(go[1]);
+	waitpid(child, NULL, 0);
+}
+
+/* memory=private: no memfd holds the segment; kmemctl reads it through /proc/PID/mem. */
+static void test_embedded_private(void)
+{
+	static char own[8192], theirs[sizeof(r.out)];
+	int text[2], go[2];
+	char pid[16];
+	ssize_t n, len = 0;
+	pid_t child;
+
+	child = embedded_child_start(false, true, text, go);
+	while (len < (ssize_t)sizeof(own) - 1 &&
+	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
+		len += n;
+	own[len] = '\0';
+	close(text[0]);
+	CU_ASSERT_FATAL(len > 0);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "buddyinfo", NULL), 0);
+	memcpy(theirs, r.out, sizeof(theirs));
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "numastat", NULL), 0);
+	strncat(theirs, "--\n", sizeof(theirs) - strlen(theirs) - 1);
+	strncat(theirs, r.out, sizeof(theirs) - strlen(theirs) - 1);
+	CU_ASSERT_STRING_EQUAL(theirs, own);
+	KT_ASSERT_EQ(kmemctl("--json", "--embedded", pid, "zoneinfo", NULL), 0);
+	CU_ASSERT(strstr(r.out, "\"zoneinfo\"") != NULL);
+	if (getuid() == 0) {
+		kmemctl_as(65534, "--embedded", pid, "buddyinfo", NULL);
+		assert_one_error_line(2, "permission denied");
+	}
 	close(go[1]);
 	waitpid(child, NULL, 0);
 }
@@ -860,6 +894,7 @@ static const struct kt_test kmemctl_tests[] = {
 	KT_TEST(test_refusals),
 	KT_TEST(test_bad_usage),
 	KT_TEST(test_embedded),
+	KT_TEST(test_embedded_private),
 	KT_TEST(test_views_answer),
 	KT_TEST(test_pagetypeinfo_is_buddyinfo),
 	KT_TEST(test_slabtop_sort),
