@@ -161,7 +161,11 @@ static int map_range(char *addr, size_t size, const char *name, bool hugetlb,
 mapped:
 	if (real_node >= 0)
 		os_bind_node(addr, size, real_node);
-	if (!hugetlb)
+	/*
+	 * Private memory is a heap's: 4 KiB at a time, so that what is
+	 * resident is what is used (a first touch would zero a whole 2 MiB).
+	 */
+	if (!hugetlb && !kmem_mm.opts.private_memory)
 		os_advise_hugepage(addr, size);
 	return 0;
 }

@@ -507,8 +507,16 @@ static int do_init(const struct kmem_options *opts)
 		return ret;
 	}
 	__kmem_fault_init();
-	/* without kswapd, reclaim still happens in the allocating threads */
-	__kmem_kswapd_start();
+	/*
+	 * Without kswapd, reclaim still happens in the allocating threads.
+	 * Private memory has no other process to wake it, and a short-lived
+	 * program (the malloc front end's) never needs it: it starts with the
+	 * first growth or the first direct reclaim (page_alloc.c), not at init,
+	 * where a thread would cost each process start a thread's creation
+	 * and liburcu's membarrier registration with two threads (ms each).
+	 */
+	if (!opts->private_memory)
+		__kmem_kswapd_start();
 	return 0;
 }
 

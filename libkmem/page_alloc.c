@@ -783,6 +783,8 @@ static noinline bool __alloc_grow_zone(struct zone *zone, gfp_t gfp, unsigned in
 	for (tries = 0; tries < (order > HPAGE_PFN_SHIFT ? 1 : 4); tries++) {
 		if (!__kmem_grow_node((int)zone->node))
 			return false;
+		/* above the floor: someone must watch for sections going idle */
+		__kmem_kswapd_ensure_running();
 		mark = READ_ONCE(zone->_watermark[alloc_flags & ALLOC_WMARK_MASK]);
 		if (zone_watermark_fast(zone, order, mark, ac->highest_zoneidx, alloc_flags))
 			return true;

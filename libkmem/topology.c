@@ -58,8 +58,18 @@ static int read_real_topology(struct real_topology *rt)
 	int cpu, last;
 
 	memset(rt, 0, sizeof(*rt));
-	if (hwloc_topology_init(&topo) || hwloc_topology_load(topo))
+	if (hwloc_topology_init(&topo))
 		return -ENODEV;
+	/*
+	 * Nodes, PUs and the L1 line size are all that is read: every process
+	 * start pays for what hwloc discovers (the malloc front end's too).
+	 */
+	hwloc_topology_set_all_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+	hwloc_topology_set_type_filter(topo, HWLOC_OBJ_L1CACHE, HWLOC_TYPE_FILTER_KEEP_ALL);
+	if (hwloc_topology_load(topo)) {
+		hwloc_topology_destroy(topo);
+		return -ENODEV;
+	}
 
 	all = hwloc_topology_get_complete_cpuset(topo);
 	last = hwloc_bitmap_last(all);
