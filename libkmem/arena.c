@@ -421,7 +421,7 @@ int __kmem_arena_create(const struct kmem_options *opts, const struct kmem_topol
 		unmap_memory(&l);
 		return ret;
 	}
-	if (!hugetlb && !opts->quiet)
+	if (!hugetlb && !opts->quiet && !opts->private_memory)
 		__kmem_printk("kmem: no huge pages reserved (%lu kB pool); the direct map uses "
 			      "shared memory with MADV_HUGEPAGE: no DMA/DMA32 zones%s, page_to_phys() "
 			      "is IOVA as VA\n", (1UL << opts->hugepage_shift) >> 10,

@@ -174,8 +174,20 @@ static void options_from_env(struct kmem_options *opts, const char *env)
 
 void kmem_options_init(struct kmem_options *opts)
 {
+	kmem_options_defaults(opts);
+	kmem_options_apply_env(opts);
+}
+
+void kmem_options_apply_env(struct kmem_options *opts)
+{
 	const char *env = getenv("KMEM_OPTIONS");
 
+	if (env)
+		options_from_env(opts, env);
+}
+
+void kmem_options_defaults(struct kmem_options *opts)
+{
 	memset(opts, 0, sizeof(*opts));
 	opts->node_direct_bytes = 64UL << 20;
 	opts->node_highmem_bytes = 64UL << 20;
@@ -184,8 +196,6 @@ void kmem_options_init(struct kmem_options *opts)
 	opts->zones = KMEM_ZONES_AUTO;
 	opts->zone_dma_bytes = 4UL << 20;
 	opts->zone_dma32_bytes = 16UL << 20;
-	if (env)
-		options_from_env(opts, env);
 }
 
 /* -EDOM: not a number; -ERANGE: negative or above @max. */

@@ -142,6 +142,13 @@ struct kmem_options {
  * items still apply.
  */
 KMEM_API void kmem_options_init(struct kmem_options *opts);
+/*
+ * The two halves of kmem_options_init(), for a program with defaults of its
+ * own (the malloc front end): the library's defaults alone, then $KMEM_OPTIONS
+ * over whatever @opts holds, leniently, as kmem_options_init() applies it.
+ */
+KMEM_API void kmem_options_defaults(struct kmem_options *opts);
+KMEM_API void kmem_options_apply_env(struct kmem_options *opts);
 
 /**
  * kmem_options_parse - apply "key=value,key=value" settings to @opts.
