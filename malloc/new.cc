@@ -9,25 +9,49 @@
  * the nothrow forms return nullptr where that would throw.  Sized and
  * aligned deletes need neither the size nor the alignment: free() finds
  * the owner by address.
+ *
+ * The library needs no C++ runtime of its own: a C program preloading it
+ * must not pay for loading libstdc++ (a millisecond and most of a megabyte
+ * at every start).  Only a C++ program calls these operators, and its
+ * libstdc++ is there: std::get_new_handler() and std::__throw_bad_alloc()
+ * are taken from it as weak references, and this file is built without
+ * exceptions.  So a new_handler that throws from a nothrow form is not
+ * caught here (as in mimalloc's override): nothing is, and the program
+ * terminates.
  */
 #include <cstddef>
+#include <cstdlib>
 #include <new>
 
 #include "kmem_malloc.h"
 
+extern "C" {
+/* libstdc++'s, by their mangled names; null without libstdc++ */
+std::new_handler kmem_get_new_handler() noexcept __asm__("_ZSt15get_new_handlerv")
+	__attribute__((__weak__));
+[[noreturn]] void kmem_throw_bad_alloc() __asm__("_ZSt17__throw_bad_allocv")
+	__attribute__((__weak__));
+}
+
 namespace {
 
-[[gnu::noinline, gnu::cold]] void *new_retry(std::size_t size, std::size_t align)
+/* Return: the block, or nullptr where a throwing form throws (@nothrow) */
+[[gnu::noinline, gnu::cold]] void *new_retry(std::size_t size, std::size_t align, bool nothrow)
 {
 	for (;;) {
 		void *p = align ? kmem_malloc_alloc_aligned(align, size) : kmem_malloc_alloc(size);
 
 		if (p)
 			return p;
-		std::new_handler handler = std::get_new_handler();
+		std::new_handler handler = kmem_get_new_handler ? kmem_get_new_handler() : nullptr;
 
-		if (!handler)
-			throw std::bad_alloc();
+		if (!handler) {
+			if (nothrow)
+				return nullptr;
+			if (kmem_throw_bad_alloc)
+				kmem_throw_bad_alloc();
+			std::abort();	/* operator new without a C++ runtime: cannot happen */
+		}
 		handler();
 	}
 }
@@ -38,7 +62,7 @@ inline void *new_throwing(std::size_t size)
 
 	if (__builtin_expect(p != nullptr, 1))
 		return p;
-	return new_retry(size, 0);
+	return new_retry(size, 0, false);
 }
 
 inline void *new_aligned_throwing(std::size_t size, std::align_val_t align)
@@ -48,17 +72,7 @@ inline void *new_aligned_throwing(std::size_t size, std::align_val_t align)
 
 	if (__builtin_expect(p != nullptr, 1))
 		return p;
-	return new_retry(size, a);
-}
-
-/* Where the throwing form would throw, nullptr (a handler may still throw: caught too). */
-[[gnu::noinline, gnu::cold]] void *new_nothrow_retry(std::size_t size, std::size_t align) noexcept
-{
-	try {
-		return new_retry(size, align);
-	} catch (...) {
-		return nullptr;
-	}
+	return new_retry(size, a, false);
 }
 
 inline void *new_nothrow(std::size_t size) noexcept
@@ -67,7 +81,7 @@ inline void *new_nothrow(std::size_t size) noexcept
 
 	if (__builtin_expect(p != nullptr, 1))
 		return p;
-	return new_nothrow_retry(size, 0);
+	return new_retry(size, 0, true);
 }
 
 inline void *new_aligned_nothrow(std::size_t size, std::align_val_t align) noexcept
@@ -77,7 +91,7 @@ inline void *new_aligned_nothrow(std::size_t size, std::align_val_t align) noexc
 
 	if (__builtin_expect(p != nullptr, 1))
 		return p;
-	return new_nothrow_retry(size, a);
+	return new_retry(size, a, true);
 }
 
 } // namespace
