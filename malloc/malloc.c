@@ -148,23 +148,42 @@ static __attribute__((__format__(__printf__, 1, 2))) void malloc_note(const char
 	va_end(ap);
 }
 
-static bool env_true(const char *name)
+/*
+ * $@name as one of @values (NULL-terminated; an unset or empty variable is
+ * @values[0]).  A value not among them is named in one line on stderr, as
+ * every other bad setting is, and the default applies.
+ * Return: its index in @values, or 0.
+ */
+static unsigned int env_choice(const char *name, const char *const *values, const char *expected)
 {
 	const char *v = getenv(name);
+	unsigned int i;
 
-	return v && *v && strcmp(v, "0");
+	if (!v || !*v)
+		return 0;
+	for (i = 0; values[i]; i++)
+		if (!strcmp(v, values[i]))
+			return i;
+	malloc_note("kmem-malloc: %s='%.64s': expected %s; %s\n", name, v, expected, values[0]);
+	return 0;
 }
 
-/* KMEM_MALLOC_ATTACH=1|auto|require shares kmemd's memory; unset: embedded. */
+static const char *const off_on[] = { "0", "1", NULL };
+
+static bool env_true(const char *name)
+{
+	return env_choice(name, off_on, "0 or 1") == 1;
+}
+
+/* KMEM_MALLOC_ATTACH=auto|require shares kmemd's memory; never (the default): embedded. */
 static enum kmem_attach_mode attach_mode_from_env(void)
 {
-	const char *v = getenv("KMEM_MALLOC_ATTACH");
+	static const char *const modes[] = { "never", "auto", "require", "0", "1", NULL };
+	static const enum kmem_attach_mode mode[] = { KMEM_ATTACH_NEVER, KMEM_ATTACH_AUTO,
+						      KMEM_ATTACH_REQUIRE, KMEM_ATTACH_NEVER,
+						      KMEM_ATTACH_AUTO };
 
-	if (!v || !*v || !strcmp(v, "0") || !strcmp(v, "never"))
-		return KMEM_ATTACH_NEVER;
-	if (!strcmp(v, "require"))
-		return KMEM_ATTACH_REQUIRE;
-	return KMEM_ATTACH_AUTO;
+	return mode[env_choice("KMEM_MALLOC_ATTACH", modes, "never, auto or require")];
 }
 
 static void discard_report(const char *msg, void *arg)
