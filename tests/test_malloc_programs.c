@@ -347,6 +347,23 @@ static void test_bash(void)
 		    "bash script.sh | sort");
 }
 
+/*
+ * A setting the front end does not know: one line naming it, the default,
+ * and the program runs as ever.  (run_job() clears KMEM_MALLOC_*; the script
+ * sets them itself, for the preloaded command only.)
+ */
+static void test_bad_setting(void)
+{
+	run_job("KMEM_MALLOC_STATS=yes KMEM_MALLOC_ATTACH=maybe sh -c 'echo ok'", true, &preloaded);
+	KT_ASSERT_EQ(WIFEXITED(preloaded.status) ? WEXITSTATUS(preloaded.status) : -1, 0);
+	CU_ASSERT_STRING_EQUAL(preloaded.out, "ok\n");
+	CU_ASSERT(strstr(preloaded.err, "KMEM_MALLOC_STATS='yes': expected 0 or 1; 0\n") != NULL);
+	CU_ASSERT(strstr(preloaded.err, "KMEM_MALLOC_ATTACH='maybe'") != NULL);
+	/* no statistics: the default held */
+	CU_ASSERT(strstr(preloaded.err, "slabinfo") == NULL);
+	CU_ASSERT(strstr(preloaded.err, "kmalloc-") == NULL);
+}
+
 static int suite_init(void)
 {
 	if (!mkdtemp(workdir))
@@ -371,6 +388,7 @@ static const struct kt_test program_tests[] = {
 	KT_TEST(test_git),
 	KT_TEST(test_perl),
 	KT_TEST(test_bash),
+	KT_TEST(test_bad_setting),
 	KT_END,
 };
 
