@@ -7,6 +7,10 @@
  * kernel's /proc readers do: a view is a snapshot that may be off by the
  * allocations racing with it, never a torn structure.
  *
+ * kmem_stats_print() gathers those views with slabinfo, vmalloc's and the
+ * memory blocks for a program to print its own state, as text or (through
+ * jansson) as one JSON object.
+ *
  * numastat comes from two places.  The per-CPU fast path counts the
  * allocations it serves in its pcp word (the same store that commits the
  * pop); those are hits, and local or other by the node of the CPU the list
@@ -14,7 +18,11 @@
  * correction for fast-path misses) is counted in the zone's atomic fields.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "internal.h"
 
@@ -278,4 +286,191 @@ int kmem_show_numastat(FILE *f)
 		emit(f, "\n");
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* kmem_stats_print(): the views, in-process                           */
+/* ------------------------------------------------------------------ */
+
+#define STATS_ALL	(KMEM_STATS_BUDDYINFO | KMEM_STATS_ZONEINFO | KMEM_STATS_SLABINFO | \
+			 KMEM_STATS_VMALLOC | KMEM_STATS_MEMORY)
+
+/* The zones worth a line: those with memory, as the kernel's views skip empty ones. */
+static bool zone_shown(const struct kmem_zone_stats *z)
+{
+	return z->present || z->managed;
+}
+
+static json_t *json_buddyinfo(void)
+{
+	json_t *a = json_array();
+	struct kmem_zone_stats z;
+	unsigned int nid, t, o;
+
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		for (t = 0; t < MAX_NR_ZONES; t++) {
+			json_t *free_blocks = json_array();
+
+			if (kmem_zone_stats((int)nid, (int)t, &z) || !zone_shown(&z)) {
+				json_decref(free_blocks);
+				continue;
+			}
+			for (o = 0; o < NR_PAGE_ORDERS; o++)
+				json_array_append_new(free_blocks, json_integer((json_int_t)z.nr_free[o]));
+			json_array_append_new(a, json_pack("{s:i, s:s, s:o}", "node", (int)nid,
+							   "zone", z.name, "free", free_blocks));
+		}
+	return a;
+}
+
+static json_t *json_zoneinfo(void)
+{
+	json_t *a = json_array();
+	struct kmem_zone_stats z;
+	unsigned int nid, t;
+
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++)
+		for (t = 0; t < MAX_NR_ZONES; t++) {
+			if (kmem_zone_stats((int)nid, (int)t, &z) || !zone_shown(&z))
+				continue;
+			json_array_append_new(a, json_pack(
+				"{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				"node", (int)nid, "zone", z.name,
+				"free_pages", (json_int_t)z.free_pages, "min", (json_int_t)z.min,
+				"low", (json_int_t)z.low, "high", (json_int_t)z.high,
+				"spanned", (json_int_t)z.spanned, "present", (json_int_t)z.present,
+				"managed", (json_int_t)z.managed, "pcp_count", (json_int_t)z.pcp_count,
+				"vm_charged", (json_int_t)z.vm_charged,
+				"alloc_fail", (json_int_t)z.alloc_fail));
+		}
+	return a;
+}
+
+static json_t *json_slabinfo(int *ret)
+{
+	json_t *a = json_array();
+	struct kmem_cache_stats c;
+	unsigned int iter = 0;
+	int err;
+
+	while (!(err = kmem_cache_stats_next(&iter, &c)))
+		json_array_append_new(a, json_pack(
+			"{s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:I, s:I}", "name", c.name,
+			"active_objs", (json_int_t)c.active_objs, "num_objs", (json_int_t)c.num_objs,
+			"objsize", (int)c.objsize, "object_size", (int)c.object_size,
+			"objperslab", (int)c.objperslab, "pagesperslab", (int)c.pagesperslab,
+			"active_slabs", (json_int_t)c.active_slabs,
+			"num_slabs", (json_int_t)c.num_slabs));
+	if (err != -ENOENT)
+		*ret = err;
+	return a;
+}
+
+static json_t *json_vmalloc(void)
+{
+	struct kmem_vmalloc_stats v;
+
+	if (kmem_vmalloc_stats(&v))
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "total_bytes", (json_int_t)v.total_bytes,
+			 "used_bytes", (json_int_t)v.used_bytes, "pages", (json_int_t)v.pages,
+			 "nr_areas", (json_int_t)v.nr_areas, "charged", (json_int_t)v.charged);
+}
+
+static json_t *json_memory(void)
+{
+	json_t *nodes = json_array();
+	struct kmem_hotplug_stats h;
+	unsigned int nid;
+
+	for (nid = 0; nid < kmem_mm.nr_nodes; nid++) {
+		if (kmem_get_hotplug_stats((int)nid, &h))
+			continue;
+		json_array_append_new(nodes, json_pack(
+			"{s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "node", (int)nid,
+			"section_bytes", (json_int_t)h.section_bytes,
+			"online_bytes", (json_int_t)h.online_bytes, "max_bytes", (json_int_t)h.max_bytes,
+			"min_bytes", (json_int_t)h.min_bytes,
+			"memory_online", (json_int_t)h.memory_online,
+			"memory_offline", (json_int_t)h.memory_offline));
+	}
+	return json_pack("{s:o}", "nodes", nodes);
+}
+
+static int stats_json(FILE *f, unsigned int flags)
+{
+	json_t *o = json_object();
+	int ret = 0;
+
+	if (flags & KMEM_STATS_BUDDYINFO)
+		json_object_set_new(o, "buddyinfo", json_buddyinfo());
+	if (flags & KMEM_STATS_ZONEINFO)
+		json_object_set_new(o, "zoneinfo", json_zoneinfo());
+	if (flags & KMEM_STATS_SLABINFO)
+		json_object_set_new(o, "slabinfo", json_slabinfo(&ret));
+	if (flags & KMEM_STATS_VMALLOC)
+		json_object_set_new(o, "vmalloc", json_vmalloc());
+	if (flags & KMEM_STATS_MEMORY)
+		json_object_set_new(o, "memory", json_memory());
+	if (json_dumpf(o, f, JSON_INDENT(1)) || fputc('\n', f) == EOF)
+		ret = -ENOMEM;
+	json_decref(o);
+	return ret;
+}
+
+static int stats_text(FILE *f, unsigned int flags)
+{
+	static const struct {
+		unsigned int flag;
+		const char *title;
+		int (*show)(FILE *f);
+	} views[] = {
+		{ KMEM_STATS_BUDDYINFO, "buddyinfo", kmem_show_buddyinfo },
+		{ KMEM_STATS_ZONEINFO, "zoneinfo", kmem_show_zoneinfo },
+		{ KMEM_STATS_SLABINFO, "slabinfo", kmem_show_slabinfo },
+		{ KMEM_STATS_VMALLOC, "vmallocinfo", kmem_show_vmallocinfo },
+		{ KMEM_STATS_MEMORY, "lsmem", kmem_show_lsmem },
+	};
+	unsigned int i;
+	int ret = 0, err;
+	bool first = true;
+
+	for (i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		if (!(flags & views[i].flag))
+			continue;
+		fprintf(f, "%s# %s\n", first ? "" : "\n", views[i].title);
+		first = false;
+		err = views[i].show(f);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+int kmem_stats_print(void (*write)(void *arg, const char *text), void *arg, unsigned int flags)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (kmem_ensure_init())
+		return -ENOMEM;
+	if (!(flags & STATS_ALL))
+		flags |= STATS_ALL;
+	/* the whole text first: @write may be slow, and the views run with locks taken */
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	ret = flags & KMEM_STATS_JSON ? stats_json(f, flags) : stats_text(f, flags);
+	if (fclose(f) || !buf) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (write)
+		write(arg, buf);
+	else
+		fputs(buf, stderr);
+	free(buf);
+	return ret;
 }

@@ -806,7 +806,12 @@ KMEM_MALLOC_EXPORT int malloc_info(int options, FILE *fp)
 	return 0;
 }
 
-/* KMEM_MALLOC_STATS=1: the totals and every cache when the program ends. */
+static void write_to_stream(void *arg, const char *text)
+{
+	fputs(text, arg);
+}
+
+/* KMEM_MALLOC_STATS=1: the totals and kmem's views when the program ends. */
 __attribute__((__destructor__)) static void malloc_exit_report(void)
 {
 	FILE *f;
@@ -817,7 +822,9 @@ __attribute__((__destructor__)) static void malloc_exit_report(void)
 	if (!f)
 		return;
 	print_totals(f);
-	kmem_show_slabinfo(f);
+	fputc('\n', f);
+	kmem_stats_print(write_to_stream, f, KMEM_STATS_BUDDYINFO | KMEM_STATS_SLABINFO |
+					     KMEM_STATS_VMALLOC | KMEM_STATS_MEMORY);
 	fclose(f);
 	stats_fd = -1;
 }

@@ -406,6 +406,31 @@ KMEM_API long kmem_memory_online(int nid, size_t bytes);
 /** kmem_show_lsmem - the sections as util-linux's lsmem prints memory blocks. */
 KMEM_API int kmem_show_lsmem(FILE *f);
 
+/* kmem_stats_print() @flags: which views (none named: all of them), and how. */
+#define KMEM_STATS_BUDDYINFO	(1u << 0)
+#define KMEM_STATS_ZONEINFO	(1u << 1)
+#define KMEM_STATS_SLABINFO	(1u << 2)
+#define KMEM_STATS_VMALLOC	(1u << 3)
+#define KMEM_STATS_MEMORY	(1u << 4)	/* lsmem and each node's hotplug counters */
+#define KMEM_STATS_JSON		(1u << 16)	/* one JSON object instead of the text views */
+
+/**
+ * kmem_stats_print - this process's allocator, in-process, as jemalloc's
+ * malloc_stats_print() prints its own: the views kmemctl shows (buddyinfo,
+ * zoneinfo, slabinfo, vmalloc, memory blocks), as text in their /proc
+ * layouts or as one JSON object ({"buddyinfo": [...], "zoneinfo": [...],
+ * "slabinfo": [...], "vmalloc": {...}, "memory": {...}}).
+ * @write: given the output a piece at a time (NUL-terminated), or NULL for
+ *	stderr
+ * @arg: passed to @write
+ * @flags: KMEM_STATS_*
+ * Context: may sleep (the slab view takes the list locks); not from @write.
+ * Return: 0, -ENOMEM, or -EUCLEAN when a view found the segment corrupted
+ *	(what the other views read is still printed).
+ */
+KMEM_API int kmem_stats_print(void (*write)(void *arg, const char *text), void *arg,
+			      unsigned int flags);
+
 /** kmem_get_hotplug_stats - node @nid's. Return: 0 or -EINVAL. */
 KMEM_API int kmem_get_hotplug_stats(int nid, struct kmem_hotplug_stats *st);
 
