@@ -1803,31 +1803,40 @@ static struct kmem_cache *next_cache(unsigned int *id, bool alive_only)
 /*
  * fork() of private memory: every slab lock, level by level over every
  * cache in the order above (a thread nests a lower level of one cache
- * under a higher level of another, never the reverse).
+ * under a higher level of another, never the reverse).  The caches are
+ * gathered once (slab_mutex keeps the set fixed until the unlock): the
+ * table has KMEM_MAX_CACHES slots, and a fork should not walk it five times.
  */
+static struct kmem_cache *fork_caches[KMEM_MAX_CACHES];
+static unsigned int nr_fork_caches;
+
 void __kmem_slab_fork_lock(void)
 {
 	struct kmem_cache *s;
-	unsigned int id, i;
+	unsigned int id, i, k;
 
 	kmem_fork_lock(&kmem_mm.shm->slab_mutex);
+	nr_fork_caches = 0;
 	for_each_cache(s, id, false)
+		fork_caches[nr_fork_caches++] = s;
+	for (k = 0; k < nr_fork_caches; k++)
 		for (i = 0; i < kmem_mm.nr_cpu_ids; i++)
-			kmem_fork_lock(&cache_cpu(s, (int)i)->lock);
-	for_each_cache(s, id, false)
+			kmem_fork_lock(&cache_cpu(fork_caches[k], (int)i)->lock);
+	for (k = 0; k < nr_fork_caches; k++)
 		for (i = 0; i < kmem_mm.nr_nodes; i++)
-			kmem_fork_lock(&cache_node(s, (int)i)->xfer_lock);
-	for_each_cache(s, id, false)
+			kmem_fork_lock(&cache_node(fork_caches[k], (int)i)->xfer_lock);
+	for (k = 0; k < nr_fork_caches; k++)
 		for (i = 0; i < kmem_mm.nr_nodes; i++)
-			kmem_fork_lock(&cache_node(s, (int)i)->list_lock);
+			kmem_fork_lock(&cache_node(fork_caches[k], (int)i)->list_lock);
 }
 
 void __kmem_slab_fork_unlock(bool child)
 {
-	struct kmem_cache *s;
-	unsigned int id, i;
+	unsigned int i, k;
 
-	for_each_cache(s, id, false) {
+	for (k = 0; k < nr_fork_caches; k++) {
+		struct kmem_cache *s = fork_caches[k];
+
 		for (i = 0; i < kmem_mm.nr_nodes; i++) {
 			kmem_fork_unlock(&cache_node(s, (int)i)->list_lock, child);
 			kmem_fork_unlock(&cache_node(s, (int)i)->xfer_lock, child);
