@@ -2,7 +2,9 @@
 """Every malloc peer in one run, through LD_PRELOAD: wall time and peak RSS.
 
 The stress patterns of bench/malloc_stress.c (larson, xmalloc, scratch,
-rptest) and real Debian programs (sort, xz, python3, gcc, git, perl, bash)
+rptest), real Debian programs (sort, xz, python3, gcc, git, perl, bash) and
+a real server (redis-server under redis-benchmark on loopback: requests per
+second, and the server's peak RSS)
 run under glibc (nothing preloaded), jemalloc, tcmalloc, mimalloc and kmem
 (libkmem-malloc.so), interleaved so that the machine's noise falls on all
 alike, --repeat times; the table gives each one's median and its ratio to
@@ -107,6 +109,33 @@ def run_once(runner, cmd, preload):
     return wall, rss[-1]
 
 
+def redis_once(runner, preload, port):
+    """Requests per second of redis-benchmark against a redis-server on @preload, and its peak RSS."""
+    server = subprocess.Popen([runner, "exec", preload or "", "redis-server", "--port", str(port),
+                               "--save", "", "--appendonly", "no", "--daemonize", "no"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                             text=True).stdout.strip() != "PONG":
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("redis-server under %s did not start" % (preload or "glibc"))
+            time.sleep(0.05)
+        out = subprocess.run(["redis-benchmark", "-p", str(port), "-q", "--csv", "-n", "200000",
+                              "-P", "16", "-d", "256", "-r", "100000", "-t", "set,get,lpush,lpop"],
+                             capture_output=True, text=True, check=True).stdout
+        rps = [float(line.split(",")[1].strip('"')) for line in out.splitlines()[1:] if line.count(",") >= 1]
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
+        _, err = server.communicate(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    rss = [int(l.split("=")[1]) for l in err.decode(errors="replace").splitlines()
+           if l.startswith("maxrss_kib=")]
+    return statistics.mean(rps), rss[-1] if rss else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
@@ -150,6 +179,25 @@ def main():
             line = "%-8s" % name + "".join(
                 "  %s %.3fs %.2fx %dM" % (p, med[p], med[p] / best, mrss[p] // 1024) for p, _ in peers)
             print(line, flush=True)
+        if shutil.which("redis-server") and shutil.which("redis-benchmark") and \
+                (not args.only or "redis" in args.only.split(",")):
+            rps = {p: [] for p, _ in peers}
+            rss = {p: [] for p, _ in peers}
+            for _ in range(args.repeat):
+                for peer, preload in peers:
+                    r, m = redis_once(os.path.abspath(stress), preload, 16379)
+                    rps[peer].append(r)
+                    rss[peer].append(m)
+            med = {p: statistics.median(v) for p, v in rps.items()}
+            mrss = {p: statistics.median(v) for p, v in rss.items()}
+            best = max(med.values())
+            # a rate: the ratio is the best's over this one's, so that 1.00x is the fastest here too
+            results["redis"] = {p: {"requests_per_s": med[p], "ratio": best / med[p],
+                                    "peak_rss_kib": mrss[p],
+                                    "rss_vs_mimalloc": mrss[p] / mrss["mimalloc"] if mrss.get("mimalloc") else None}
+                                for p in med}
+            print("%-8s" % "redis" + "".join("  %s %.0f/s %.2fx %dM" % (p, med[p], best / med[p], mrss[p] // 1024)
+                                             for p, _ in peers), flush=True)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"repeat": args.repeat, "threads": args.threads, "results": results}, f, indent=1)

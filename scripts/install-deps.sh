@@ -20,6 +20,9 @@ PACKAGES=(
 	python3-jsonschema
 	# systemd-analyze (the units' ctest) and systemd-socket-activate
 	systemd
+	# the real programs the malloc front end is tested and measured on
+	# (tests/test_malloc_programs.c, bench/malloc_ratios.py)
+	git xz-utils g++ perl redis-server redis-tools
 )
 
 missing=()
