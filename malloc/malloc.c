@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,14 @@ enum malloc_state {
 	MALLOC_STARTING,	/* kmem is being built: glibc serves every call */
 	MALLOC_READY,
 	MALLOC_GLIBC,		/* kmem could not start: glibc for good */
+	/*
+	 * A fork() child of an attached process: the heap is its parent's
+	 * shared memory, not a copy.  New memory comes from glibc, and what the
+	 * parent allocated is never freed here: a free in the child would free
+	 * it under the parent (and double-free it in kmemd's caches, for every
+	 * process attached).  Reads still work; writes reach the parent.
+	 */
+	MALLOC_INHERITED,
 };
 
 static int malloc_state = MALLOC_NONE;
@@ -101,6 +110,16 @@ static __always_inline bool kmem_ready(void)
 static __always_inline bool is_kmem_memory(const void *p)
 {
 	return (uintptr_t)p - kmem_base < kmem_size;
+}
+
+/* MALLOC_INHERITED: kmem's memory as it was before the fork. */
+static uintptr_t inherited_base;
+static size_t inherited_size;
+
+static bool is_inherited(const void *p)
+{
+	return __atomic_load_n(&malloc_state, __ATOMIC_RELAXED) == MALLOC_INHERITED &&
+	       ((uintptr_t)p - inherited_base < inherited_size || is_vmalloc_addr(p));
 }
 
 static __always_inline bool is_power_of_2(size_t n)
@@ -190,6 +209,51 @@ static void discard_report(const char *msg, void *arg)
 {
 }
 
+/*
+ * fork() while attached (after kmem's own handlers: the child has become a
+ * client of its own).  See MALLOC_INHERITED.
+ */
+static void malloc_atfork_child_attached(void)
+{
+	if (__atomic_load_n(&malloc_state, __ATOMIC_RELAXED) != MALLOC_READY)
+		return;
+	inherited_base = kmem_base;
+	inherited_size = kmem_size;
+	kmem_size = 0;
+	__atomic_store_n(&malloc_state, MALLOC_INHERITED, __ATOMIC_RELEASE);
+}
+
+/*
+ * Attach to kmemd (@mode auto or require), or build an embedded heap of
+ * private memory: with auto and no daemon, the heap must still be one a
+ * fork() child gets a copy of.  Return: kmem_init()'s or kmem_attach()'s.
+ */
+static int heap_start(struct kmem_options *opts, enum kmem_attach_mode mode)
+{
+	int ret;
+
+	if (mode != KMEM_ATTACH_NEVER) {
+		ret = kmem_attach(NULL);
+		if (!ret) {
+			pthread_atfork(NULL, NULL, malloc_atfork_child_attached);
+			return 0;
+		}
+		if (mode == KMEM_ATTACH_REQUIRE || ret == -EALREADY)
+			return ret;
+		malloc_say("kmem-malloc: no kmemd (%s); an embedded heap\n", strerror(-ret));
+	}
+	opts->attach = KMEM_ATTACH_NEVER;
+	opts->private_memory = true;
+	if (opts->hugepages == KMEM_HUGEPAGES_REQUIRE || opts->zones == KMEM_ZONES_PHYS) {
+		/* pool pages and physical zones are shared memory's; a private heap has 4 KiB pages */
+		malloc_note("kmem-malloc: KMEM_OPTIONS: hugepages=require and zones=phys need "
+			    "KMEM_MALLOC_ATTACH (an embedded heap is private memory); ignored\n");
+		opts->hugepages = KMEM_HUGEPAGES_NEVER;
+		opts->zones = KMEM_ZONES_AUTO;
+	}
+	return kmem_init(opts);
+}
+
 static noinline __cold bool kmem_start(void)
 {
 	struct kmem_options opts;
@@ -210,29 +274,19 @@ static noinline __cold bool kmem_start(void)
 	opts.node_highmem_bytes = 0;
 	kmem_options_apply_env(&opts);
 	opts.quiet = !malloc_verbose;
-	opts.attach = attach_mode_from_env();
-	opts.private_memory = opts.attach == KMEM_ATTACH_NEVER;
-	if (opts.private_memory && (opts.hugepages == KMEM_HUGEPAGES_REQUIRE ||
-				    opts.zones == KMEM_ZONES_PHYS)) {
-		/* pool pages and physical zones are shared memory's; a private heap has 4 KiB pages */
-		malloc_note("kmem-malloc: KMEM_OPTIONS: hugepages=require and zones=phys need "
-			    "KMEM_MALLOC_ATTACH (an embedded heap is private memory); ignored\n");
-		opts.hugepages = KMEM_HUGEPAGES_NEVER;
-		opts.zones = KMEM_ZONES_AUTO;
-	}
 	/*
 	 * quiet hides kmem's notices, not why it failed: a program that runs
 	 * on glibc's malloc instead must not say so unless asked to
 	 */
 	if (!malloc_verbose)
 		kmem_set_report_sink(discard_report, NULL);
-	ret = kmem_init(&opts);
+	ret = heap_start(&opts, attach_mode_from_env());
 	if (!malloc_verbose)
 		kmem_set_report_sink(NULL, NULL);
 	/* -EALREADY: the program built kmem itself before its first malloc() */
 	if (ret && ret != -EALREADY) {
-		malloc_say("kmem-malloc: kmem_init: %s; glibc's malloc serves this process\n",
-			   strerror(-ret));
+		/* kmem has said why (verbose): this line says what follows */
+		malloc_say("kmem-malloc: glibc's malloc serves this process\n");
 		return false;
 	}
 	if (kmem_get_info(&info) || !info.base)
@@ -336,7 +390,7 @@ static void *vmalloc_start(const void *p, size_t *usable)
 
 static noinline void free_not_kmalloc(void *p)
 {
-	if (!p)
+	if (!p || unlikely(is_inherited(p)))
 		return;
 	if (kmem_ready() && is_vmalloc_addr(p)) {
 		size_t usable;
@@ -382,7 +436,9 @@ static size_t usable_size(void *p)
 {
 	size_t usable;
 
-	if (kmem_ready()) {
+	if (kmem_ready() || is_inherited(p)) {
+		if ((uintptr_t)p - inherited_base < inherited_size)
+			return ksize(p);
 		if (is_kmem_memory(p))
 			return ksize(p);
 		if (is_vmalloc_addr(p))
@@ -412,10 +468,21 @@ static noinline void *resize(void *p, size_t size, const void *caller)
 	return q;
 }
 
+/* MALLOC_INHERITED: the parent's block stays the parent's; the child gets a copy from glibc. */
+static noinline void *realloc_inherited(void *p, size_t size)
+{
+	size_t usable = usable_size(p);
+	void *q = __libc_malloc(size ? size : 1);
+
+	if (q)
+		memcpy(q, p, size < usable ? size : usable);
+	return q;
+}
+
 static __always_inline void *reallocate(void *p, size_t size, const void *caller)
 {
 	if (unlikely(!kmem_ready() && !malloc_start()))
-		return __libc_realloc(p, size);
+		return unlikely(is_inherited(p)) ? realloc_inherited(p, size) : __libc_realloc(p, size);
 	if (!p)
 		return alloc(size, 0, caller);
 	if (!size) {

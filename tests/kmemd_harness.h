@@ -46,9 +46,9 @@ int kh_prepare(struct kh_daemon *d, const char *tmpl, const char *name, const ch
 
 /*
  * (Re)write @d's config: a comment line, then name, socket, ctl_socket,
- * socket_mode = 0666, direct_mb = 16, highmem_mb = 8, hugepages = never,
+ * socket_mode = 0666, direct_mb = 16, max_mb = 16, highmem_mb = 8, hugepages = never,
  * reserve_hugepages = no, each on its line in that order (a suite may name
- * line numbers: @extra starts at line 10), then @extra (NULL: nothing)
+ * line numbers: @extra starts at line 11), then @extra (NULL: nothing)
  * verbatim.  Return: 0 or -errno.
  */
 int kh_write_conf(struct kh_daemon *d, const char *extra);
