@@ -4,9 +4,11 @@
  * mallinfo2, ...) on kmem's kmalloc and vmalloc: libkmem-malloc.so for
  * LD_PRELOAD, libkmem-malloc.a for programs linked with it.
  *
- *   size <= 8 KiB            kmalloc() from the kmalloc-* caches, at least 16
- *                            bytes, so that every result is 16-byte aligned
- *                            as glibc's are (malloc(0) too: a unique pointer)
+ *   size <= 8 KiB            the size classes' slab caches (malloc-16 ...
+ *                            malloc-8192, see size_class()), attached the
+ *                            kmalloc-* caches; at least 16 bytes, so that
+ *                            every result is 16-byte aligned as glibc's are
+ *                            (malloc(0) too: a unique pointer)
  *   8 KiB < size <= 1 MiB    kmalloc(): a power-of-two block of the buddy
  *                            allocator, __GFP_NORETRY; vmalloc() if there is
  *                            none without reclaim
@@ -95,6 +97,8 @@ static uintptr_t kmem_base;
 static size_t kmem_size;
 /* The largest power-of-two kmalloc() whose natural alignment holds here. */
 static size_t kmalloc_aligned_max;
+/* Embedded: the front end's own size classes (see size_class()); attached: kmalloc's. */
+static bool use_size_classes;
 static bool malloc_verbose;
 /*
  * KMEM_MALLOC_STATS=1: a copy of stderr taken at start, for the report at
@@ -295,6 +299,7 @@ static noinline __cold bool kmem_start(void)
 	kmem_size = (size_t)info.total_pages << PAGE_SHIFT;
 	/* buddy blocks are aligned to their size from the base on */
 	kmalloc_aligned_max = info.base & -info.base;
+	use_size_classes = !info.attached;
 	if (kmalloc_aligned_max > KMALLOC_BLOCK_MAX)
 		kmalloc_aligned_max = KMALLOC_BLOCK_MAX;
 	malloc_say("kmem-malloc: %s, %u node(s), memory at %#lx (%zu MiB)\n",
@@ -341,12 +346,83 @@ static noinline void *alloc_large(size_t size, gfp_t zero, const void *caller)
 	return likely(p) ? p : enomem();
 }
 
+/*
+ * Size classes.  kmalloc's are powers of two (and 96, 192), so an object
+ * may waste half its slot, and a heap of small strings pays for that in
+ * resident memory.  An embedded heap has classes of its own instead, as
+ * jemalloc and mimalloc space theirs: every 16 bytes up to 128, then four
+ * per doubling (160, 192, 224, 256, 320, ...) up to 8 KiB, so at most a
+ * fifth is lost.  Each is a slab cache "malloc-N", made on first use (a
+ * short program makes the few it needs).  Attached, the heap uses the
+ * kmalloc caches kmemd shares (and accounts per process) instead: a cache
+ * set per program would fill kmemd's table.
+ */
+#define NR_SIZE_CLASSES		33	/* 0 unused; 1..8: 16..128; 9..32: four per doubling */
+
+static struct kmem_cache *class_cache[NR_SIZE_CLASSES];
+static pthread_mutex_t class_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* @size 1..KMALLOC_MAX_CACHE_SIZE */
+static __always_inline unsigned int size_class(size_t size)
+{
+	unsigned int k, q;
+
+	if (size <= 128)
+		return (unsigned int)((size + 15) >> 4);
+	k = 63 - (unsigned int)__builtin_clzl(size - 1);	/* 2^k < size <= 2^(k+1) */
+	q = (unsigned int)((size - 1) >> (k - 2)) & 3;
+	return 9 + (k - 7) * 4 + q;
+}
+
+static unsigned int class_size(unsigned int idx)
+{
+	unsigned int k, q;
+
+	if (idx <= 8)
+		return idx * 16;
+	k = 7 + (idx - 9) / 4;
+	q = (idx - 9) % 4;
+	return (1u << k) + ((q + 1) << (k - 2));
+}
+
+static noinline __cold void *alloc_class_slow(unsigned int idx, gfp_t gfp)
+{
+	struct kmem_cache *c;
+	char name[24];
+
+	pthread_mutex_lock(&class_lock);
+	c = class_cache[idx];
+	if (!c) {
+		snprintf(name, sizeof(name), "malloc-%u", class_size(idx));
+		c = kmem_cache_create(name, class_size(idx), MALLOC_ALIGNMENT, 0, NULL);
+		if (c)
+			__atomic_store_n(&class_cache[idx], c, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&class_lock);
+	/* no cache (kmem said why): kmalloc's class serves */
+	return c ? kmem_cache_alloc(c, gfp) : kmalloc(class_size(idx), gfp);
+}
+
+static __always_inline void *alloc_small(size_t size, gfp_t gfp)
+{
+	unsigned int idx;
+	struct kmem_cache *c;
+
+	if (unlikely(!use_size_classes))
+		return kmalloc(size < MALLOC_ALIGNMENT ? MALLOC_ALIGNMENT : size, gfp);
+	idx = size_class(size ? size : 1);
+	c = __atomic_load_n(&class_cache[idx], __ATOMIC_ACQUIRE);
+	if (unlikely(!c))
+		return alloc_class_slow(idx, gfp);
+	return kmem_cache_alloc(c, gfp);
+}
+
 static __always_inline void *alloc(size_t size, gfp_t zero, const void *caller)
 {
 	void *p;
 
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
-		p = kmalloc(size < MALLOC_ALIGNMENT ? MALLOC_ALIGNMENT : size, MALLOC_GFP | zero);
+		p = alloc_small(size, MALLOC_GFP | zero);
 		return likely(p) ? p : enomem();
 	}
 	return alloc_large(size, zero, caller);
@@ -682,9 +758,11 @@ struct heap_totals {
 	uint64_t vmalloc_areas;
 };
 
-static bool is_kmalloc_cache(const char *name)
+/* The caches the heap's objects are in: kmalloc's, and the size classes' own. */
+static bool is_heap_cache(const char *name)
 {
-	return !strncmp(name, "kmalloc-", 8) || !strncmp(name, "dma-kmalloc-", 12);
+	return !strncmp(name, "kmalloc-", 8) || !strncmp(name, "dma-kmalloc-", 12) ||
+	       !strncmp(name, "malloc-", 7);
 }
 
 static void heap_totals(struct heap_totals *t)
@@ -716,7 +794,7 @@ static void heap_totals(struct heap_totals *t)
 		uint64_t bytes = (cs.num_slabs * cs.pagesperslab) << PAGE_SHIFT;
 
 		t->slab_pages += bytes;
-		if (is_kmalloc_cache(cs.name)) {
+		if (is_heap_cache(cs.name)) {
 			t->kmalloc_slabs += bytes;
 			t->kmalloc_used += cs.active_objs * cs.objsize;
 		}
@@ -812,7 +890,7 @@ KMEM_MALLOC_EXPORT void malloc_stats(void)
 
 typedef int (*malloc_info_fn)(int, FILE *);
 
-#define MAX_KMALLOC_ROWS	32
+#define MAX_KMALLOC_ROWS	64
 
 /* glibc's layout, one <size> row per kmalloc cache in use. */
 KMEM_MALLOC_EXPORT int malloc_info(int options, FILE *fp)
@@ -834,7 +912,7 @@ KMEM_MALLOC_EXPORT int malloc_info(int options, FILE *fp)
 		return fn ? fn(options, fp) : -1;
 	}
 	while (!kmem_cache_stats_next(&iter, &cs)) {
-		if (strncmp(cs.name, "kmalloc-", 8))
+		if (!is_heap_cache(cs.name) || !strncmp(cs.name, "dma-", 4))
 			continue;
 		count += cs.active_objs;
 		if (nr == MAX_KMALLOC_ROWS)
