@@ -2,7 +2,8 @@
 # The quick start's main job: install the dependencies, build, reserve huge
 # pages, start kmemd on conf/kmemd.conf (two fake NUMA nodes), run two
 # processes that share kmalloc'd objects by raw pointer through it, show
-# the daemon's state with kmemctl, and stop the daemon cleanly.
+# the daemon's state with kmemctl, run an unmodified program (perl) on its
+# memory through the malloc front end, and stop the daemon cleanly.
 #
 # The daemon's sockets go to a private directory, so a kmemd already
 # running as a system service is left alone.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 cmake -S . -B build >/dev/null
-cmake --build build -j"$(nproc)" --target kmemd kmemctl kmem-share-demo >/dev/null
+cmake --build build -j"$(nproc)" --target kmemd kmemctl kmem-share-demo kmem-malloc >/dev/null
 
 nodes=2 direct_mb=64 highmem_mb=32
 run=$(mktemp -d /tmp/kmemd-demo.XXXXXX)
@@ -57,6 +58,18 @@ for view in buddyinfo slabinfo numastat clients; do
 	echo "== kmemctl $view"
 	./build/kmemctl --socket "$ctl" "$view"
 done
+
+echo "== an unmodified program on kmemd's memory: perl through kmem-run --attach"
+./build/malloc/kmem-run --attach="$sock" perl -e \
+	'my @a = map { "x" x 100 } 1 .. 100000; sleep 3; print scalar(@a), " strings held\n"' &
+perl_pid=$!
+for _ in $(seq 50); do
+	./build/kmemctl --socket "$ctl" clients 2>/dev/null | grep -q perl && break
+	sleep 0.1
+done
+echo "== kmemctl clients (perl's heap, live)"
+./build/kmemctl --socket "$ctl" clients
+wait "$perl_pid"
 
 echo "== stopping kmemd"
 kill -TERM "$daemon_pid"
