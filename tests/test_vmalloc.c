@@ -1229,7 +1229,18 @@ static void test_fork_lock_state(void)
 		printf("\nfork after a fault: %u children of %u failed (last status %#x)\n",
 		       bad_fault, i + (i < FORKS), last_bad);
 
-	/* fork() while another thread is inside vmalloc()/vfree() */
+	/*
+	 * fork() while another thread is inside vmalloc()/vfree().  Not under
+	 * GCC 12's ASan: its allocator takes no lock across fork() (later
+	 * runtimes do), and vmalloc's bookkeeping is that allocator's under
+	 * the sanitizers, so a child could inherit the runtime's lock held by
+	 * the other thread and hang in it.
+	 */
+#if defined(__SANITIZE_ADDRESS__) && __GNUC__ < 13
+	printf("(fork during vmalloc in another thread: not under this ASan) ");
+	alarm(0);
+	return;
+#endif
 	pthread_create(&th, NULL, fork_churner, &ca);
 	while (!ca.rounds)
 		sched_yield();
