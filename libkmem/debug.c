@@ -38,10 +38,7 @@ void __kmem_report_fork_lock(void)
 
 void __kmem_report_fork_unlock(bool child)
 {
-	if (child)
-		pthread_mutex_init(&report_lock, NULL);
-	else
-		pthread_mutex_unlock(&report_lock);
+	kmem_fork_unlock_private(&report_lock, child);
 }
 
 void kmem_set_report_sink(void (*fn)(const char *msg, void *arg), void *arg)

@@ -248,6 +248,15 @@ static inline void kmem_fork_unlock(pthread_mutex_t *m, bool child)
 		pthread_mutex_unlock(m);
 }
 
+/* The same for a process-private mutex (PTHREAD_MUTEX_INITIALIZER's kind). */
+static inline void kmem_fork_unlock_private(pthread_mutex_t *m, bool child)
+{
+	if (child)
+		pthread_mutex_init(m, NULL);
+	else
+		pthread_mutex_unlock(m);
+}
+
 void __kmem_slab_fork_lock(void);
 void __kmem_slab_fork_unlock(bool child);
 void __kmem_tunables_fork_lock(void);

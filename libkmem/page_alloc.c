@@ -1775,10 +1775,7 @@ void __kmem_tunables_fork_lock(void)
 
 void __kmem_tunables_fork_unlock(bool child)
 {
-	if (child)
-		pthread_mutex_init(&tunables_lock, NULL);
-	else
-		pthread_mutex_unlock(&tunables_lock);
+	kmem_fork_unlock_private(&tunables_lock, child);
 }
 
 /*

@@ -565,3 +565,36 @@ int kt_main(int argc, char **argv, const struct kt_suite *const *suites)
 	CU_cleanup_registry();
 	return failures ? 1 : 0;
 }
+
+bool kt_which(const char *prog, char *path, size_t len)
+{
+	const char *env = getenv("PATH");
+	char dirs[4096], *dir, *save = NULL;
+
+	if (!env || strlen(env) >= sizeof(dirs))
+		env = "/usr/local/bin:/usr/bin:/bin";
+	strcpy(dirs, env);
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(path, len, "%s/%s", dir, prog);
+		if (!access(path, X_OK))
+			return true;
+	}
+	return false;
+}
+
+bool kt_valgrind_reported(const char *out, const char *kind, const char *fn)
+{
+	const char *at = out;
+
+	while ((at = strstr(at, kind))) {
+		const char *end = strstr(at, " Address ");
+
+		at += strlen(kind);
+		if (!end)
+			end = at + strlen(at);
+		/* "==pid==    at 0x10A1B2: fn (file.c:12)" */
+		if (memmem(at, (size_t)(end - at), fn, strlen(fn)))
+			return true;
+	}
+	return false;
+}

@@ -127,6 +127,13 @@ bool kt_asan(void);
  * Return: its wait status, or -1 if it could not be started.
  */
 int kt_run(const char *path, char *const argv[], char *out, size_t len, int timeout_s);
+/* @prog's path in $PATH (or the usual bin directories) into @path: false if none. */
+bool kt_which(const char *prog, char *path, size_t len);
+/*
+ * In valgrind's output @out, a "@kind" report (its lines up to the
+ * " Address " line, or the end) whose stack names @fn.
+ */
+bool kt_valgrind_reported(const char *out, const char *kind, const char *fn);
 
 /* Pin the calling thread to @cpu; Return: 0 or -errno.  kt_unpin() undoes it. */
 int kt_pin(int cpu);

@@ -435,12 +435,45 @@ static pid_t embedded_child_start(bool corrupt, bool private, int text[2], int g
 	return child;
 }
 
-static void test_embedded(void)
+/*
+ * Start an embedded child (@private: memory=private) and check that what it
+ * reads of itself is what kmemctl reads of it from outside: buddyinfo and
+ * numastat, byte for byte, and zoneinfo as JSON.  @pid gets its pid as text;
+ * closing go[1] lets it exit (the caller reaps it).  Return: its pid.
+ */
+static pid_t embedded_views_match(bool private, char pid[16], int go[2])
 {
 	static char own[8192], theirs[sizeof(r.out)];
+	int text[2];
+	ssize_t n, len = 0;
+	pid_t child;
+
+	child = embedded_child_start(false, private, text, go);
+	while (len < (ssize_t)sizeof(own) - 1 &&
+	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
+		len += n;
+	own[len] = '\0';
+	close(text[0]);
+	CU_ASSERT_FATAL(len > 0);
+	snprintf(pid, 16, "%d", (int)child);
+
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "buddyinfo", NULL), 0);
+	memcpy(theirs, r.out, sizeof(theirs));
+	KT_ASSERT_EQ(kmemctl("--embedded", pid, "numastat", NULL), 0);
+	strncat(theirs, "--\n", sizeof(theirs) - strlen(theirs) - 1);
+	strncat(theirs, r.out, sizeof(theirs) - strlen(theirs) - 1);
+	CU_ASSERT_STRING_EQUAL(theirs, own);
+	CU_ASSERT(strstr(own, "node1") != NULL);
+	KT_ASSERT_EQ(kmemctl("--json", "--embedded", pid, "zoneinfo", NULL), 0);
+	CU_ASSERT(strstr(r.out, "\"zoneinfo\"") != NULL);
+	return child;
+}
+
+static void test_embedded(void)
+{
+	static char own[8192];
 	int text[2], go[2];
 	char pid[16];
-	ssize_t n, len = 0;
 	pid_t child;
 
 	kmemctl("--embedded", "nope", "slabinfo", NULL);
@@ -453,25 +486,7 @@ static void test_embedded(void)
 	/* --help still works, and exits 0 */
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "slabinfo", "--help", NULL), 0);
 
-	child = embedded_child_start(false, false, text, go);
-	while (len < (ssize_t)sizeof(own) - 1 &&
-	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
-		len += n;
-	own[len] = '\0';
-	close(text[0]);
-	CU_ASSERT_FATAL(len > 0);
-	snprintf(pid, sizeof(pid), "%d", (int)child);
-
-	/* what it reads of itself is what kmemctl reads of it from outside */
-	KT_ASSERT_EQ(kmemctl("--embedded", pid, "buddyinfo", NULL), 0);
-	memcpy(theirs, r.out, sizeof(theirs));
-	KT_ASSERT_EQ(kmemctl("--embedded", pid, "numastat", NULL), 0);
-	strncat(theirs, "--\n", sizeof(theirs) - strlen(theirs) - 1);
-	strncat(theirs, r.out, sizeof(theirs) - strlen(theirs) - 1);
-	CU_ASSERT_STRING_EQUAL(theirs, own);
-	CU_ASSERT(strstr(own, "node1") != NULL);
-	KT_ASSERT_EQ(kmemctl("--json", "--embedded", pid, "zoneinfo", NULL), 0);
-	CU_ASSERT(strstr(r.out, "\"zoneinfo\"") != NULL);
+	child = embedded_views_match(false, pid, go);
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "watermarks", NULL), 0);
 	KT_ASSERT_EQ(kmemctl("--embedded", pid, "pagetypeinfo", NULL), 0);
 
@@ -504,28 +519,10 @@ static void test_embedded(void)
 /* memory=private: no memfd holds the segment; kmemctl reads it through /proc/PID/mem. */
 static void test_embedded_private(void)
 {
-	static char own[8192], theirs[sizeof(r.out)];
-	int text[2], go[2];
+	int go[2];
 	char pid[16];
-	ssize_t n, len = 0;
-	pid_t child;
+	pid_t child = embedded_views_match(true, pid, go);
 
-	child = embedded_child_start(false, true, text, go);
-	while (len < (ssize_t)sizeof(own) - 1 &&
-	       (n = read(text[0], own + len, sizeof(own) - 1 - (size_t)len)) > 0)
-		len += n;
-	own[len] = '\0';
-	close(text[0]);
-	CU_ASSERT_FATAL(len > 0);
-	snprintf(pid, sizeof(pid), "%d", (int)child);
-	KT_ASSERT_EQ(kmemctl("--embedded", pid, "buddyinfo", NULL), 0);
-	memcpy(theirs, r.out, sizeof(theirs));
-	KT_ASSERT_EQ(kmemctl("--embedded", pid, "numastat", NULL), 0);
-	strncat(theirs, "--\n", sizeof(theirs) - strlen(theirs) - 1);
-	strncat(theirs, r.out, sizeof(theirs) - strlen(theirs) - 1);
-	CU_ASSERT_STRING_EQUAL(theirs, own);
-	KT_ASSERT_EQ(kmemctl("--json", "--embedded", pid, "zoneinfo", NULL), 0);
-	CU_ASSERT(strstr(r.out, "\"zoneinfo\"") != NULL);
 	if (getuid() == 0) {
 		kmemctl_as(65534, "--embedded", pid, "buddyinfo", NULL);
 		assert_one_error_line(2, "permission denied");

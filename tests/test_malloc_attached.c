@@ -40,14 +40,13 @@
 
 #include "kmemd_harness.h"
 #include "kunit.h"
+#include "malloc_jobs.h"
 
 /* Where the .so is not built (sanitizer builds): nothing to run. */
 #ifndef KMEM_MALLOC_SO
 #define KMEM_MALLOC_SO	""
 #endif
 
-#define OUTPUT_MAX	(1 << 20)
-#define JOB_TIMEOUT_S	60
 #define CTL_TIMEOUT_S	10
 /* Bounds for slow machines, never timing checks. */
 #define SETTLE_MS	10000
@@ -59,109 +58,48 @@ static char workdir[] = "/tmp/kmem-malloc-attached.XXXXXX";
 static struct kh_daemon kd;
 static unsigned int jobs_run;
 
-struct job_output {
-	char out[OUTPUT_MAX];
-	char err[OUTPUT_MAX];
-	int status;
-};
-
-static struct job_output plain, attached;
-static char ctl_out[OUTPUT_MAX];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool installed(const char *prog)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/usr/bin/%s", prog);
-	if (!access(path, X_OK))
-		return true;
-	snprintf(path, sizeof(path), "/bin/%s", prog);
-	return !access(path, X_OK);
-}
-
-static void read_file(const char *path, char *buf)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, OUTPUT_MAX - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
-/*
- * The environment of every job, both ways: PATH without shims (pyenv's
- * python3 is a bash script, which would fork preloaded), and kmemd's
- * socket with require, which do nothing unless a program is preloaded.
- */
-static void job_env(void)
-{
-	setenv("LC_ALL", "C", 1);
-	setenv("HOME", workdir, 1);
-	setenv("PATH", "/usr/bin:/bin", 1);
-	setenv("KMEM_SOCKET", kd.sock, 1);
-	setenv("KMEM_MALLOC_ATTACH", "require", 1);
-	unsetenv("KMEM_OPTIONS");
-	unsetenv("KMEM_MALLOC_VERBOSE");
-	unsetenv("KMEM_MALLOC_STATS");
-	unsetenv("LD_PRELOAD");
-}
+static struct mj_output plain, attached;
+static char ctl_out[MJ_OUTPUT_MAX];
 
 /*
  * Run @script with sh -c in the work directory; $KP is the front end when
  * @preload, else empty; @env: more NAME=VALUE settings (NULL-terminated,
- * or NULL), applied last.
+ * or NULL), applied last.  Every job, both ways, has a PATH without shims
+ * (pyenv's python3 is a bash script, which would fork preloaded), and
+ * kmemd's socket with require, which do nothing unless a program is
+ * preloaded.
  */
-static void run_job(const char *script, bool preload, const char *const *env,
-		    struct job_output *o)
+/* PATH, kmemd's socket and require in @env[0..2]. Return: 3. */
+static unsigned int attach_env(const char **env)
 {
-	char out_path[300], err_path[300];
-	time_t deadline = time(NULL) + JOB_TIMEOUT_S;
-	pid_t pid, done = 0;
+	static char sock[160];
 
-	snprintf(out_path, sizeof(out_path), "%s/.stdout", workdir);
-	snprintf(err_path, sizeof(err_path), "%s/.stderr", workdir);
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	snprintf(sock, sizeof(sock), "KMEM_SOCKET=%s", kd.sock);
+	env[0] = "PATH=/usr/bin:/bin";
+	env[1] = sock;
+	env[2] = "KMEM_MALLOC_ATTACH=require";
+	return 3;
+}
 
-		if (out < 0 || err < 0 || chdir(workdir))
-			_exit(126);
-		dup2(out, STDOUT_FILENO);
-		dup2(err, STDERR_FILENO);
-		job_env();
-		setenv("KP", preload ? KMEM_MALLOC_SO : "", 1);
-		for (; env && *env; env++)
-			putenv((char *)*env);
-		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
-		_exit(127);
-	}
-	o->status = -1;
-	if (pid < 0)
-		return;
-	while (time(NULL) < deadline) {
-		done = waitpid(pid, &o->status, WNOHANG);
-		if (done)
-			break;
-		usleep(20000);
-	}
-	if (!done) {
-		fprintf(stderr, "job timed out after %d s: %s\n", JOB_TIMEOUT_S, script);
-		kill(pid, SIGKILL);
-		waitpid(pid, &o->status, 0);
-	}
-	read_file(out_path, o->out);
-	read_file(err_path, o->err);
+static void run_job(const char *script, bool preload, const char *const *env,
+		    struct mj_output *o)
+{
+	const char *all[16] = { NULL };
+	unsigned int n = attach_env(all);
+
+	all[n++] = preload ? "KP=" KMEM_MALLOC_SO : "KP=";
+	for (; env && *env && n < sizeof(all) / sizeof(all[0]) - 1; env++)
+		all[n++] = *env;
+	mj_run(workdir, script, all, o);
+}
+
+/* The holder's environment: a job's, exec'd by hand. */
+static void holder_env(void)
+{
+	const char *env[4] = { NULL };
+
+	attach_env(env);
+	mj_job_env(workdir, env);
 }
 
 /* The build's kmemctl with @args, output in ctl_out: its exit status, or -1. */
@@ -240,7 +178,7 @@ static bool client_ran(long long after_id, const char *comm)
  */
 static bool clients_settled(void)
 {
-	double deadline = now() + SETTLE_MS / 1000.0;
+	double deadline = mj_now() + SETTLE_MS / 1000.0;
 
 	do {
 		json_t *r = kmemctl_json("clients"), *c;
@@ -254,7 +192,7 @@ static bool clients_settled(void)
 		if (!busy)
 			return true;
 		usleep(20000);
-	} while (now() < deadline);
+	} while (mj_now() < deadline);
 	return false;
 }
 
@@ -271,12 +209,6 @@ static long long fenced(void)
 	return r ? n : -1;
 }
 
-static void show_difference(const char *what, const char *a, const char *b)
-{
-	fprintf(stderr, "--- %s without the front end:\n%.2000s\n--- attached:\n%.2000s\n", what,
-		a, b);
-}
-
 /*
  * Run @script without the front end and attached, and compare; @progs:
  * the programs it needs, space-separated, the first of which must show in
@@ -290,7 +222,7 @@ static void compare_job(const char *progs, const char *script)
 
 	snprintf(list, sizeof(list), "%s", progs);
 	for (prog = strtok_r(list, " ", &save); prog; prog = strtok_r(NULL, " ", &save)) {
-		if (!installed(prog)) {
+		if (!mj_installed(prog)) {
 			printf("skipped: %s not installed ", prog);
 			return;
 		}
@@ -300,11 +232,11 @@ static void compare_job(const char *progs, const char *script)
 	jobs_run++;
 	CU_ASSERT(clients_settled());
 	last_id = max_client_id();
-	t0 = now();
+	t0 = mj_now();
 	run_job(script, false, NULL, &plain);
-	t1 = now();
+	t1 = mj_now();
 	run_job(script, true, NULL, &attached);
-	printf("(%.1f s, %.1f s attached) ", t1 - t0, now() - t1);
+	printf("(%.1f s, %.1f s attached) ", t1 - t0, mj_now() - t1);
 	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status)) {
 		fprintf(stderr, "the job fails without the front end (%#x):\n%s\n", plain.status,
 			plain.err);
@@ -317,11 +249,11 @@ static void compare_job(const char *progs, const char *script)
 		CU_FAIL("exit status differs");
 	}
 	if (strcmp(plain.out, attached.out)) {
-		show_difference("stdout", plain.out, attached.out);
+		mj_show_difference("stdout", plain.out, attached.out, "attached");
 		CU_FAIL("stdout differs");
 	}
 	if (strcmp(plain.err, attached.err) || strstr(attached.err, "kmem")) {
-		show_difference("stderr", plain.err, attached.err);
+		mj_show_difference("stderr", plain.err, attached.err, "attached");
 		CU_FAIL("stderr differs");
 	}
 	/* glibc serves a program that could not attach, silently: make sure it did */
@@ -334,22 +266,8 @@ static void compare_job(const char *progs, const char *script)
 	KT_ASSERT_EQ(fenced(), 0);
 }
 
-/* 300000 numbers, about 3.6 MB, from a fixed seed (xz takes the first 2 MB). */
-static int make_numbers(void)
-{
-	char path[300];
-	uint64_t rng = 12345;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "%s/numbers", workdir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	for (i = 0; i < 300000; i++)
-		fprintf(f, "%llu\n", (unsigned long long)(kt_rand(&rng) % 1000000000000ULL));
-	return fclose(f);
-}
+/* 300000 numbers, about 3.6 MB (xz takes the first 2 MB). */
+#define NUMBERS	300000
 
 static void test_sort(void)
 {
@@ -480,7 +398,7 @@ static pid_t start_holder(int *fd)
 			_exit(126);
 		dup2(sv[1], STDOUT_FILENO);
 		dup2(err, STDERR_FILENO);
-		job_env();
+		holder_env();
 		setenv("LD_PRELOAD", KMEM_MALLOC_SO, 1);
 		execl("/usr/bin/python3", "python3", "-c", script, (char *)NULL);
 		_exit(127);
@@ -496,11 +414,11 @@ static pid_t start_holder(int *fd)
 
 static bool read_ready(int fd)
 {
-	double deadline = now() + READY_MS / 1000.0;
+	double deadline = mj_now() + READY_MS / 1000.0;
 	char buf[256];
 	size_t used = 0;
 
-	while (used < sizeof(buf) - 1 && now() < deadline) {
+	while (used < sizeof(buf) - 1 && mj_now() < deadline) {
 		ssize_t n = kh_recv(fd, buf + used, sizeof(buf) - 1 - used, 200);
 
 		if (n == 0 || (n < 0 && errno != ETIMEDOUT))
@@ -601,7 +519,7 @@ static void test_live_heap(void)
 	int fd = -1, status;
 	pid_t pid;
 
-	if (!installed("python3")) {
+	if (!mj_installed("python3")) {
 		printf("skipped: python3 not installed ");
 		return;
 	}
@@ -643,21 +561,21 @@ static void test_live_heap(void)
 	CU_ASSERT(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
 		  WTERMSIG(status) == SIGKILL);
 	close(fd);
-	deadline = now() + SETTLE_MS / 1000.0;
-	while (!client_gone(pid) && now() < deadline)
+	deadline = mj_now() + SETTLE_MS / 1000.0;
+	while (!client_gone(pid) && mj_now() < deadline)
 		usleep(20000);
 	CU_ASSERT(client_gone(pid));
 	KT_ASSERT_EQ(kmemctl(info), 0);
 
 	/* orphans are freed once recovery is done: poll until free memory is back */
 	ok_diff = free0 / 20;
-	deadline = now() + SETTLE_MS / 1000.0;
+	deadline = mj_now() + SETTLE_MS / 1000.0;
 	do {
 		if (meminfo(&total2, &free2) && llabs(free2 - free0) <= ok_diff &&
 		    (total2 - free2) <= (total0 - free0) + ok_diff)
 			break;
 		usleep(50000);
-	} while (now() < deadline);
+	} while (mj_now() < deadline);
 	printf("(MemFree %lld kB before, %lld with python, %lld after its death) ", free0, free1,
 	       free2);
 	CU_ASSERT(llabs(free2 - free0) <= ok_diff);
@@ -708,7 +626,7 @@ static void test_require_without_daemon(void)
 	bool all_kmem;
 	int lines;
 
-	if (!installed("sort") || !installed("python3")) {
+	if (!mj_installed("sort") || !mj_installed("python3")) {
 		printf("skipped: sort or python3 not installed ");
 		return;
 	}
@@ -751,7 +669,7 @@ static void test_auto_without_daemon(void)
 	static const char script[] =
 		"LD_PRELOAD=$KP bash -c 'x=$(echo hi); echo $x; y=1; (y=2; echo sub $y); echo main $y'";
 
-	if (!installed("bash")) {
+	if (!mj_installed("bash")) {
 		printf("skipped: bash not installed ");
 		return;
 	}
@@ -763,8 +681,8 @@ static void test_auto_without_daemon(void)
 	if (attached.status != plain.status || strcmp(attached.out, plain.out) || attached.err[0]) {
 		fprintf(stderr, "auto, no daemon: status %#x (%#x without the front end)\n",
 			attached.status, plain.status);
-		show_difference("stdout", plain.out, attached.out);
-		show_difference("stderr", plain.err, attached.err);
+		mj_show_difference("stdout", plain.out, attached.out, "attached");
+		mj_show_difference("stderr", plain.err, attached.err, "attached");
 	}
 	KT_ASSERT_EQ(attached.status, plain.status);
 	CU_ASSERT_STRING_EQUAL(attached.out, plain.out);
@@ -799,7 +717,7 @@ static void test_shells_leave_kmemd_whole(void)
 
 static int suite_init(void)
 {
-	if (!mkdtemp(workdir) || make_numbers())
+	if (!mkdtemp(workdir) || mj_make_numbers(workdir, NUMBERS))
 		return -1;
 	/*
 	 * Room for the programs: the direct map grows to 1 GiB, and vmalloc

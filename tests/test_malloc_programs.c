@@ -24,112 +24,24 @@
 #include <unistd.h>
 
 #include "kunit.h"
+#include "malloc_jobs.h"
 
 /* Where the .so is not built (sanitizer builds): nothing to run. */
 #ifndef KMEM_MALLOC_SO
 #define KMEM_MALLOC_SO	""
+#define KMEM_RUN	"false"
 #endif
-
-#define OUTPUT_MAX	(1 << 20)
-#define JOB_TIMEOUT_S	60
 
 static char workdir[] = "/tmp/kmem-malloc-programs.XXXXXX";
 static unsigned int jobs_run;
+static struct mj_output plain, preloaded;
 
-struct job_output {
-	char out[OUTPUT_MAX];
-	char err[OUTPUT_MAX];
-	int status;
-};
-
-static struct job_output plain, preloaded;
-
-static bool installed(const char *prog)
+/* @script with sh -c, the whole job (the shell too) on the front end when @preload. */
+static void run_job(const char *script, bool preload, struct mj_output *o)
 {
-	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/local/bin" };
-	char path[256];
-	unsigned int i;
+	static const char *const with_it[] = { "LD_PRELOAD=" KMEM_MALLOC_SO, NULL };
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], prog);
-		if (!access(path, X_OK))
-			return true;
-	}
-	return false;
-}
-
-static void read_file(const char *path, char *buf)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, OUTPUT_MAX - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Run @script with sh -c in the work directory, with or without the front end. */
-static void run_job(const char *script, bool preload, struct job_output *o)
-{
-	char out_path[300], err_path[300];
-	time_t deadline = time(NULL) + JOB_TIMEOUT_S;
-	pid_t pid, done = 0;
-
-	snprintf(out_path, sizeof(out_path), "%s/.stdout", workdir);
-	snprintf(err_path, sizeof(err_path), "%s/.stderr", workdir);
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (out < 0 || err < 0 || chdir(workdir))
-			_exit(126);
-		dup2(out, STDOUT_FILENO);
-		dup2(err, STDERR_FILENO);
-		/* the same environment both times, but for the one variable */
-		setenv("LC_ALL", "C", 1);
-		setenv("HOME", workdir, 1);
-		unsetenv("KMEM_OPTIONS");
-		unsetenv("KMEM_MALLOC_VERBOSE");
-		unsetenv("KMEM_MALLOC_STATS");
-		if (preload)
-			setenv("LD_PRELOAD", KMEM_MALLOC_SO, 1);
-		else
-			unsetenv("LD_PRELOAD");
-		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
-		_exit(127);
-	}
-	o->status = -1;
-	if (pid < 0)
-		return;
-	while (time(NULL) < deadline) {
-		done = waitpid(pid, &o->status, WNOHANG);
-		if (done)
-			break;
-		usleep(20000);
-	}
-	if (!done) {
-		fprintf(stderr, "job timed out after %d s: %s\n", JOB_TIMEOUT_S, script);
-		kill(pid, SIGKILL);
-		waitpid(pid, &o->status, 0);
-	}
-	read_file(out_path, o->out);
-	read_file(err_path, o->err);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void show_difference(const char *what, const char *a, const char *b)
-{
-	fprintf(stderr, "--- %s without the front end:\n%.2000s\n--- with it:\n%.2000s\n", what,
-		a, b);
+	mj_run(workdir, script, preload ? with_it : NULL, o);
 }
 
 /*
@@ -143,7 +55,7 @@ static void compare_job(const char *progs, const char *setup, const char *script
 
 	snprintf(list, sizeof(list), "%s", progs);
 	for (prog = strtok_r(list, " ", &save); prog; prog = strtok_r(NULL, " ", &save)) {
-		if (!installed(prog)) {
+		if (!mj_installed(prog)) {
 			printf("skipped: %s not installed ", prog);
 			return;
 		}
@@ -157,11 +69,11 @@ static void compare_job(const char *progs, const char *setup, const char *script
 			return;
 		}
 	}
-	t0 = now();
+	t0 = mj_now();
 	run_job(script, false, &plain);
-	t1 = now();
+	t1 = mj_now();
 	run_job(script, true, &preloaded);
-	printf("(%.1f s, %.1f s on kmem) ", t1 - t0, now() - t1);
+	printf("(%.1f s, %.1f s on kmem) ", t1 - t0, mj_now() - t1);
 	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status)) {
 		fprintf(stderr, "the job fails without the front end (%#x):\n%s\n", plain.status,
 			plain.err);
@@ -174,32 +86,18 @@ static void compare_job(const char *progs, const char *setup, const char *script
 		CU_FAIL("exit status differs");
 	}
 	if (strcmp(plain.out, preloaded.out)) {
-		show_difference("stdout", plain.out, preloaded.out);
+		mj_show_difference("stdout", plain.out, preloaded.out, "with it");
 		CU_FAIL("stdout differs");
 	}
 	if (strcmp(plain.err, preloaded.err) || strstr(preloaded.err, "kmem")) {
-		show_difference("stderr", plain.err, preloaded.err);
+		mj_show_difference("stderr", plain.err, preloaded.err, "with it");
 		CU_FAIL("stderr differs");
 	}
 	CU_PASS("the same output");
 }
 
-/* 2 million numbers, about 24 MB, from a fixed seed (xz takes the first 6 MB). */
-static int make_numbers(void)
-{
-	char path[300];
-	uint64_t rng = 12345;
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "%s/numbers", workdir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	for (i = 0; i < 2000000; i++)
-		fprintf(f, "%llu\n", (unsigned long long)(kt_rand(&rng) % 1000000000000ULL));
-	return fclose(f);
-}
+/* 2 million numbers, about 24 MB (xz takes the first 6 MB). */
+#define NUMBERS	2000000
 
 static void test_sort(void)
 {
@@ -364,11 +262,28 @@ static void test_bad_setting(void)
 	CU_ASSERT(strstr(preloaded.err, "kmalloc-") == NULL);
 }
 
+/* kmem-run: the command runs on the front end; bad usage is one line and status 2. */
+static void test_kmem_run(void)
+{
+	run_job(KMEM_RUN " -- sh -c 'echo $LD_PRELOAD'", false, &plain);
+	KT_ASSERT_EQ(plain.status, 0);
+	CU_ASSERT_STRING_EQUAL(plain.out, KMEM_MALLOC_SO "\n");
+	run_job(KMEM_RUN " --bogus true", false, &plain);
+	KT_ASSERT_EQ(WIFEXITED(plain.status) ? WEXITSTATUS(plain.status) : -1, 2);
+	CU_ASSERT(strstr(plain.err, "kmem-run: unknown option '--bogus'") != NULL);
+	run_job(KMEM_RUN, false, &plain);
+	KT_ASSERT_EQ(WIFEXITED(plain.status) ? WEXITSTATUS(plain.status) : -1, 2);
+	CU_ASSERT(strstr(plain.err, "kmem-run: no command") != NULL);
+	run_job(KMEM_RUN " --library /nonexistent.so true", false, &plain);
+	KT_ASSERT_EQ(WIFEXITED(plain.status) ? WEXITSTATUS(plain.status) : -1, 2);
+	CU_ASSERT(strstr(plain.err, "no such library") != NULL);
+}
+
 static int suite_init(void)
 {
 	if (!mkdtemp(workdir))
 		return -1;
-	return make_numbers();
+	return mj_make_numbers(workdir, NUMBERS);
 }
 
 static int suite_cleanup(void)
@@ -389,6 +304,7 @@ static const struct kt_test program_tests[] = {
 	KT_TEST(test_perl),
 	KT_TEST(test_bash),
 	KT_TEST(test_bad_setting),
+	KT_TEST(test_kmem_run),
 	KT_END,
 };
 

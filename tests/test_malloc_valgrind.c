@@ -135,15 +135,7 @@ static char out[1 << 18];
 
 static bool find_valgrind(void)
 {
-	static const char *const dirs[] = { "/usr/local/bin", "/usr/bin", "/bin" };
-	unsigned int i;
-
-	for (i = 0; i < 3; i++) {
-		snprintf(valgrind, sizeof(valgrind), "%s/valgrind", dirs[i]);
-		if (!access(valgrind, X_OK))
-			return true;
-	}
-	return false;
+	return kt_which("valgrind", valgrind, sizeof(valgrind));
 }
 
 static int run_under_valgrind(const char *what)
@@ -161,23 +153,6 @@ static int run_under_valgrind(const char *what)
 		return -1;
 	exe[n] = '\0';
 	return kt_run(valgrind, argv, out, sizeof(out), 120);
-}
-
-/* A "@kind" report whose stack (up to its "Address" line) names @fn. */
-static bool reported(const char *kind, const char *fn)
-{
-	const char *at = out;
-
-	while ((at = strstr(at, kind))) {
-		const char *end = strstr(at, " Address ");
-
-		at += strlen(kind);
-		if (!end)
-			end = at + strlen(at);
-		if (memmem(at, (size_t)(end - at), fn, strlen(fn)))
-			return true;
-	}
-	return false;
 }
 
 static bool runnable(void)
@@ -209,7 +184,7 @@ static void test_memcheck_sees_heap_bugs(void)
 	status = run_under_valgrind("bugs");
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == VG_EXIT);
 	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
-		if (!reported(expected[i].kind, expected[i].fn)) {
+		if (!kt_valgrind_reported(out, expected[i].kind, expected[i].fn)) {
 			fprintf(stderr, "\nmemcheck did not report \"%s\" in %s\n", expected[i].kind,
 				expected[i].fn);
 			ok = false;

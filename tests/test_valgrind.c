@@ -326,18 +326,7 @@ static char out[1 << 18];
 
 static bool find_valgrind(void)
 {
-	const char *path = getenv("PATH");
-	char dirs[4096], *dir, *save = NULL;
-
-	if (!path || strlen(path) >= sizeof(dirs))
-		path = "/usr/local/bin:/usr/bin:/bin";
-	strcpy(dirs, path);
-	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(valgrind, sizeof(valgrind), "%s/valgrind", dir);
-		if (!access(valgrind, X_OK))
-			return true;
-	}
-	return false;
+	return kt_which("valgrind", valgrind, sizeof(valgrind));
 }
 
 static int run_under_valgrind(const char *what)
@@ -356,25 +345,10 @@ static int run_under_valgrind(const char *what)
 	return kt_run(valgrind, argv, out, sizeof(out), 120);
 }
 
-/*
- * Is there a "@kind" report with @fn in the stack of the access (its lines
- * up to "Address ...")?  For a read or write that is the first frame.
- */
+/* Is there a "@kind" report with @fn in the stack of the access?  For a read or write that is the first frame. */
 static bool access_reported(const char *kind, const char *fn)
 {
-	const char *at = out;
-
-	while ((at = strstr(at, kind))) {
-		const char *end = strstr(at, " Address ");
-
-		at += strlen(kind);
-		if (!end)
-			break;
-		/* "==pid==    at 0x10A1B2: fn (file.c:12)" */
-		if (memmem(at, (size_t)(end - at), fn, strlen(fn)))
-			return true;
-	}
-	return false;
+	return kt_valgrind_reported(out, kind, fn);
 }
 
 /* Is there a "definitely lost" record whose stack has @fn? */
