@@ -115,6 +115,8 @@ static void test_parse_every_key(void)
 	OK("rseq=on");			CU_ASSERT(!o.no_rseq);
 	OK("quiet=1");			CU_ASSERT(o.quiet);
 	OK("quiet=0");			CU_ASSERT(!o.quiet);
+	OK("memory=private");		CU_ASSERT(o.private_memory);
+	OK("memory=shared");		CU_ASSERT(!o.private_memory);
 
 	/* several at once; a later key wins; empty items are skipped */
 	OK("fake_numa=2,direct_mb=8,fake_numa=3,,zones=carve,");
@@ -170,6 +172,7 @@ static void test_parse_rejects(void)
 		{ "rseq=", "rseq" },
 		{ "quiet=2", "quiet" },
 		{ "quiet=true", "quiet" },
+		{ "memory=copy", "memory" },
 		{ "fake_numa=2,bogus_key=1", "bogus_key" },	/* after a good key */
 		{ "direct_mb=8,zones=nope,fake_numa=2", "zones" },
 	};
@@ -488,6 +491,13 @@ static void test_init_invalid(void)
 	KT_ASSERT_EQ(parse(&o, "zones=carve,direct_mb=8,dma_mb=4,dma32_mb=8,hugepages=never",
 			   err, sizeof(err)), 0);
 	EXPECT_INIT_FAILS(&o, -EINVAL, NULL);
+	/* private memory is embedded memory of 4 KiB pages */
+	o = defaults();
+	KT_ASSERT_EQ(parse(&o, "memory=private,attach=require", err, sizeof(err)), 0);
+	EXPECT_INIT_FAILS(&o, -EINVAL, "memory=private is embedded memory");
+	o = defaults();
+	KT_ASSERT_EQ(parse(&o, "memory=private,hugepages=require", err, sizeof(err)), 0);
+	EXPECT_INIT_FAILS(&o, -EINVAL, "memory=private is embedded memory");
 }
 
 /* zones=phys needs hugetlb and real frame numbers: refused with hugepages=never. */
